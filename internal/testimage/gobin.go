@@ -66,7 +66,7 @@ func buildGoBinary(xtextVersion string) (string, error) {
 	if _, err := os.Stat(goCmd); err != nil {
 		goCmd = "go"
 	}
-	key := sha256.Sum256([]byte(strings.Join([]string{runtime.Version(), goarch(), appSource, xtextVersion}, "\x00")))
+	key := sha256.Sum256([]byte(strings.Join([]string{runtime.Version(), goarch(), appSource, xtextVersion, "GOEXPERIMENT="}, "\x00")))
 	cacheDir := filepath.Join(os.TempDir(), "paved-testimage")
 	out := filepath.Join(cacheDir, "server-"+hex.EncodeToString(key[:8]))
 	if _, err := os.Stat(out); err == nil {
@@ -104,7 +104,9 @@ func buildGoBinary(xtextVersion string) (string, error) {
 func runGo(goCmd, dir string, args ...string) error {
 	cmd := exec.Command(goCmd, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch(), "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false", "GOTOOLCHAIN=local")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch(), "GOWORK=off", "GOFLAGS=-mod=mod -buildvcs=false", "GOTOOLCHAIN=local",
+		// A plain toolchain version string ("go1.26.8", not "go1.26.8-X:jsonv2"), as in a service's release build.
+		"GOEXPERIMENT=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
