@@ -1,0 +1,293 @@
+package yamlpatch
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// Set replaces the value of the scalar node n, which must come from this
+// file, with value (a string). The node keeps its quoting style, unless a
+// plain scalar would no longer read as the string value, in which case it is
+// double-quoted. Block scalars (| and >), multi-line scalars and scalars
+// with an explicit non-string tag are refused.
+func (f *File) Set(n *yaml.Node, value string) error {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return failure.BadInputErr(fmt.Errorf("editing %s: the value to set is not a scalar: change the key path", f.name))
+	}
+	if n.Value == value && n.Tag == "!!str" {
+		return nil
+	}
+	if n.Style&yaml.TaggedStyle != 0 && n.Tag != "!!str" {
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: the value has explicit tag %s: remove the tag", f.name, n.Line, n.Tag))
+	}
+	start, end, err := f.span(n)
+	if err != nil {
+		return err
+	}
+	text, err := render(n.Style, value, f.flow[n])
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: %w", f.name, n.Line, err))
+	}
+	f.edits[n] = edit{start: start, end: end, text: text}
+	n.Value, n.Tag = value, "!!str"
+	return nil
+}
+
+// Insert adds the entry key: value to the block mapping m on a new line with
+// the indentation of its entries: after the last entry when that entry is a
+// one-line scalar, before the first entry otherwise. The entry used as the
+// anchor must start on its own line.
+func (f *File) Insert(m *yaml.Node, key, value string) error {
+	if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) < 2 {
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: cannot add %q to an empty or flow mapping: add it by hand", f.name, m.Line, key))
+	}
+	anchor, at, after := m.Content[len(m.Content)-2], 0, true
+	if v := m.Content[len(m.Content)-1]; v.Kind != yaml.ScalarNode || v.Line != anchor.Line || f.oneLine(v) != nil {
+		anchor, after = m.Content[0], false
+	}
+	off, err := f.offset(anchor)
+	if err != nil {
+		return err
+	}
+	indent := f.src[f.lines[anchor.Line-1]:off]
+	if len(bytes.Trim(indent, " ")) != 0 {
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: the mapping does not start on its own line: add %q by hand", f.name, anchor.Line, key))
+	}
+	k, err := render(0, key, false)
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("editing %s: key %q: %w", f.name, key, err))
+	}
+	v, err := render(0, value, false)
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("editing %s: value for %q: %w", f.name, key, err))
+	}
+	text, nl := string(indent)+k+": "+v, f.newline(anchor.Line)
+	switch {
+	case !after:
+		at, text = f.lines[anchor.Line-1], text+nl
+	case anchor.Line < len(f.lines):
+		at, text = f.lines[anchor.Line], text+nl
+	default: // the last line of a file without a final line break
+		at, text = len(f.src), nl+text
+	}
+	f.insert = append(f.insert, edit{start: at, end: at, text: text})
+	m.Content = append(m.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+	return nil
+}
+
+// oneLine returns an error unless the scalar n can be edited in place.
+func (f *File) oneLine(n *yaml.Node) error {
+	_, _, err := f.span(n)
+	return err
+}
+
+// newline returns the line break that ends the given 1-based line.
+func (f *File) newline(line int) string {
+	if line < len(f.lines) {
+		end := f.lines[line]
+		if end >= 2 && f.src[end-2] == '\r' && f.src[end-1] == '\n' {
+			return "\r\n"
+		}
+	}
+	return "\n"
+}
+
+// Bytes returns the file with every edit applied. It re-parses the result and
+// fails if any value other than the edited ones would change meaning.
+func (f *File) Bytes() ([]byte, error) {
+	edits := append([]edit(nil), f.insert...)
+	for _, e := range f.edits {
+		edits = append(edits, e)
+	}
+	if len(edits) == 0 {
+		return f.src, nil
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	var out bytes.Buffer
+	pos := 0
+	for _, e := range edits {
+		if e.start < pos {
+			return nil, fmt.Errorf("editing %s: overlapping edits at byte %d", f.name, e.start)
+		}
+		out.Write(f.src[pos:e.start])
+		out.WriteString(e.text)
+		pos = e.end
+	}
+	out.Write(f.src[pos:])
+	if err := f.verify(out.Bytes()); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// verify checks that out means what the edited node tree means.
+func (f *File) verify(out []byte) error {
+	docs, err := decodeAll(out)
+	if err != nil || len(docs) != len(f.docs) {
+		return fmt.Errorf("editing %s: the edited file does not parse back (%v): please report this", f.name, err)
+	}
+	for i := range docs {
+		want, err := canonical(f.docs[i])
+		if err != nil {
+			return fmt.Errorf("editing %s: %w", f.name, err)
+		}
+		got, err := canonical(docs[i])
+		if err != nil || got != want {
+			return fmt.Errorf("editing %s: the edit would change document %d beyond the edited values: please report this", f.name, i+1)
+		}
+	}
+	return nil
+}
+
+// canonical renders a document's meaning (not its formatting) as text.
+func canonical(doc *yaml.Node) (string, error) {
+	var v any
+	if err := doc.Decode(&v); err != nil {
+		return "", err
+	}
+	b, err := yaml.Marshal(v)
+	return string(b), err
+}
+
+// span returns the byte range of the scalar's text, after its anchor and tag.
+func (f *File) span(n *yaml.Node) (int, int, error) {
+	fail := func(why string) (int, int, error) {
+		return 0, 0, failure.BadInputErr(fmt.Errorf("editing %s line %d: %s", f.name, n.Line, why))
+	}
+	if _, done := f.edits[n]; done {
+		e := f.edits[n]
+		return e.start, e.end, nil
+	}
+	start, err := f.offset(n)
+	if err != nil {
+		return 0, 0, err
+	}
+	src := f.src
+	for start < len(src) && (src[start] == '&' || src[start] == '!') {
+		for start < len(src) && !isSpace(src[start]) {
+			start++
+		}
+		for start < len(src) && (src[start] == ' ' || src[start] == '\t') {
+			start++
+		}
+	}
+	var end int
+	switch {
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return fail("block scalars (| or >) are not edited: make it a one-line value")
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		end = closeQuote(src, start, '"')
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		end = closeQuote(src, start, '\'')
+	default:
+		end = plainEnd(src, start, f.flow[n])
+		if string(src[start:end]) != n.Value {
+			return fail("the value spans several lines: make it a one-line value")
+		}
+	}
+	if end < 0 || bytes.ContainsAny(src[start:end], "\r\n") {
+		return fail("the value spans several lines: make it a one-line value")
+	}
+	return start, end, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// closeQuote returns the offset just after the quote closing the scalar that
+// opens at src[start], or -1.
+func closeQuote(src []byte, start int, q byte) int {
+	if start >= len(src) || src[start] != q {
+		return -1
+	}
+	for i := start + 1; i < len(src); i++ {
+		switch {
+		case q == '"' && src[i] == '\\':
+			i++
+		case q == '\'' && src[i] == '\'' && i+1 < len(src) && src[i+1] == '\'':
+			i++
+		case src[i] == q:
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// plainEnd returns the end of the plain scalar starting at src[start]: the
+// end of the line, a comment, or in a flow collection a flow indicator,
+// without trailing blanks.
+func plainEnd(src []byte, start int, inFlow bool) int {
+	end := start
+	for end < len(src) {
+		c := src[end]
+		if c == '\n' || c == '\r' {
+			break
+		}
+		if c == '#' && end > start && (src[end-1] == ' ' || src[end-1] == '\t') {
+			break
+		}
+		if inFlow && (c == ',' || c == ']' || c == '}') {
+			break
+		}
+		if c == ':' && end+1 < len(src) && isSpace(src[end+1]) {
+			break
+		}
+		end++
+	}
+	for end > start && (src[end-1] == ' ' || src[end-1] == '\t') {
+		end--
+	}
+	return end
+}
+
+// render writes value as a scalar of the given style: plain when it reads
+// back as the same string, double-quoted otherwise.
+func render(style yaml.Style, value string, inFlow bool) (string, error) {
+	if strings.ContainsAny(value, "\r\n") {
+		return "", fmt.Errorf("value %q spans several lines: give a one-line value", value)
+	}
+	switch {
+	case style&yaml.SingleQuotedStyle != 0:
+		return "'" + strings.ReplaceAll(value, "'", "''") + "'", nil
+	case style&yaml.DoubleQuotedStyle == 0 && plainSafe(value, inFlow):
+		return value, nil
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range value {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}
+
+// plainSafe reports whether value, written plain, reads back as that string.
+func plainSafe(value string, inFlow bool) bool {
+	if value == "" || strings.ContainsAny(value, "\t\uFEFF\u0085\u2028\u2029") || (inFlow && strings.ContainsAny(value, ",[]{}")) {
+		return false
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("k: "+value+"\n"), &n); err != nil {
+		return false
+	}
+	if len(n.Content) != 1 || len(n.Content[0].Content) != 2 {
+		return false
+	}
+	v := n.Content[0].Content[1]
+	return v.Kind == yaml.ScalarNode && v.Style == 0 && v.Tag == "!!str" && v.Value == value
+}
