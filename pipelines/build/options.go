@@ -102,7 +102,9 @@ func WithKeychain(kc authn.Keychain) Option { return func(o *Options) { o.Keycha
 func WithTransport(rt http.RoundTripper) Option { return func(o *Options) { o.Transport = rt } }
 
 // WithLabels adds image config labels.
-func WithLabels(l map[string]string) Option { return func(o *Options) { o.Labels = merge(o.Labels, l) } }
+func WithLabels(l map[string]string) Option {
+	return func(o *Options) { o.Labels = merge(o.Labels, l) }
+}
 
 // WithAnnotations adds manifest annotations (source, revision, version, ...).
 func WithAnnotations(a map[string]string) Option {
@@ -127,7 +129,9 @@ func WithVersion(varName, version string) Option {
 }
 
 // WithLdflags adds linker flags to the Go build.
-func WithLdflags(flags ...string) Option { return func(o *Options) { o.Ldflags = append(o.Ldflags, flags...) } }
+func WithLdflags(flags ...string) Option {
+	return func(o *Options) { o.Ldflags = append(o.Ldflags, flags...) }
+}
 
 // WithUser sets the user a Go service runs as (default 65532:65532).
 func WithUser(u string) Option { return func(o *Options) { o.User = u } }
@@ -136,7 +140,9 @@ func WithUser(u string) Option { return func(o *Options) { o.User = u } }
 func WithWorkDir(dir string) Option { return func(o *Options) { o.WorkDir = dir } }
 
 // WithExtraFiles adds files next to a Go service's binary.
-func WithExtraFiles(f ...ExtraFile) Option { return func(o *Options) { o.ExtraFiles = append(o.ExtraFiles, f...) } }
+func WithExtraFiles(f ...ExtraFile) Option {
+	return func(o *Options) { o.ExtraFiles = append(o.ExtraFiles, f...) }
+}
 
 // WithGoBinary sets the go command used to compile (default "go" on PATH).
 func WithGoBinary(path string) Option { return func(o *Options) { o.GoBinary = path } }
