@@ -1,0 +1,227 @@
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/go-git/go-billy/v5"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/paved-dev/paved/pipelines/deploy/yamlpatch"
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// ConfigFile is the name of the GitOps repository's configuration, at its root.
+const ConfigFile = "paved-gitops.yaml"
+
+// Layouts a service's manifests can have.
+const (
+	LayoutHelm      = "helm"
+	LayoutKustomize = "kustomize"
+	LayoutManifests = "manifests"
+)
+
+// Config is paved-gitops.yaml: the ordered environments and, per service, where
+// its manifests live and how to edit them.
+type Config struct {
+	// Environments in promotion order: an image is promoted from one to the next.
+	Environments []Environment `yaml:"environments"`
+	// Services by name.
+	Services map[string]*Service `yaml:"services"`
+}
+
+// Environment is one deployment environment and the gates an image must pass
+// to enter it.
+type Environment struct {
+	Name string `yaml:"name"`
+	// Approval is "required" when a promotion into this environment must
+	// record who approved it.
+	Approval string `yaml:"approval,omitempty"`
+	Gates    Gate   `yaml:"gates,omitempty"`
+}
+
+// Gate lists the checks an image must pass to enter an environment.
+type Gate struct {
+	// SignatureKey is the path or URI of the public key the image signature
+	// must verify with; empty means no signature check.
+	SignatureKey string `yaml:"signature_key,omitempty"`
+	// VulnerabilityScan requires a vulnerability-scan attestation that passed.
+	VulnerabilityScan bool `yaml:"vulnerability_scan,omitempty"`
+}
+
+// Empty reports whether the gate checks nothing.
+func (g Gate) Empty() bool { return g.SignatureKey == "" && !g.VulnerabilityScan }
+
+// Service says where a service's manifests live and how to edit them.
+type Service struct {
+	// Layout is helm, kustomize or manifests.
+	Layout string `yaml:"layout"`
+	// Path is the directory of the service's files, relative to the
+	// repository root; "{env}" is replaced by the environment name.
+	Path string `yaml:"path"`
+	// Image is the image repository the service runs (REGISTRY/NAME): the
+	// kustomize images entry or container images to edit are found by it.
+	Image     string          `yaml:"image"`
+	Helm      HelmLayout      `yaml:"helm,omitempty"`
+	Kustomize KustomizeLayout `yaml:"kustomize,omitempty"`
+	Manifests ManifestsLayout `yaml:"manifests,omitempty"`
+	// BlueGreen runs <svc>-blue and <svc>-green Deployments behind one Service.
+	BlueGreen bool `yaml:"blue_green,omitempty"`
+	// Route is the Ingress path prefix of the service (default /<service>).
+	Route string `yaml:"route,omitempty"`
+	// Port is the Service port the Ingress routes to (default 80).
+	Port int `yaml:"port,omitempty"`
+}
+
+// HelmLayout names the values file and the dotted key paths to set.
+type HelmLayout struct {
+	// File is the values file in the service's path (default values.yaml;
+	// "{env}" is replaced by the environment name).
+	File string `yaml:"file,omitempty"`
+	// Repository, Tag and Digest are dotted key paths (default image.repository,
+	// image.tag and image.digest). Tag receives the version, Digest the
+	// sha256:... digest; an empty Tag path leaves the tag alone.
+	Repository string `yaml:"repository,omitempty"`
+	Tag        string `yaml:"tag,omitempty"`
+	Digest     string `yaml:"digest,omitempty"`
+}
+
+// KustomizeLayout names the kustomization file and its images entry.
+type KustomizeLayout struct {
+	// File is the kustomization in the service's path (default kustomization.yaml).
+	File string `yaml:"file,omitempty"`
+	// Name is the images[].name entry to edit (default: the service's image).
+	Name string `yaml:"name,omitempty"`
+}
+
+// ManifestsLayout lists plain Kubernetes manifests.
+type ManifestsLayout struct {
+	// Files in the service's path whose container images are edited
+	// (default: every .yaml and .yml file there).
+	Files []string `yaml:"files,omitempty"`
+}
+
+// LoadConfig reads and validates paved-gitops.yaml from the root of fsys.
+func LoadConfig(fsys billy.Filesystem) (*Config, error) {
+	data, err := readFile(fsys, ConfigFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, failure.BadInputErr(fmt.Errorf("reading %s: the GitOps repository has none: add it at the root", ConfigFile))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ConfigFile, err)
+	}
+	return ParseConfig(data)
+}
+
+// ParseConfig parses and validates the contents of paved-gitops.yaml.
+func ParseConfig(data []byte) (*Config, error) {
+	if _, err := yamlpatch.Parse(ConfigFile, data); err != nil {
+		return nil, err
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("parsing %s: %w", ConfigFile, err))
+	}
+	if err := c.validate(); err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("checking %s: %w", ConfigFile, err))
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() error {
+	if len(c.Environments) == 0 {
+		return errors.New("no environments: list them in promotion order under environments")
+	}
+	seen := map[string]bool{}
+	for _, e := range c.Environments {
+		if e.Name == "" || strings.ContainsAny(e.Name, "/{} ") || seen[e.Name] {
+			return fmt.Errorf("environment %q: names must be unique, non-empty, without / { } or spaces", e.Name)
+		}
+		if e.Approval != "" && e.Approval != "required" {
+			return fmt.Errorf("environment %q: approval %q: use required or leave it out", e.Name, e.Approval)
+		}
+		seen[e.Name] = true
+	}
+	for name, s := range c.Services {
+		if s == nil || name == "" || strings.ContainsAny(name, "/ ") {
+			return fmt.Errorf("service %q: give a name without / or spaces, and its layout and path", name)
+		}
+		if err := s.defaults(name); err != nil {
+			return fmt.Errorf("service %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// defaults fills in defaults and checks the service's settings.
+func (s *Service) defaults(name string) error {
+	switch s.Layout {
+	case LayoutHelm:
+		s.Helm.File = or(s.Helm.File, "values.yaml")
+		s.Helm.Repository = or(s.Helm.Repository, "image.repository")
+		s.Helm.Tag = or(s.Helm.Tag, "image.tag")
+		s.Helm.Digest = or(s.Helm.Digest, "image.digest")
+	case LayoutKustomize:
+		s.Kustomize.File = or(s.Kustomize.File, "kustomization.yaml")
+		s.Kustomize.Name = or(s.Kustomize.Name, s.Image)
+		if s.Kustomize.Name == "" {
+			return errors.New("kustomize layout needs image (or kustomize.name) to find its images entry")
+		}
+	case LayoutManifests:
+		if s.Image == "" && !s.BlueGreen {
+			return errors.New("manifests layout needs image to find the containers to edit")
+		}
+	default:
+		return fmt.Errorf("layout %q: use helm, kustomize or manifests", s.Layout)
+	}
+	if s.Path == "" || path.IsAbs(s.Path) || strings.HasPrefix(path.Clean(s.Path), "..") {
+		return fmt.Errorf("path %q: give a directory relative to the repository root", s.Path)
+	}
+	s.Route = or(s.Route, "/"+name)
+	if s.Port == 0 {
+		s.Port = 80
+	}
+	return nil
+}
+
+// Dir returns the service's directory for env.
+func (s *Service) Dir(env string) string {
+	return path.Clean(strings.ReplaceAll(s.Path, "{env}", env))
+}
+
+// Service returns the named service, or a bad-input error naming the file.
+func (c *Config) Service(name string) (*Service, error) {
+	s, ok := c.Services[name]
+	if !ok {
+		return nil, failure.BadInputErr(fmt.Errorf("service %q is not in %s: add it under services", name, ConfigFile))
+	}
+	return s, nil
+}
+
+// EnvIndex returns the position of env in the promotion order, or a
+// bad-input error naming the file.
+func (c *Config) EnvIndex(env string) (int, error) {
+	for i, e := range c.Environments {
+		if e.Name == env {
+			return i, nil
+		}
+	}
+	names := make([]string, len(c.Environments))
+	for i, e := range c.Environments {
+		names[i] = e.Name
+	}
+	return 0, failure.BadInputErr(fmt.Errorf("environment %q is not in %s (%s): use one of them", env, ConfigFile, strings.Join(names, ", ")))
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
