@@ -83,7 +83,7 @@ func tarFiles(files []File, mtime time.Time) ([]byte, error) {
 func writeEntry(tw *tar.Writer, f File, mtime time.Time) error {
 	hdr := &tar.Header{
 		Name:    strings.TrimPrefix(f.Path, "/"),
-		Mode:    int64(f.Mode.Perm()),
+		Mode:    tarMode(f.Mode),
 		Uid:     f.UID,
 		Gid:     f.GID,
 		ModTime: mtime,
@@ -108,6 +108,22 @@ func writeEntry(tw *tar.Writer, f File, mtime time.Time) error {
 		}
 	}
 	return nil
+}
+
+// tarMode returns the tar header mode of m: its permission bits plus the
+// setuid, setgid and sticky bits (/tmp's 1777 must survive a layer).
+func tarMode(m fs.FileMode) int64 {
+	mode := int64(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		mode |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		mode |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		mode |= 0o1000
+	}
+	return mode
 }
 
 // cleanPath makes p absolute and clean; it returns "" for the root itself.
