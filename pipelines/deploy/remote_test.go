@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/stretchr/testify/require"
 )
@@ -178,3 +179,7 @@ func httpRemote(t testing.TB, dir, token string) string {
 func testClock() time.Time { return time.Date(2026, 11, 3, 14, 5, 0, 0, time.FixedZone("CET", 3600)) }
 
 var _ = context.Background
+
+func basicAuth(token string) *githttp.BasicAuth {
+	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
+}
