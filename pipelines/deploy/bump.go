@@ -33,6 +33,8 @@ type BumpRequest struct {
 	// the commit message.
 	Unlock bool
 	Reason string
+
+	approvedBy string // set by Promote
 }
 
 // ErrLocked is returned (wrapped, as a policy failure) when a service is
@@ -99,7 +101,7 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 		Version: img.Version, Image: img.Ref(), Digest: img.Digest,
 		SourceRevision: req.SourceRevision, PavedVersion: version.Get(),
 		DeployedAt: now.UTC().Format(time.RFC3339), DeployedBy: req.DeployedBy,
-		TraceID: req.TraceID, RunID: req.RunID, Slot: slot,
+		TraceID: req.TraceID, RunID: req.RunID, Slot: slot, ApprovedBy: req.approvedBy,
 	})
 	if req.Unlock {
 		rec.Lock = nil

@@ -51,6 +51,9 @@ type Gate struct {
 	SignatureKey string `yaml:"signature_key,omitempty"`
 	// VulnerabilityScan requires a vulnerability-scan attestation that passed.
 	VulnerabilityScan bool `yaml:"vulnerability_scan,omitempty"`
+	// SignatureKeyData is the key's contents when SignatureKey names a file
+	// of the GitOps repository; filled in by Promote, never read from YAML.
+	SignatureKeyData []byte `yaml:"-"`
 }
 
 // Empty reports whether the gate checks nothing.
