@@ -1,0 +1,114 @@
+package sign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	sigs "github.com/sigstore/cosign/v2/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
+)
+
+// Key file names written by GenerateKeys, the same as `cosign generate-key-pair`.
+const (
+	PrivateKeyFile = "cosign.key"
+	PublicKeyFile  = "cosign.pub"
+)
+
+// KeyPair names the files of a generated key pair.
+type KeyPair struct {
+	// PrivateKey is the path of the encrypted private key (mode 0600).
+	PrivateKey string `json:"privateKey"`
+	// PublicKey is the path of the PEM public key (mode 0644).
+	PublicKey string `json:"publicKey"`
+}
+
+// GenerateKeys writes a Cosign-compatible key pair into dir: an ECDSA P-256
+// private key encrypted with password (cosign.key) and its public key
+// (cosign.pub). Existing files are never overwritten.
+func GenerateKeys(dir string, password []byte) (*KeyPair, error) {
+	kp := &KeyPair{PrivateKey: filepath.Join(dir, PrivateKeyFile), PublicKey: filepath.Join(dir, PublicKeyFile)}
+	for _, p := range []string{kp.PrivateKey, kp.PublicKey} {
+		if _, err := os.Stat(p); err == nil {
+			return nil, failure.BadInputErr(fmt.Errorf("writing key pair: %q already exists; remove it or pick another directory", p))
+		}
+	}
+	keys, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+	if err != nil {
+		return nil, fmt.Errorf("generating key pair: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("creating key directory %q: %w", dir, err))
+	}
+	if err := writeNew(kp.PrivateKey, keys.PrivateBytes, 0o600); err != nil {
+		return nil, err
+	}
+	if err := writeNew(kp.PublicKey, keys.PublicBytes, 0o644); err != nil {
+		_ = os.Remove(kp.PrivateKey)
+		return nil, err
+	}
+	return kp, nil
+}
+
+func writeNew(path string, b []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("writing key %q: %w", path, err))
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("writing key %q: %w", path, err)
+	}
+	return f.Close()
+}
+
+// loadSigner loads a private key through Cosign's key references: a file,
+// env://VAR or a KMS URI.
+func loadSigner(ctx context.Context, ref string, pf PassFunc) (signature.SignerVerifier, error) {
+	cpf := func(bool) ([]byte, error) {
+		if pf == nil {
+			return nil, errors.New("the key is encrypted and no password was given: set COSIGN_PASSWORD")
+		}
+		return pf()
+	}
+	sv, err := sigs.SignerVerifierFromKeyRef(ctx, ref, cpf, nil)
+	if err != nil {
+		return nil, keyErr("loading signing key", ref, err)
+	}
+	return sv, nil
+}
+
+// loadVerifier loads a public key (file, env://VAR or KMS URI).
+func loadVerifier(ctx context.Context, ref string) (signature.Verifier, error) {
+	v, err := sigs.PublicKeyFromKeyRef(ctx, ref)
+	if err != nil {
+		return nil, keyErr("loading public key", ref, err)
+	}
+	return v, nil
+}
+
+// keyErr classifies a key loading error: the network is transient, anything
+// else (no such file, wrong password, not a key) is the caller's to fix.
+func keyErr(what, ref string, err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = fmt.Errorf("%s %q: no such file", what, ref)
+	case strings.Contains(msg, "decrypt"):
+		err = fmt.Errorf("%s %q: wrong password (check COSIGN_PASSWORD)", what, ref)
+	default:
+		err = fmt.Errorf("%s %q: %w", what, ref, err)
+	}
+	if c := oci.Classify(err); failure.KindOf(c) == failure.Transient {
+		return c
+	}
+	return failure.BadInputErr(err)
+}

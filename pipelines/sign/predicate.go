@@ -1,0 +1,237 @@
+package sign
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
+
+	"github.com/paved-dev/paved/internal/version"
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// Predicate type URIs paved attests and verifies.
+const (
+	PredicateSPDX       = "https://spdx.dev/Document"
+	PredicateCycloneDX  = "https://cyclonedx.org/bom"
+	PredicateVuln       = attestation.CosignVulnProvenanceV01
+	PredicateProvenance = slsa1.PredicateSLSAProvenance
+
+	// ScanReportSchema is the schemaVersion of paved's scan report, the
+	// object carried in the vuln predicate's scanner.result.
+	ScanReportSchema = "paved.dev/scan-report/v1"
+	// BuildType is the SLSA buildType of paved's provenance.
+	BuildType = "https://github.com/paved-dev/paved/build/v1"
+)
+
+// cosignTypes maps Cosign's predicate type names (as in
+// `cosign attest --type`) to predicate type URIs.
+var cosignTypes = map[string]string{
+	"spdx":             PredicateSPDX,
+	"spdxjson":         PredicateSPDX,
+	"cyclonedx":        PredicateCycloneDX,
+	"vuln":             PredicateVuln,
+	"slsaprovenance1":  PredicateProvenance,
+	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
+	"link":             "https://in-toto.io/Link/v1",
+	"openvex":          attestation.OpenVexNamespace,
+	"custom":           attestation.CosignCustomProvenanceV01,
+}
+
+// PredicateTypeURI returns the predicate type URI of a Cosign type name
+// (spdxjson, cyclonedx, vuln, slsaprovenance1, ...); any other value is
+// returned unchanged, as a URI.
+func PredicateTypeURI(t string) string {
+	if uri, ok := cosignTypes[t]; ok {
+		return uri
+	}
+	return t
+}
+
+// cosignTypeName returns the name Cosign's statement generator knows for
+// t, so that a URI gets the same typed statement as its short name.
+func cosignTypeName(t string) string {
+	switch PredicateTypeURI(t) {
+	case PredicateSPDX:
+		return "spdxjson"
+	case PredicateCycloneDX:
+		return "cyclonedx"
+	case PredicateVuln:
+		return "vuln"
+	case PredicateProvenance:
+		return "slsaprovenance1"
+	}
+	return t
+}
+
+// SBOMPredicateType tells an SPDX JSON document from a CycloneDX JSON one
+// and returns its predicate type URI.
+func SBOMPredicateType(doc []byte) (string, error) {
+	var probe struct {
+		SPDXVersion string `json:"spdxVersion"`
+		BOMFormat   string `json:"bomFormat"`
+	}
+	if err := json.Unmarshal(doc, &probe); err != nil {
+		return "", failure.BadInputErr(fmt.Errorf("reading SBOM: not JSON: %w", err))
+	}
+	switch {
+	case strings.HasPrefix(probe.SPDXVersion, "SPDX-"):
+		return PredicateSPDX, nil
+	case probe.BOMFormat == "CycloneDX":
+		return PredicateCycloneDX, nil
+	}
+	return "", failure.BadInputErr(errors.New("reading SBOM: neither SPDX JSON (spdxVersion) nor CycloneDX JSON (bomFormat)"))
+}
+
+// Scan is a finished vulnerability scan, as VulnPredicate attests it.
+type Scan struct {
+	// Report is paved's scan report: a JSON object with schemaVersion
+	// ScanReportSchema and gate.passed.
+	Report []byte
+	// ScannerURI and ScannerVersion name the scanner (e.g. Trivy).
+	ScannerURI, ScannerVersion string
+	// DBURI and DBVersion name the vulnerability database.
+	DBURI, DBVersion string
+	// StartedOn and FinishedOn bound the scan; FinishedOn is what
+	// Verify's maximum scan age is measured from.
+	StartedOn, FinishedOn time.Time
+}
+
+// scanReport is the part of paved's scan report that verification reads.
+type scanReport struct {
+	SchemaVersion string `json:"schemaVersion"`
+	Gate          *struct {
+		Passed *bool `json:"passed"`
+	} `json:"gate"`
+}
+
+func parseScanReport(b []byte) (bool, error) {
+	var r scanReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		return false, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if r.SchemaVersion != ScanReportSchema {
+		return false, fmt.Errorf("schemaVersion is %q, want %q", r.SchemaVersion, ScanReportSchema)
+	}
+	if r.Gate == nil || r.Gate.Passed == nil {
+		return false, errors.New("no gate.passed verdict")
+	}
+	return *r.Gate.Passed, nil
+}
+
+// VulnPredicate returns Cosign's vulnerability predicate
+// (https://cosign.sigstore.dev/attestation/vuln/v1) with paved's scan
+// report as scanner.result.
+func VulnPredicate(s Scan) ([]byte, error) {
+	if _, err := parseScanReport(s.Report); err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("reading scan report: %w", err))
+	}
+	if s.FinishedOn.IsZero() {
+		return nil, failure.BadInputErr(errors.New("reading scan report: no scan finish time"))
+	}
+	if s.StartedOn.IsZero() {
+		s.StartedOn = s.FinishedOn
+	}
+	p := attestation.CosignVulnPredicate{
+		Invocation: attestation.Invocation{URI: "https://github.com/paved-dev/paved", BuilderID: builderID()},
+		Scanner: attestation.Scanner{
+			URI: s.ScannerURI, Version: s.ScannerVersion,
+			DB:     attestation.DB{URI: s.DBURI, Version: s.DBVersion},
+			Result: json.RawMessage(s.Report),
+		},
+		Metadata: attestation.Metadata{ScanStartedOn: s.StartedOn.UTC(), ScanFinishedOn: s.FinishedOn.UTC()},
+	}
+	return json.Marshal(p)
+}
+
+// Provenance describes a build, as ProvenancePredicate attests it.
+type Provenance struct {
+	// SourceRepository is the source's repository URL; SourceRevision the
+	// commit that was built.
+	SourceRepository, SourceRevision string
+	// Parameters are the build's external parameters (paved.yaml values,
+	// build flags); nil for none.
+	Parameters map[string]any
+	// BaseImage is the base image by digest (REPO@sha256:...), if any.
+	BaseImage string
+	// InvocationID identifies the CI run (e.g. its URL); optional.
+	InvocationID string
+	// StartedOn and FinishedOn bound the build; optional.
+	StartedOn, FinishedOn time.Time
+}
+
+func builderID() string { return "https://github.com/paved-dev/paved@" + version.Get() }
+
+// ProvenancePredicate returns a SLSA provenance v1 predicate whose builder
+// is paved at its own version.
+func ProvenancePredicate(p Provenance) ([]byte, error) {
+	if p.SourceRepository == "" || p.SourceRevision == "" {
+		return nil, failure.BadInputErr(errors.New("making provenance: the source repository and revision are required"))
+	}
+	ext := map[string]any{"source": map[string]string{"repository": p.SourceRepository, "revision": p.SourceRevision}}
+	if len(p.Parameters) > 0 {
+		ext["parameters"] = p.Parameters
+	}
+	deps := []slsa1.ResourceDescriptor{{URI: "git+" + p.SourceRepository, Digest: map[string]string{"gitCommit": p.SourceRevision}}}
+	if p.BaseImage != "" {
+		repo, hex, ok := strings.Cut(p.BaseImage, "@sha256:")
+		if !ok {
+			return nil, failure.BadInputErr(fmt.Errorf("making provenance: base image %q is not pinned by digest", p.BaseImage))
+		}
+		ext["baseImage"] = p.BaseImage
+		deps = append(deps, slsa1.ResourceDescriptor{Name: "base-image", URI: "oci://" + repo, Digest: map[string]string{"sha256": hex}})
+	}
+	pred := slsa1.ProvenancePredicate{
+		BuildDefinition: slsa1.ProvenanceBuildDefinition{BuildType: BuildType, ExternalParameters: ext, ResolvedDependencies: deps},
+		RunDetails: slsa1.ProvenanceRunDetails{
+			Builder:       slsa1.Builder{ID: builderID(), Version: map[string]string{"paved": version.Get()}},
+			BuildMetadata: slsa1.BuildMetadata{InvocationID: p.InvocationID, StartedOn: timePtr(p.StartedOn), FinishedOn: timePtr(p.FinishedOn)},
+		},
+	}
+	return json.Marshal(pred)
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// ScanFromReport reads the scanner, database and finish time from paved's
+// scan report. The finish time is the report's finishedOn, scanFinishedOn,
+// finishedAt or createdAt field (RFC 3339), else fallback (for example the
+// report file's modification time).
+func ScanFromReport(report []byte, fallback time.Time) (Scan, error) {
+	if _, err := parseScanReport(report); err != nil {
+		return Scan{}, failure.BadInputErr(fmt.Errorf("reading scan report: %w", err))
+	}
+	var r struct {
+		Scanner struct{ Name, URI, Version string } `json:"scanner"`
+		DB      struct{ URI, Version string }       `json:"db"`
+	}
+	_ = json.Unmarshal(report, &r)
+	var all map[string]json.RawMessage
+	_ = json.Unmarshal(report, &all)
+	s := Scan{Report: report, ScannerURI: r.Scanner.URI, ScannerVersion: r.Scanner.Version, DBURI: r.DB.URI, DBVersion: r.DB.Version, FinishedOn: fallback}
+	if s.ScannerURI == "" && r.Scanner.Name != "" {
+		s.ScannerURI = r.Scanner.Name
+	}
+	if s.ScannerURI == "" {
+		s.ScannerURI = "https://github.com/paved-dev/paved/scan"
+	}
+	for _, k := range []string{"finishedOn", "scanFinishedOn", "finishedAt", "createdAt"} {
+		var t time.Time
+		if raw, ok := all[k]; ok && json.Unmarshal(raw, &t) == nil && !t.IsZero() {
+			s.FinishedOn = t
+			break
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,180 @@
+package sign_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/sign"
+)
+
+const testPassword = "correct horse battery staple"
+
+// newRegistry starts an in-process registry and returns its host.
+func newRegistry(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(registry.New())
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// pushRandom pushes a random image to host/repo and returns its digest.
+func pushRandom(t *testing.T, host, repo string) name.Digest {
+	t.Helper()
+	img, err := random.Image(512, 1)
+	require.NoError(t, err)
+	tag, err := name.NewTag(host + "/" + repo + ":latest")
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(tag, img))
+	h, err := img.Digest()
+	require.NoError(t, err)
+	return tag.Context().Digest(h.String())
+}
+
+// keyPair generates a key pair encrypted with testPassword.
+func keyPair(t *testing.T) *sign.KeyPair {
+	t.Helper()
+	kp, err := sign.GenerateKeys(t.TempDir(), []byte(testPassword))
+	require.NoError(t, err)
+	return kp
+}
+
+func withKey(kp *sign.KeyPair, opts ...sign.Option) []sign.Option {
+	pw := func() ([]byte, error) { return []byte(testPassword), nil }
+	return append([]sign.Option{sign.WithKey(kp.PrivateKey), sign.WithPassword(pw)}, opts...)
+}
+
+// layers returns how many signatures or attestations the tag holds; 0 if
+// the tag does not exist.
+func layers(t *testing.T, image name.Digest, suffix string) int {
+	t.Helper()
+	tag := image.Repository.Tag("sha256-" + strings.TrimPrefix(image.DigestStr(), "sha256:") + suffix)
+	img, err := remote.Image(tag)
+	if err != nil {
+		return 0
+	}
+	ls, err := img.Layers()
+	require.NoError(t, err)
+	return len(ls)
+}
+
+func spdxDoc() []byte {
+	return []byte(`{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"app","documentNamespace":"https://example.com/app","creationInfo":{"created":"2026-11-01T00:00:00Z","creators":["Tool: paved"]},"packages":[]}`)
+}
+
+func scanReport(passed bool) []byte {
+	return []byte(fmt.Sprintf(`{"schemaVersion":%q,"gate":{"passed":%t,"failOn":"HIGH"},"findings":[]}`, sign.ScanReportSchema, passed))
+}
+
+func vulnPred(t *testing.T, passed bool, finished time.Time) sign.Predicate {
+	t.Helper()
+	b, err := sign.VulnPredicate(sign.Scan{Report: scanReport(passed), ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", FinishedOn: finished})
+	require.NoError(t, err)
+	return sign.Predicate{Type: "vuln", Body: b}
+}
+
+func provenancePred(t *testing.T) sign.Predicate {
+	t.Helper()
+	b, err := sign.ProvenancePredicate(sign.Provenance{
+		SourceRepository: "https://git.example.com/acme/app", SourceRevision: "9f1e2d3c4b5a69788796a5b4c3d2e1f009182736",
+		BaseImage:  "registry.example.com/base@sha256:" + strings.Repeat("ab", 32),
+		Parameters: map[string]any{"target": "./cmd/app"},
+	})
+	require.NoError(t, err)
+	return sign.Predicate{Type: "slsaprovenance1", Body: b}
+}
+
+func allPredicates(t *testing.T, finished time.Time) []sign.Predicate {
+	return []sign.Predicate{{Type: "spdxjson", Body: spdxDoc()}, vulnPred(t, true, finished), provenancePred(t)}
+}
+
+var requireAll = []string{sign.KindSBOM, sign.KindVuln, sign.KindProvenance}
+
+func TestSignAttestVerify(t *testing.T) {
+	ctx := context.Background()
+	host := newRegistry(t)
+	image := pushRandom(t, host, "acme/app")
+	kp := keyPair(t)
+
+	res, err := sign.Sign(ctx, image, withKey(kp)...)
+	require.NoError(t, err)
+	require.True(t, res.Added)
+	require.False(t, res.TlogUpload)
+	require.Equal(t, image.Repository.String()+":sha256-"+strings.TrimPrefix(image.DigestStr(), "sha256:")+".sig", res.Tag)
+
+	res, err = sign.AttestAll(ctx, image, allPredicates(t, time.Now().Add(-time.Hour)), withKey(kp)...)
+	require.NoError(t, err)
+	require.Equal(t, []string{sign.PredicateSPDX, sign.PredicateVuln, sign.PredicateProvenance}, res.PredicateTypes)
+	require.Equal(t, 1, layers(t, image, ".sig"))
+	require.Equal(t, 3, layers(t, image, ".att"))
+
+	v, err := sign.Verify(ctx, image, sign.VerifyOptions{Key: kp.PublicKey, Require: requireAll, MaxScanAge: 7 * 24 * time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, 1, v.Signatures)
+	require.Equal(t, map[string]int{sign.PredicateSPDX: 1, sign.PredicateVuln: 1, sign.PredicateProvenance: 1}, v.Attestations)
+	require.NotNil(t, v.Scan)
+	require.True(t, v.Scan.Passed)
+
+	// The adapter promotion gates call.
+	require.NoError(t, sign.Verifier{Key: kp.PublicKey}.Check(ctx, image, sign.Policy{Require: requireAll, MaxScanAge: 7 * 24 * time.Hour}))
+}
+
+func TestSignAndAttestAreIdempotent(t *testing.T) {
+	ctx := context.Background()
+	image := pushRandom(t, newRegistry(t), "acme/app")
+	kp := keyPair(t)
+	preds := allPredicates(t, time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+
+	for i := 0; i < 2; i++ {
+		res, err := sign.Sign(ctx, image, withKey(kp)...)
+		require.NoError(t, err)
+		require.Equal(t, i == 0, res.Added, "sign #%d", i+1)
+		res, err = sign.AttestAll(ctx, image, preds, withKey(kp)...)
+		require.NoError(t, err)
+		require.Equal(t, i == 0, res.Added, "attest #%d", i+1)
+	}
+	require.Equal(t, 1, layers(t, image, ".sig"))
+	require.Equal(t, 3, layers(t, image, ".att"))
+
+	// A new scan is new content: only it is added.
+	res, err := sign.AttestAll(ctx, image, append(preds, vulnPred(t, true, time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC))), withKey(kp)...)
+	require.NoError(t, err)
+	require.Equal(t, []string{sign.PredicateVuln}, res.PredicateTypes)
+	require.Equal(t, 4, layers(t, image, ".att"))
+
+	// Another key is another signer: its signature is added.
+	res, err = sign.Sign(ctx, image, withKey(keyPair(t))...)
+	require.NoError(t, err)
+	require.True(t, res.Added)
+	require.Equal(t, 2, layers(t, image, ".sig"))
+
+	// --force adds again.
+	res, err = sign.Sign(ctx, image, withKey(kp, sign.WithForce(true))...)
+	require.NoError(t, err)
+	require.True(t, res.Added)
+	require.Equal(t, 3, layers(t, image, ".sig"))
+}
+
+func TestSignWithEnvKey(t *testing.T) {
+	kp := keyPair(t)
+	pem, err := os.ReadFile(kp.PrivateKey)
+	require.NoError(t, err)
+	t.Setenv("PAVED_TEST_SIGNING_KEY", string(pem))
+	image := pushRandom(t, newRegistry(t), "acme/app")
+	pw := func() ([]byte, error) { return []byte(testPassword), nil }
+
+	_, err = sign.Sign(context.Background(), image, sign.WithKey("env://PAVED_TEST_SIGNING_KEY"), sign.WithPassword(pw))
+	require.NoError(t, err)
+	_, err = sign.Verify(context.Background(), image, sign.VerifyOptions{Key: kp.PublicKey})
+	require.NoError(t, err)
+}

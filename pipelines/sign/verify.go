@@ -1,0 +1,280 @@
+package sign
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	pavedoci "github.com/paved-dev/paved/pipelines/oci"
+)
+
+// Attestation kinds that Verify can require.
+const (
+	KindSBOM       = "sbom"
+	KindVuln       = "vuln"
+	KindProvenance = "provenance"
+)
+
+// kindTypes lists the predicate types that satisfy each kind.
+var kindTypes = map[string][]string{
+	KindSBOM:       {PredicateSPDX, PredicateCycloneDX},
+	KindVuln:       {PredicateVuln},
+	KindProvenance: {PredicateProvenance},
+}
+
+// VerifyOptions says what Verify checks and how it reaches the registry.
+type VerifyOptions struct {
+	// Key is the public key: a cosign.pub file, env://VAR or a KMS URI.
+	Key string
+	// Require lists the attestation kinds that must verify: KindSBOM,
+	// KindVuln, KindProvenance.
+	Require []string
+	// MaxScanAge, when positive, is how old the newest verified
+	// vulnerability scan may be (its scanFinishedOn); it implies KindVuln.
+	MaxScanAge time.Duration
+	// Keychain gives registry credentials (authn.DefaultKeychain if nil).
+	Keychain authn.Keychain
+	// Transport is the HTTP transport for registry calls (optional).
+	Transport http.RoundTripper
+	// Now returns the current time (time.Now if nil).
+	Now func() time.Time
+}
+
+// Verification is what a successful Verify found.
+type Verification struct {
+	// Image is the verified image, by digest.
+	Image string `json:"image"`
+	// Signatures is the number of signatures that verified.
+	Signatures int `json:"signatures"`
+	// Attestations counts the verified attestations by predicate type URI.
+	Attestations map[string]int `json:"attestations"`
+	// Scan is the newest verified vulnerability scan, if any.
+	Scan *ScanVerdict `json:"scan,omitempty"`
+	// Tlog reports that no transparency log was consulted (offline, key-based).
+	Tlog string `json:"tlog"`
+}
+
+// ScanVerdict is the verdict of a verified vulnerability attestation.
+type ScanVerdict struct {
+	FinishedOn time.Time `json:"finishedOn"`
+	Passed     bool      `json:"passed"`
+}
+
+// Verify checks offline, with the public key and without a transparency
+// log, that image carries a Cosign signature of its own digest and every
+// required attestation. A failed check is a policy failure whose message
+// lists each reason; an unreachable registry is transient.
+func Verify(ctx context.Context, image name.Digest, vo VerifyOptions) (*Verification, error) {
+	require, err := requirements(vo)
+	if err != nil {
+		return nil, err
+	}
+	if vo.Key == "" {
+		return nil, failure.BadInputErr(errors.New("verifying: no public key: pass --key (cosign.pub, env://VAR or a KMS URI)"))
+	}
+	verifier, err := loadVerifier(ctx, vo.Key)
+	if err != nil {
+		return nil, err
+	}
+	o := &options{keychain: vo.Keychain, transport: vo.Transport}
+	if err := checkImage(ctx, image, o); err != nil {
+		if errors.Is(err, ErrImageNotFound) {
+			return nil, failure.PolicyErr(err)
+		}
+		return nil, err
+	}
+	co := &cosign.CheckOpts{
+		SigVerifier:        verifier,
+		IgnoreTlog:         true,
+		IgnoreSCT:          true,
+		ClaimVerifier:      cosign.SimpleClaimVerifier,
+		RegistryClientOpts: ociOptions(ctx, vo.Keychain, vo.Transport),
+	}
+	v := &Verification{Image: image.String(), Attestations: map[string]int{}, Tlog: "not checked (offline, key-based)"}
+	var reasons []string
+	sigs, _, err := cosign.VerifyImageSignatures(ctx, image, co)
+	if err := registryErr(err); err != nil {
+		return nil, err
+	}
+	if err != nil {
+		reasons = append(reasons, fmt.Sprintf("no signature verifies with key %q (%s): sign the digest with the matching key", vo.Key, oneLine(err)))
+	}
+	v.Signatures = len(sigs)
+	reasons = append(reasons, verifyAttestations(ctx, image, co, require, vo, v)...)
+	if len(reasons) > 0 {
+		return v, failure.PolicyErr(fmt.Errorf("verifying %q: %s", image, strings.Join(reasons, "; ")))
+	}
+	return v, nil
+}
+
+// requirements validates and normalises the required kinds.
+func requirements(vo VerifyOptions) ([]string, error) {
+	set := map[string]bool{}
+	for _, k := range vo.Require {
+		k = strings.TrimSpace(k)
+		if _, ok := kindTypes[k]; !ok {
+			return nil, failure.BadInputErr(fmt.Errorf("verifying: unknown required attestation %q: use sbom, vuln or provenance", k))
+		}
+		set[k] = true
+	}
+	if vo.MaxScanAge > 0 {
+		set[KindVuln] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// verifyAttestations verifies the attestations and returns the reasons
+// why the required ones fail.
+func verifyAttestations(ctx context.Context, image name.Digest, co *cosign.CheckOpts, require []string, vo VerifyOptions, v *Verification) []string {
+	aco := *co
+	aco.ClaimVerifier = cosign.IntotoSubjectClaimVerifier
+	atts, _, err := cosign.VerifyImageAttestations(ctx, image, &aco)
+	if err := registryErr(err); err != nil {
+		return []string{err.Error()}
+	}
+	if err != nil && len(require) > 0 {
+		return []string{fmt.Sprintf("no attestation verifies with key %q (%s): attest the digest with the matching key", vo.Key, oneLine(err))}
+	}
+	var scans []ScanVerdict
+	var reasons []string
+	for _, att := range atts {
+		ptype, pred, err := statementOf(att)
+		if err != nil {
+			continue
+		}
+		v.Attestations[ptype]++
+		if ptype == PredicateVuln {
+			s, err := scanVerdict(pred)
+			if err != nil {
+				reasons = append(reasons, fmt.Sprintf("vulnerability attestation unreadable: %v", err))
+				continue
+			}
+			scans = append(scans, s)
+		}
+	}
+	for _, kind := range require {
+		if !hasAny(v.Attestations, kindTypes[kind]) {
+			reasons = append(reasons, fmt.Sprintf("required %s attestation missing (predicate %s) or not signed by key %q: run paved attest --%s", kind, strings.Join(kindTypes[kind], " or "), vo.Key, attestFlag[kind]))
+		}
+	}
+	if len(scans) == 0 || !contains(require, KindVuln) {
+		return reasons
+	}
+	sort.Slice(scans, func(i, j int) bool { return scans[i].FinishedOn.After(scans[j].FinishedOn) })
+	v.Scan = &scans[0]
+	if !v.Scan.Passed {
+		reasons = append(reasons, fmt.Sprintf("newest vulnerability scan (finished %s) failed its gate: fix or ignore the findings, rescan and attest", v.Scan.FinishedOn.Format(time.RFC3339)))
+	}
+	now := time.Now
+	if vo.Now != nil {
+		now = vo.Now
+	}
+	if age := now().Sub(v.Scan.FinishedOn); vo.MaxScanAge > 0 && age > vo.MaxScanAge {
+		reasons = append(reasons, fmt.Sprintf("newest vulnerability scan finished %s, %s ago, older than the maximum scan age %s: rescan and attest", v.Scan.FinishedOn.Format(time.RFC3339), age.Round(time.Minute), vo.MaxScanAge))
+	}
+	return reasons
+}
+
+// attestFlag names the paved attest flag that adds each kind.
+var attestFlag = map[string]string{KindSBOM: "sbom", KindVuln: "scan-report", KindProvenance: "source-repo"}
+
+// statementOf decodes a verified attestation's in-toto statement.
+func statementOf(att oci.Signature) (string, json.RawMessage, error) {
+	raw, err := att.Payload()
+	if err != nil {
+		return "", nil, err
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return "", nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		return "", nil, err
+	}
+	var st struct {
+		PredicateType string          `json:"predicateType"`
+		Predicate     json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return "", nil, err
+	}
+	return st.PredicateType, st.Predicate, nil
+}
+
+// scanVerdict reads the gate verdict and finish time of a vuln predicate.
+func scanVerdict(pred json.RawMessage) (ScanVerdict, error) {
+	var p struct {
+		Scanner struct {
+			Result json.RawMessage `json:"result"`
+		} `json:"scanner"`
+		Metadata attestation.Metadata `json:"metadata"`
+	}
+	if err := json.Unmarshal(pred, &p); err != nil {
+		return ScanVerdict{}, err
+	}
+	passed, err := parseScanReport(p.Scanner.Result)
+	if err != nil {
+		return ScanVerdict{}, fmt.Errorf("scanner.result: %w", err)
+	}
+	if p.Metadata.ScanFinishedOn.IsZero() {
+		return ScanVerdict{}, errors.New("no metadata.scanFinishedOn")
+	}
+	return ScanVerdict{FinishedOn: p.Metadata.ScanFinishedOn, Passed: passed}, nil
+}
+
+// registryErr returns err classified when it is a registry or network
+// failure rather than a failed verification.
+func registryErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var nsf *cosign.ErrNoSignaturesFound
+	var nms *cosign.ErrNoMatchingSignatures
+	var nma *cosign.ErrNoMatchingAttestations
+	if errors.As(err, &nsf) || errors.As(err, &nms) || errors.As(err, &nma) {
+		return nil
+	}
+	if c := pavedoci.Classify(err); failure.KindOf(c) == failure.Transient {
+		return failure.TransientErr(fmt.Errorf("reading signatures: %w", err))
+	}
+	return nil
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+func hasAny(m map[string]int, keys []string) bool {
+	for _, k := range keys {
+		if m[k] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
