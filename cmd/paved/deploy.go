@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/spf13/cobra"
+
+	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// Git credentials and identities come from these environment variables,
+// never from argv.
+const (
+	envGitToken         = "PAVED_GIT_TOKEN"           // HTTPS token (password of basic auth)
+	envGitUsername      = "PAVED_GIT_USERNAME"        // HTTPS user name (default x-access-token)
+	envGitSSHKey        = "PAVED_GIT_SSH_KEY"         // path of a private SSH key
+	envGitSSHPassphrase = "PAVED_GIT_SSH_PASSPHRASE"  // passphrase of that key
+	envGitKnownHosts    = "PAVED_GIT_SSH_KNOWN_HOSTS" // known_hosts file (default: the user's)
+	envGitAuthorName    = "PAVED_GIT_AUTHOR_NAME"
+	envGitAuthorEmail   = "PAVED_GIT_AUTHOR_EMAIL"
+	envGitOpsRepo       = "PAVED_GITOPS_REPO"
+	envRunID            = "PAVED_RUN_ID"
+	envTraceID          = "PAVED_TRACE_ID"
+)
+
+// gateVerifier builds the Verifier that checks promotion gates (signature
+// with the configured key, passed vulnerability-scan attestation). It is nil
+// until the sign package provides one: the lead wires it here, e.g.
+//
+//	gateVerifier = func(ctx context.Context) (deploy.Verifier, error) { return sign.NewGateVerifier(keychain()), nil }
+//
+// While it is nil, a promotion into an environment with signature or
+// vulnerability gates is refused (exit 3); it never passes silently.
+var gateVerifier func(ctx context.Context) (deploy.Verifier, error)
+
+// deployOptions are the flags shared by every deploy verb.
+type deployOptions struct {
+	repo, branch, authorName, authorEmail, template string
+	runID, traceID, deployedBy                      string
+	dryRun                                          bool
+	output                                          string
+}
+
+func newDeployCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deploy",
+		Short: "Change what runs where through the GitOps repository",
+		Long: `deploy edits a GitOps repository described by its paved-gitops.yaml: it pins a
+service's manifests to an image digest, records the deployment in versions.yaml
+and pushes one commit. Git credentials come from the environment:
+PAVED_GIT_TOKEN (HTTPS, with PAVED_GIT_USERNAME) or PAVED_GIT_SSH_KEY
+(with PAVED_GIT_SSH_PASSPHRASE and PAVED_GIT_SSH_KNOWN_HOSTS).`,
+	}
+	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd())
+	return cmd
+}
+
+func (o *deployOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.repo, "repo", os.Getenv(envGitOpsRepo), "GitOps repository URL (https://, ssh:// or a path; env "+envGitOpsRepo+")")
+	f.StringVar(&o.branch, "branch", "main", "branch to commit to")
+	f.StringVar(&o.authorName, "author-name", gitEnvOr(envGitAuthorName, "paved"), "commit author name (env "+envGitAuthorName+")")
+	f.StringVar(&o.authorEmail, "author-email", gitEnvOr(envGitAuthorEmail, "paved@localhost"), "commit author email (env "+envGitAuthorEmail+")")
+	f.StringVar(&o.template, "message-template", deploy.DefaultMessageTemplate, "commit message template (text/template: .Service .Env .Action .OldVersion .NewVersion .Image)")
+	f.StringVar(&o.runID, "run-id", os.Getenv(envRunID), "pipeline run id, recorded and added as the Paved-Run trailer (env "+envRunID+")")
+	f.StringVar(&o.traceID, "trace-id", os.Getenv(envTraceID), "trace id, recorded and added as the Paved-Trace trailer (env "+envTraceID+")")
+	f.StringVar(&o.deployedBy, "deployed-by", "", "who deploys (default: the author email)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the diff and the commit message, push nothing")
+	outputFlag(cmd, &o.output)
+}
+
+// options checks the shared flags and turns them into deploy options.
+func (o *deployOptions) options() ([]deploy.Option, error) {
+	if err := checkOutput(o.output); err != nil {
+		return nil, err
+	}
+	if o.repo == "" {
+		return nil, usageError{fmt.Errorf("--repo is required (or set %s)", envGitOpsRepo)}
+	}
+	if o.deployedBy == "" {
+		o.deployedBy = o.authorEmail
+	}
+	auth, err := gitAuth()
+	if err != nil {
+		return nil, err
+	}
+	opts := []deploy.Option{
+		deploy.WithBranch(o.branch), deploy.WithAuthor(o.authorName, o.authorEmail),
+		deploy.WithMessageTemplate(o.template), deploy.WithDryRun(o.dryRun),
+		deploy.WithSecrets(os.Getenv(envGitToken), os.Getenv(envGitSSHPassphrase)),
+	}
+	if auth != nil {
+		opts = append(opts, deploy.WithAuth(auth))
+	}
+	return opts, nil
+}
+
+// gitAuth reads the git credentials from the environment.
+func gitAuth() (transport.AuthMethod, error) {
+	token, key := os.Getenv(envGitToken), os.Getenv(envGitSSHKey)
+	switch {
+	case token != "" && key != "":
+		return nil, failure.BadInputErr(fmt.Errorf("both %s and %s are set: keep one", envGitToken, envGitSSHKey))
+	case token != "":
+		return &githttp.BasicAuth{Username: gitEnvOr(envGitUsername, "x-access-token"), Password: token}, nil
+	case key != "":
+		pk, err := gitssh.NewPublicKeysFromFile("git", key, os.Getenv(envGitSSHPassphrase))
+		if err != nil {
+			return nil, failure.BadInputErr(fmt.Errorf("reading the SSH key %s (%s): check the file and its passphrase", key, envGitSSHKey))
+		}
+		var files []string
+		if kh := os.Getenv(envGitKnownHosts); kh != "" {
+			files = append(files, kh)
+		}
+		cb, err := gitssh.NewKnownHostsCallback(files...)
+		if err != nil {
+			return nil, failure.BadInputErr(fmt.Errorf("reading known hosts (%s): %w", envGitKnownHosts, err))
+		}
+		pk.HostKeyCallback = cb
+		return pk, nil
+	}
+	return nil, nil
+}
+
+func gitEnvOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// printDeployResult prints a deploy result as text or JSON.
+func printDeployResult(w io.Writer, o *deployOptions, res *deploy.Result) error {
+	if o.output == "json" {
+		return writeJSON(w, res)
+	}
+	switch {
+	case !res.Changed:
+		_, err := fmt.Fprintln(w, "no change: the repository already has it, nothing committed")
+		return err
+	case o.dryRun:
+		_, err := fmt.Fprintf(w, "%s\n--- commit message (dry run, nothing pushed) ---\n%s", res.Diff, res.Message)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "pushed %s (%d attempt(s)): %s", res.Commit, res.Attempts, res.Message)
+	return err
+}
+
+func newDeployBumpCmd() *cobra.Command {
+	var o deployOptions
+	var req deploy.BumpRequest
+	cmd := &cobra.Command{
+		Use:   "bump",
+		Short: "Pin a service's manifests in one environment to an image digest",
+		Args:  cobra.NoArgs,
+		Example: `  PAVED_GIT_TOKEN=... paved deploy bump --repo https://git.example.com/acme/gitops.git \
+    --service api --env dev --image ghcr.io/acme/api@sha256:3f2a... --version v1.5.0
+  paved deploy bump --repo ../gitops --service api --env dev --image ghcr.io/acme/api@sha256:3f2a... --dry-run`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := o.options()
+			if err != nil {
+				return err
+			}
+			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
+			res, err := deploy.Bump(cmd.Context(), o.repo, req, opts...)
+			if err != nil {
+				return err
+			}
+			return printDeployResult(cmd.OutOrStdout(), &o, res)
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&req.Service, "service", "", "service name, as in paved-gitops.yaml")
+	f.StringVar(&req.Env, "env", "", "environment name, as in paved-gitops.yaml")
+	f.StringVar(&req.Image, "image", "", "image by digest: REPO@sha256:... (a tag is refused)")
+	f.StringVar(&req.Version, "version", "", "human version to record and write to tag fields (default: 12 hex digits of the digest)")
+	f.StringVar(&req.SourceRevision, "source-revision", "", "source commit the image was built from")
+	f.BoolVar(&req.Unlock, "unlock", false, "lift a rollback lock (needs --reason)")
+	f.StringVar(&req.Reason, "reason", "", "why the lock is lifted")
+	for _, name := range []string{"service", "env", "image"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func newDeployPromoteCmd() *cobra.Command {
+	var o deployOptions
+	var req deploy.PromoteRequest
+	cmd := &cobra.Command{
+		Use:   "promote",
+		Short: "Run in the next environment the exact digest recorded for the previous one",
+		Args:  cobra.NoArgs,
+		Example: `  paved deploy promote --repo https://git.example.com/acme/gitops.git --service api --from dev --to staging
+  paved deploy promote --repo ../gitops --service api --from staging --to prod --approved-by alice@example.com`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := o.options()
+			if err != nil {
+				return err
+			}
+			if gateVerifier != nil {
+				v, err := gateVerifier(cmd.Context())
+				if err != nil {
+					return err
+				}
+				opts = append(opts, deploy.WithVerifier(v))
+			}
+			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
+			res, err := deploy.Promote(cmd.Context(), o.repo, req, opts...)
+			if err != nil {
+				if errors.Is(err, deploy.ErrNoVerifier) {
+					return fmt.Errorf("%w (this paved build has no gate verifier wired in)", err)
+				}
+				return err
+			}
+			return printDeployResult(cmd.OutOrStdout(), &o, res)
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&req.Service, "service", "", "service name, as in paved-gitops.yaml")
+	f.StringVar(&req.From, "from", "", "environment to copy the recorded digest from")
+	f.StringVar(&req.To, "to", "", "the next environment in paved-gitops.yaml")
+	f.StringVar(&req.ApprovedBy, "approved-by", "", "identity that approved the promotion (required where approval: required)")
+	for _, name := range []string{"service", "from", "to"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func init() { register(newDeployCmd) }
