@@ -59,7 +59,7 @@ and pushes one commit. Git credentials come from the environment:
 PAVED_GIT_TOKEN (HTTPS, with PAVED_GIT_USERNAME) or PAVED_GIT_SSH_KEY
 (with PAVED_GIT_SSH_PASSPHRASE and PAVED_GIT_SSH_KNOWN_HOSTS).`,
 	}
-	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd())
+	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd(), newDeployRollbackCmd())
 	return cmd
 }
 
@@ -231,6 +231,41 @@ func newDeployPromoteCmd() *cobra.Command {
 	f.StringVar(&req.To, "to", "", "the next environment in paved-gitops.yaml")
 	f.StringVar(&req.ApprovedBy, "approved-by", "", "identity that approved the promotion (required where approval: required)")
 	for _, name := range []string{"service", "from", "to"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func newDeployRollbackCmd() *cobra.Command {
+	var o deployOptions
+	var req deploy.RollbackRequest
+	cmd := &cobra.Command{
+		Use:   "rollback",
+		Short: "Pin an earlier digest from versions.yaml history and lock the service there",
+		Args:  cobra.NoArgs,
+		Example: `  paved deploy rollback --repo ../gitops --service api --env prod --reason "v2 leaks memory"
+  paved deploy rollback --repo ../gitops --service api --env prod --to-version v1.4.2 --reason "bad config"`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := o.options()
+			if err != nil {
+				return err
+			}
+			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
+			res, err := deploy.Rollback(cmd.Context(), o.repo, req, opts...)
+			if err != nil {
+				return err
+			}
+			return printDeployResult(cmd.OutOrStdout(), &o, res)
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&req.Service, "service", "", "service name, as in paved-gitops.yaml")
+	f.StringVar(&req.Env, "env", "", "environment name, as in paved-gitops.yaml")
+	f.StringVar(&req.ToVersion, "to-version", "", "version from the history to return to (default: the previous digest)")
+	f.StringVar(&req.ToDigest, "to-digest", "", "digest (sha256:...) from the history to return to")
+	f.StringVar(&req.Reason, "reason", "", "why, recorded in the lock that bump --unlock lifts")
+	for _, name := range []string{"service", "env"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd

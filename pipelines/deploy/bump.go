@@ -35,6 +35,7 @@ type BumpRequest struct {
 	Reason string
 
 	approvedBy string // set by Promote
+	lock       *Lock  // set by Rollback: bypasses and sets the lock
 }
 
 // ErrLocked is returned (wrapped, as a policy failure) when a service is
@@ -79,7 +80,7 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 		return nil, err
 	}
 	cur := versions.Get(req.Service, req.Env)
-	if cur != nil && cur.Lock != nil && !req.Unlock {
+	if cur != nil && cur.Lock != nil && !req.Unlock && req.lock == nil {
 		return nil, failure.PolicyErr(fmt.Errorf("%s in %s is %w since %s (%s): bump with --unlock --reason to lift the lock", req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
 	}
 	img := imageOf(d, req.Version)
@@ -94,7 +95,8 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 	if err != nil {
 		return nil, err
 	}
-	if len(ch) == 0 && cur != nil && cur.Digest == img.Digest && cur.Version == img.Version && cur.Image == img.Ref() && (cur.Lock == nil || !req.Unlock) {
+	unchanged := cur != nil && cur.Digest == img.Digest && cur.Version == img.Version && cur.Image == img.Ref()
+	if len(ch) == 0 && unchanged && (cur.Lock == nil) == (req.lock == nil) && (cur.Lock == nil || !req.Unlock) {
 		return &plan{changes: ch, record: cur}, nil
 	}
 	rec := versions.set(req.Service, req.Env, Record{
@@ -103,6 +105,9 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 		DeployedAt: now.UTC().Format(time.RFC3339), DeployedBy: req.DeployedBy,
 		TraceID: req.TraceID, RunID: req.RunID, Slot: slot, ApprovedBy: req.approvedBy,
 	})
+	if req.lock != nil {
+		rec.Lock = req.lock
+	}
 	if req.Unlock {
 		rec.Lock = nil
 		action += " (unlock: " + req.Reason + ")"

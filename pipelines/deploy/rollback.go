@@ -1,0 +1,82 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-git/go-billy/v5"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
+)
+
+// RollbackRequest asks to run an earlier deployment again and lock the
+// service in the environment.
+type RollbackRequest struct {
+	Service, Env string
+	// ToVersion or ToDigest picks the history entry; with neither, the most
+	// recent entry with a digest other than the current one is used.
+	ToVersion, ToDigest string
+	// Reason is recorded in the lock.
+	Reason         string
+	DeployedBy     string
+	RunID, TraceID string
+}
+
+// Rollback pins the service's manifests for req.Env to an earlier digest from
+// its versions.yaml history, in a forward commit (never a force push), and
+// locks the service there: Bump refuses it until a bump with Unlock and a
+// Reason.
+func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...Option) (*Result, error) {
+	if req.Service == "" || req.Env == "" {
+		return nil, failure.BadInputErr(errors.New("a rollback needs --service and --env"))
+	}
+	if req.Reason == "" {
+		req.Reason = "rollback"
+	}
+	o := newOptions(opts)
+	return transact(ctx, repoURL, o, func(fsys billy.Filesystem, cfg *Config) (*plan, error) {
+		versions, _, err := LoadVersions(fsys)
+		if err != nil {
+			return nil, err
+		}
+		cur := versions.Get(req.Service, req.Env)
+		if cur == nil {
+			return nil, failure.BadInputErr(fmt.Errorf("%s records nothing for %s in %s: nothing to roll back", VersionsFile, req.Service, req.Env))
+		}
+		target, err := pick(cur, req)
+		if err != nil {
+			return nil, err
+		}
+		d, err := oci.ParseDigest(target.Image)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s history of %s in %s: %w", VersionsFile, req.Service, req.Env, err)
+		}
+		now := o.now()
+		return planBump(fsys, cfg, BumpRequest{
+			Service: req.Service, Env: req.Env, Image: target.Image, Version: target.Version,
+			DeployedBy: req.DeployedBy, RunID: req.RunID, TraceID: req.TraceID,
+			lock: &Lock{Reason: req.Reason, By: req.DeployedBy, At: now.UTC().Format(time.RFC3339)},
+		}, d, "rollback", now)
+	})
+}
+
+// pick finds the history entry a rollback returns to.
+func pick(cur *Record, req RollbackRequest) (*Deployment, error) {
+	for i := range cur.History {
+		h := &cur.History[i]
+		switch {
+		case req.ToVersion != "" && h.Version == req.ToVersion,
+			req.ToDigest != "" && h.Digest == req.ToDigest,
+			req.ToVersion == "" && req.ToDigest == "" && h.Digest != cur.Digest:
+			return h, nil
+		}
+	}
+	want := "an earlier digest"
+	if req.ToVersion != "" || req.ToDigest != "" {
+		want = "version " + req.ToVersion + req.ToDigest
+	}
+	return nil, failure.BadInputErr(fmt.Errorf("%s history of %s in %s has no %s: give --to-version or --to-digest from it", VersionsFile, req.Service, req.Env, want))
+}
