@@ -115,7 +115,7 @@ func (g *goBuilder) compile(ctx context.Context, p v1.Platform) ([]byte, error) 
 	cmd := exec.CommandContext(ctx, g.o.GoBinary, "build", "-trimpath", "-buildvcs=false",
 		"-ldflags", strings.Join(ldflags, " "), "-o", bin, main)
 	cmd.Dir = g.dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
+	cmd.Env = append(goEnv(g.o.GoEnv), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
 	if p.Architecture == "arm" && strings.HasPrefix(p.Variant, "v") {
 		cmd.Env = append(cmd.Env, "GOARM="+strings.TrimPrefix(p.Variant, "v"))
 	}
@@ -184,6 +184,19 @@ func (g *goBuilder) extraFiles() ([]File, error) {
 		files = append(files, File{Path: dst, Mode: 0o644, Data: data})
 	}
 	return files, nil
+}
+
+// goEnv is the go command's environment: this process's, without
+// GOEXPERIMENT (paved itself is built with one the service did not ask for),
+// plus the build's own settings.
+func goEnv(extra []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOEXPERIMENT=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
 }
 
 // mergeEnv sets each KEY=VALUE of add in env, replacing an existing KEY.

@@ -45,6 +45,7 @@ type Options struct {
 	WorkDir    string
 	ExtraFiles []ExtraFile
 	GoBinary   string
+	GoEnv      []string
 
 	// Dockerfiles.
 	Dockerfile string
@@ -146,6 +147,11 @@ func WithExtraFiles(f ...ExtraFile) Option {
 
 // WithGoBinary sets the go command used to compile (default "go" on PATH).
 func WithGoBinary(path string) Option { return func(o *Options) { o.GoBinary = path } }
+
+// WithGoEnv adds KEY=VALUE settings to the go command's environment
+// (GOFLAGS, GOEXPERIMENT, GOPRIVATE, ...). The go command otherwise inherits
+// this process's environment without GOEXPERIMENT.
+func WithGoEnv(env ...string) Option { return func(o *Options) { o.GoEnv = append(o.GoEnv, env...) } }
 
 // WithDockerfile sets the Dockerfile path, relative to the context directory.
 func WithDockerfile(path string) Option { return func(o *Options) { o.Dockerfile = path } }
