@@ -170,3 +170,14 @@ func TestParseRequire(t *testing.T) {
 	_, err = sign.ParseRequire("sbom,sarif")
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
 }
+
+// A KMS URI goes to Cosign's KMS providers, not to the file loader: with no
+// Vault configured, the Vault provider itself answers.
+func TestKMSKeyGoesToCosignKMS(t *testing.T) {
+	t.Setenv("VAULT_ADDR", "")
+	image := pushRandom(t, newRegistry(t), "acme/app")
+	_, err := sign.Sign(context.Background(), image, sign.WithKey("hashivault://paved-test"))
+	require.Equal(t, failure.BadInput, failure.KindOf(err), "error: %v", err)
+	require.Contains(t, err.Error(), "VAULT_ADDR is not set")
+	require.Zero(t, layers(t, image, ".sig"))
+}
