@@ -183,6 +183,11 @@ func (s *Service) defaults(name string) error {
 	default:
 		return fmt.Errorf("layout %q: use helm, kustomize or manifests", s.Layout)
 	}
+	if s.BlueGreen {
+		// The switch verb is not written yet: refuse rather than alternate
+		// slots without a way to move traffic.
+		return errors.New("blue_green is not supported by this paved version yet: remove it")
+	}
 	if s.Path == "" || path.IsAbs(s.Path) || strings.HasPrefix(path.Clean(s.Path), "..") {
 		return fmt.Errorf("path %q: give a directory relative to the repository root", s.Path)
 	}
