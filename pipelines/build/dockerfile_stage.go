@@ -250,9 +250,16 @@ func (e *executor) workdir(s *stageState, c *instructions.WorkdirCommand) (v1.La
 // layer makes a reproducible layer of files and records them in the
 // stage's file system.
 func (e *executor) layer(s *stageState, files []File) (v1.Layer, error) {
+	for _, f := range files {
+		if strings.ContainsRune(f.Path, 0) {
+			return nil, failure.BadInputErr(fmt.Errorf("path %q has a NUL byte: fix the path", f.Path))
+		}
+	}
 	l, err := Layer(files, e.o.Created)
 	if err != nil {
-		return nil, err
+		// Layer only fails on entries it cannot encode: paths the
+		// Dockerfile named.
+		return nil, failure.BadInputErr(fmt.Errorf("%w: fix the path", err))
 	}
 	s.fs.put(files)
 	return l, nil
