@@ -311,7 +311,7 @@ func readSignInput(path string) ([]byte, error) {
 }
 
 func newVerifyCmd() *cobra.Command {
-	var key, require, maxAge, output string
+	var key, require, maxAge, output, identity, issuer string
 	cmd := &cobra.Command{
 		Use:   "verify IMAGE@DIGEST",
 		Short: "Verify an image's Cosign signature and required attestations (offline)",
@@ -331,6 +331,9 @@ Any failed check exits 3 and lists every reason.`,
 				return err
 			}
 			vo := sign.VerifyOptions{Key: key, Keychain: keychain()}
+			if identity != "" || issuer != "" {
+				vo.Keyless = &sign.Identity{Subject: identity, Issuer: issuer}
+			}
 			if vo.Require, err = sign.ParseRequire(require); err != nil {
 				return err
 			}
@@ -351,6 +354,8 @@ Any failed check exits 3 and lists every reason.`,
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "", "public key: a cosign.pub file, env://VAR or a KMS URI")
+	cmd.Flags().StringVar(&identity, "certificate-identity", "", "keyless: the signer's identity (online; with --certificate-oidc-issuer, instead of --key)")
+	cmd.Flags().StringVar(&issuer, "certificate-oidc-issuer", "", "keyless: the OIDC issuer, e.g. https://token.actions.githubusercontent.com")
 	cmd.Flags().StringVar(&require, "require", "", "attestations that must verify: sbom,vuln,provenance")
 	cmd.Flags().StringVar(&maxAge, "max-scan-age", "", "maximum age of the newest vulnerability scan, e.g. 7d (implies vuln)")
 	outputFlag(cmd, &output)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -58,7 +59,7 @@ func (b *basicAuthRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that neither canary appears in stdout, stderr, any written file or
 // anything pushed to the registry.
 func TestSigningSecretsNeverLeak(t *testing.T) {
-	reg := &basicAuthRegistry{user: "ci", pass: canaryRegistryPassword, next: registry.New()}
+	reg := &basicAuthRegistry{user: "ci", pass: canaryRegistryPassword, next: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
 	srv := httptest.NewServer(reg)
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")

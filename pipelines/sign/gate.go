@@ -25,6 +25,8 @@ type Policy struct {
 type Verifier struct {
 	// Key is the public key: a cosign.pub file, env://VAR or a KMS URI.
 	Key string
+	// Keyless, instead of Key, accepts keyless signatures of one identity.
+	Keyless *Identity
 	// Keychain and Transport reach the registry (both optional).
 	Keychain  authn.Keychain
 	Transport http.RoundTripper
@@ -34,7 +36,7 @@ type Verifier struct {
 // naming every reason; an unreachable registry is transient (exit 4).
 func (v Verifier) Check(ctx context.Context, image name.Digest, p Policy) error {
 	_, err := Verify(ctx, image, VerifyOptions{
-		Key: v.Key, Require: p.Require, MaxScanAge: p.MaxScanAge,
+		Key: v.Key, Keyless: v.Keyless, Require: p.Require, MaxScanAge: p.MaxScanAge,
 		Keychain: v.Keychain, Transport: v.Transport,
 	})
 	return err

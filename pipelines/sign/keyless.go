@@ -2,6 +2,7 @@ package sign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 	"github.com/sigstore/cosign/v2/cmd/cosign/cli/attest"
 	copts "github.com/sigstore/cosign/v2/cmd/cosign/cli/options"
 	cosignsign "github.com/sigstore/cosign/v2/cmd/cosign/cli/sign"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
 
+	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/oci"
 )
 
@@ -90,6 +93,30 @@ func attestKeyless(ctx context.Context, image name.Digest, preds []Predicate, o 
 		res.Added = true
 	}
 	return res, nil
+}
+
+// Identity is the OIDC identity a keyless signature must carry, for
+// example Subject "https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main"
+// and Issuer "https://token.actions.githubusercontent.com".
+type Identity struct {
+	Subject, Issuer string
+}
+
+// keylessCheckOpts completes co as `cosign verify --certificate-identity
+// --certificate-oidc-issuer` does: the Sigstore trusted root (fetched with
+// TUF), Rekor and SCT checks on.
+func keylessCheckOpts(co *cosign.CheckOpts, id Identity) (*cosign.CheckOpts, error) {
+	if id.Subject == "" || id.Issuer == "" {
+		return nil, failure.BadInputErr(errors.New("verifying keyless: both the certificate identity and the OIDC issuer are required"))
+	}
+	tr, err := cosign.TrustedRoot()
+	if err != nil {
+		return nil, failure.TransientErr(fmt.Errorf("fetching the Sigstore trusted root: %w", err))
+	}
+	co.TrustedMaterial = tr
+	co.Identities = []cosign.Identity{{Subject: id.Subject, Issuer: id.Issuer}}
+	co.IgnoreTlog, co.IgnoreSCT = false, false
+	return co, nil
 }
 
 func tagOf(image name.Digest, suffix string) string {

@@ -115,6 +115,9 @@ func checkImage(ctx context.Context, image name.Digest, o *options) error {
 	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 		return failure.BadInputErr(fmt.Errorf("finding image %q: %w; push it first or check the digest", image, ErrImageNotFound))
 	}
+	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
+		return failure.BadInputErr(fmt.Errorf("finding image %q: the registry refused the credentials (%d): check docker login or PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD", image, terr.StatusCode))
+	}
 	if err != nil {
 		return oci.Classify(fmt.Errorf("finding image %q: %w", image, err))
 	}

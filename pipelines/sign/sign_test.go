@@ -3,6 +3,8 @@ package sign_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -23,7 +25,7 @@ const testPassword = "correct horse battery staple"
 // newRegistry starts an in-process registry and returns its host.
 func newRegistry(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
 }

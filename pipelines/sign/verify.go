@@ -39,6 +39,9 @@ var kindTypes = map[string][]string{
 type VerifyOptions struct {
 	// Key is the public key: a cosign.pub file, env://VAR or a KMS URI.
 	Key string
+	// Keyless, instead of Key, accepts Fulcio certificates for one OIDC
+	// identity, checked against the Sigstore trusted root and Rekor (online).
+	Keyless *Identity
 	// Require lists the attestation kinds that must verify: KindSBOM,
 	// KindVuln, KindProvenance.
 	Require []string
@@ -73,19 +76,17 @@ type ScanVerdict struct {
 	Passed     bool      `json:"passed"`
 }
 
-// Verify checks offline, with the public key and without a transparency
-// log, that image carries a Cosign signature of its own digest and every
-// required attestation. A failed check is a policy failure whose message
-// lists each reason; an unreachable registry is transient.
+// Verify checks that image carries a Cosign signature of its own digest and
+// every required attestation: offline with vo.Key (no transparency log, as
+// `cosign verify --insecure-ignore-tlog`), or online with vo.Keyless. A
+// failed check is a policy failure whose one-line message lists each
+// reason; an unreachable registry is transient, a bad key is bad input.
 func Verify(ctx context.Context, image name.Digest, vo VerifyOptions) (*Verification, error) {
 	require, err := requirements(vo)
 	if err != nil {
 		return nil, err
 	}
-	if vo.Key == "" {
-		return nil, failure.BadInputErr(errors.New("verifying: no public key: pass --key (cosign.pub, env://VAR or a KMS URI)"))
-	}
-	verifier, err := loadVerifier(ctx, vo.Key)
+	co, err := checkOpts(ctx, vo)
 	if err != nil {
 		return nil, err
 	}
@@ -96,21 +97,17 @@ func Verify(ctx context.Context, image name.Digest, vo VerifyOptions) (*Verifica
 		}
 		return nil, err
 	}
-	co := &cosign.CheckOpts{
-		SigVerifier:        verifier,
-		IgnoreTlog:         true,
-		IgnoreSCT:          true,
-		ClaimVerifier:      cosign.SimpleClaimVerifier,
-		RegistryClientOpts: ociOptions(ctx, vo.Keychain, vo.Transport),
-	}
 	v := &Verification{Image: image.String(), Attestations: map[string]int{}, Tlog: "not checked (offline, key-based)"}
+	if vo.Keyless != nil {
+		v.Tlog = "verified (Rekor, keyless)"
+	}
 	var reasons []string
 	sigs, _, err := cosign.VerifyImageSignatures(ctx, image, co)
 	if err := registryErr(err); err != nil {
 		return nil, err
 	}
 	if err != nil {
-		reasons = append(reasons, fmt.Sprintf("no signature verifies with key %q (%s): sign the digest with the matching key", vo.Key, oneLine(err)))
+		reasons = append(reasons, fmt.Sprintf("no signature verifies with %s (%s): sign the digest with the matching key", signer(vo), oneLine(err)))
 	}
 	v.Signatures = len(sigs)
 	reasons = append(reasons, verifyAttestations(ctx, image, co, require, vo, v)...)
@@ -118,6 +115,31 @@ func Verify(ctx context.Context, image name.Digest, vo VerifyOptions) (*Verifica
 		return v, failure.PolicyErr(fmt.Errorf("verifying %q: %s", image, strings.Join(reasons, "; ")))
 	}
 	return v, nil
+}
+
+// checkOpts returns Cosign's verification options: offline with the public
+// key (no transparency log, no SCT), or keyless against the trusted root.
+func checkOpts(ctx context.Context, vo VerifyOptions) (*cosign.CheckOpts, error) {
+	co := &cosign.CheckOpts{
+		IgnoreTlog:         true,
+		IgnoreSCT:          true,
+		ClaimVerifier:      cosign.SimpleClaimVerifier,
+		RegistryClientOpts: ociOptions(ctx, vo.Keychain, vo.Transport),
+	}
+	switch {
+	case vo.Key != "" && vo.Keyless != nil:
+		return nil, failure.BadInputErr(errors.New("verifying: give a public key or a keyless identity, not both"))
+	case vo.Keyless != nil:
+		return keylessCheckOpts(co, *vo.Keyless)
+	case vo.Key == "":
+		return nil, failure.BadInputErr(errors.New("verifying: no public key: pass --key (cosign.pub, env://VAR or a KMS URI)"))
+	}
+	verifier, err := loadVerifier(ctx, vo.Key)
+	if err != nil {
+		return nil, err
+	}
+	co.SigVerifier = verifier
+	return co, nil
 }
 
 // requirements validates and normalises the required kinds.
@@ -151,7 +173,7 @@ func verifyAttestations(ctx context.Context, image name.Digest, co *cosign.Check
 		return []string{err.Error()}
 	}
 	if err != nil && len(require) > 0 {
-		return []string{fmt.Sprintf("no attestation verifies with key %q (%s): attest the digest with the matching key", vo.Key, oneLine(err))}
+		return []string{fmt.Sprintf("no attestation verifies with %s (%s): attest the digest with the matching key", signer(vo), oneLine(err))}
 	}
 	var scans []ScanVerdict
 	var reasons []string
@@ -172,7 +194,7 @@ func verifyAttestations(ctx context.Context, image name.Digest, co *cosign.Check
 	}
 	for _, kind := range require {
 		if !hasAny(v.Attestations, kindTypes[kind]) {
-			reasons = append(reasons, fmt.Sprintf("required %s attestation missing (predicate %s) or not signed by key %q: run paved attest --%s", kind, strings.Join(kindTypes[kind], " or "), vo.Key, attestFlag[kind]))
+			reasons = append(reasons, fmt.Sprintf("required %s attestation missing (predicate %s) or not signed by %s: run paved attest --%s", kind, strings.Join(kindTypes[kind], " or "), signer(vo), attestFlag[kind]))
 		}
 	}
 	if len(scans) == 0 || !contains(require, KindVuln) {
@@ -259,7 +281,28 @@ func registryErr(err error) error {
 	return nil
 }
 
-func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+// signer names who must have signed, for messages.
+func signer(vo VerifyOptions) string {
+	if vo.Keyless != nil {
+		return fmt.Sprintf("identity %q of issuer %q", vo.Keyless.Subject, vo.Keyless.Issuer)
+	}
+	return fmt.Sprintf("key %q", vo.Key)
+}
+
+// oneLine folds Cosign's multi-line "no matching signatures" errors into
+// one line, each distinct reason once.
+func oneLine(err error) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.Join(strings.Fields(l), " ")
+		if l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
+}
 
 func hasAny(m map[string]int, keys []string) bool {
 	for _, k := range keys {
