@@ -53,7 +53,7 @@ func Static(root string, c Config) (v1.Image, error) {
 	files := []build.File{
 		{Path: "/etc/passwd", Mode: 0o644, Data: []byte(passwd)},
 		{Path: "/etc/group", Mode: 0o644, Data: []byte(group)},
-		{Path: "/tmp", Dir: true, Mode: 0o1777},
+		{Path: "/tmp", Dir: true, Mode: fs.ModeSticky | 0o777},
 		{Path: "/home/nonroot", Dir: true, Mode: 0o700, UID: NonrootUID, GID: NonrootUID},
 	}
 	// Scanners read /etc/os-release as a file, not through a link.

@@ -20,7 +20,8 @@ import (
 type File struct {
 	// Path is the absolute path in the image, with forward slashes.
 	Path string
-	// Mode holds the permission bits (0o755, 0o644, ...).
+	// Mode holds the permission bits plus fs.ModeSetuid, fs.ModeSetgid and
+	// fs.ModeSticky (0o755, 0o644, fs.ModeSticky|0o777).
 	Mode fs.FileMode
 	// UID and GID own the entry (0 unless set).
 	UID, GID int
