@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/paved-dev/paved/pipelines/build"
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/policy"
+	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/source"
+)
+
+func init() { register(newBuildCmd) }
+
+type buildFlags struct {
+	dockerfile, main, base, policy string
+	platforms                      []string
+	push, layout, tarball          string
+	tags, buildArgs, labels, env   []string
+	extraFiles                     []string
+	target, versionVar, version    string
+	sourceURL, revision, user, wd  string
+	contextLimit                   int64
+	output                         string
+}
+
+func newBuildCmd() *cobra.Command {
+	f := &buildFlags{}
+	cmd := &cobra.Command{
+		Use:   "build [DIR]",
+		Short: "Build a service's image without a container daemon",
+		Long: `Build a service's image from DIR (default ".") without a Docker daemon.
+
+A Go service (a go.mod in DIR, or --main) is compiled with the local Go
+toolchain (CGO_ENABLED=0, -trimpath) and its binary is layered onto --base.
+A Dockerfile (--dockerfile, or a Dockerfile in DIR) is executed instruction
+by instruction; RUN needs a container and is refused (exit 2): build such
+Dockerfiles through the Dagger module ('dagger call build').
+
+Every base image is resolved to a digest and checked against --policy.
+SOURCE_DATE_EPOCH (default: the commit time of DIR's HEAD) sets every
+timestamp, so the same source on the same base gives the same digest.
+Registry credentials come from the Docker config file or the
+PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD variables, never from flags.`,
+		Example: `  # Go service onto the platform's static base, pushed by digest
+  paved build examples/reference-apps/go-api --base 127.0.0.1:5000/platform/static:1 \
+    --push 127.0.0.1:5000/services/go-api --policy policy.yaml
+
+  # RUN-less Dockerfile into an OCI layout directory, as JSON
+  paved build ./svc --dockerfile Dockerfile --oci-layout out/ --output json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return runBuild(cmd, dir, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dockerfile, "dockerfile", "", "Dockerfile path relative to DIR (Dockerfile build)")
+	fl.StringVar(&f.main, "main", "", "Go main package relative to DIR (Go build; default \".\")")
+	fl.StringVar(&f.base, "base", "", "base image of a Go service (REPO:TAG or REPO@DIGEST)")
+	fl.StringVar(&f.policy, "policy", "", "platform policy file or http(s) URL")
+	fl.StringSliceVar(&f.platforms, "platform", []string{"linux/amd64"}, "platforms to build; two or more give an image index")
+	fl.StringVar(&f.push, "push", "", "repository to push to, by digest (REGISTRY/PATH)")
+	fl.StringSliceVar(&f.tags, "tag", nil, "tags to point at the pushed digest (with --push)")
+	fl.StringVar(&f.layout, "oci-layout", "", "OCI image layout directory to write")
+	fl.StringVar(&f.tarball, "tarball", "", "docker-archive tarball to write (one platform)")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "Dockerfile ARG as KEY=VALUE")
+	fl.StringVar(&f.target, "target", "", "Dockerfile stage to build")
+	fl.StringArrayVar(&f.labels, "label", nil, "image label KEY=VALUE")
+	fl.StringArrayVar(&f.env, "env", nil, "environment variable KEY=VALUE of a Go service's image")
+	fl.StringArrayVar(&f.extraFiles, "extra-file", nil, "extra file SRC[:DST] next to a Go binary (SRC relative to DIR)")
+	fl.StringVar(&f.versionVar, "version-var", "main.version", "Go variable stamped with --version through -ldflags -X")
+	fl.StringVar(&f.version, "version", "", "service version (stamped into the Go binary and the image annotations)")
+	fl.StringVar(&f.sourceURL, "source", "", "source repository URL for the annotations (default: DIR's origin remote)")
+	fl.StringVar(&f.revision, "revision", "", "source revision for the annotations (default: DIR's HEAD)")
+	fl.StringVar(&f.user, "user", build.DefaultUser, "user a Go service runs as")
+	fl.StringVar(&f.wd, "workdir", "/", "working directory of a Go service")
+	fl.Int64Var(&f.contextLimit, "context-limit", build.DefaultContextLimit, "largest Dockerfile build context in bytes")
+	outputFlag(cmd, &f.output)
+	return cmd
+}
+
+// buildOutput is the JSON result of paved build (covered by semver).
+type buildOutput struct {
+	Digest    string             `json:"digest"`
+	Reference string             `json:"reference,omitempty"`
+	Locations []string           `json:"locations"`
+	Platforms []string           `json:"platforms"`
+	Bases     []baseOutput       `json:"bases"`
+	Warnings  []string           `json:"warnings,omitempty"`
+	Timings   map[string]float64 `json:"timingsSeconds"`
+}
+
+type baseOutput struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+}
+
+func runBuild(cmd *cobra.Command, dir string, f *buildFlags) error {
+	if err := checkOutput(f.output); err != nil {
+		return err
+	}
+	if f.push == "" && f.layout == "" && f.tarball == "" {
+		return usageError{errors.New("nothing to write: give --push REPO, --oci-layout DIR and/or --tarball FILE")}
+	}
+	ctx := cmd.Context()
+	b, pubs, err := buildPlan(ctx, dir, f)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := b.Build(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	buildTime := time.Since(start)
+	start = time.Now()
+	pub, err := publish.All(ctx, publish.Artifact{Image: res.Image, Index: res.Index}, pubs...)
+	if err != nil {
+		return err
+	}
+	out := buildOutput{Digest: pub.Digest, Reference: pub.Reference, Locations: pub.Locations, Platforms: f.platforms, Warnings: res.Warnings, Timings: res.Timings}
+	if out.Timings == nil {
+		out.Timings = map[string]float64{}
+	}
+	out.Timings["build"] = buildTime.Seconds()
+	out.Timings["push"] = time.Since(start).Seconds()
+	for _, b := range res.Bases {
+		out.Bases = append(out.Bases, baseOutput{Name: b.Ref.Name(), Digest: b.Digest.DigestStr()})
+	}
+	if f.output == "json" {
+		return writeJSON(cmd.OutOrStdout(), out)
+	}
+	if out.Reference != "" {
+		fmt.Fprintln(cmd.OutOrStdout(), out.Reference)
+	} else {
+		fmt.Fprintln(cmd.OutOrStdout(), out.Digest)
+	}
+	return nil
+}
+
+// buildPlan turns the flags into a Builder and its publishers. Nothing is
+// built or written here.
+func buildPlan(ctx context.Context, dir string, f *buildFlags) (build.Builder, []publish.Publisher, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, nil, failure.BadInputErr(fmt.Errorf("reading build directory %q: not a directory", dir))
+	}
+	opts, err := commonBuildOptions(ctx, dir, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	var b build.Builder
+	switch kind, err := buildKind(dir, f); {
+	case err != nil:
+		return nil, nil, err
+	case kind == "dockerfile":
+		df := f.dockerfile
+		if df == "" {
+			df = "Dockerfile"
+		}
+		opts = append(opts, build.WithDockerfile(df), build.WithTarget(f.target), build.WithContextLimit(f.contextLimit))
+		args, err := keyValues("--build-arg", f.buildArgs)
+		if err != nil {
+			return nil, nil, err
+		}
+		b = build.Dockerfile(dir, append(opts, build.WithBuildArgs(args))...)
+	default:
+		extra, err := extraFiles(f.extraFiles)
+		if err != nil {
+			return nil, nil, err
+		}
+		main := f.main
+		if main == "" {
+			main = "."
+		}
+		opts = append(opts, build.WithBase(f.base), build.WithMain(main), build.WithUser(f.user), build.WithWorkDir(f.wd),
+			build.WithEnv(f.env...), build.WithExtraFiles(extra...))
+		if f.version != "" && f.versionVar != "" {
+			opts = append(opts, build.WithVersion(f.versionVar, f.version))
+		}
+		b = build.Go(dir, opts...)
+	}
+	pubs, err := publishers(f)
+	return b, pubs, err
+}
+
+func buildKind(dir string, f *buildFlags) (string, error) {
+	switch {
+	case f.dockerfile != "" && f.main != "":
+		return "", usageError{errors.New("--dockerfile and --main exclude each other: pick one kind of build")}
+	case f.dockerfile != "":
+		return "dockerfile", nil
+	case f.main != "":
+		return "go", nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && f.base != "" {
+		return "go", nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err == nil {
+		return "dockerfile", nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		return "go", nil
+	}
+	return "", failure.BadInputErr(fmt.Errorf("nothing to build in %q: no go.mod and no Dockerfile (use --main or --dockerfile)", dir))
+}
+
+func commonBuildOptions(ctx context.Context, dir string, f *buildFlags) ([]build.Option, error) {
+	platforms, err := parsePlatforms(f.platforms)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := keyValues("--label", f.labels)
+	if err != nil {
+		return nil, err
+	}
+	opts := []build.Option{build.WithPlatforms(platforms...), build.WithKeychain(keychain()), build.WithLabels(labels)}
+	if f.policy != "" {
+		p, err := policy.Load(ctx, f.policy, nil)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, build.WithPolicy(p))
+	}
+	created, ann, err := sourceMetadata(dir, f)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, build.WithCreated(created), build.WithAnnotations(ann)), nil
+}
+
+// sourceMetadata reads SOURCE_DATE_EPOCH (default: HEAD's commit time) and
+// the source annotations.
+func sourceMetadata(dir string, f *buildFlags) (time.Time, map[string]string, error) {
+	ann := map[string]string{}
+	created := time.Unix(0, 0).UTC()
+	info, err := source.Inspect(dir)
+	if err == nil {
+		created = info.Time
+		ann[build.AnnotationRevision] = info.Revision
+		if info.URL != "" {
+			ann[build.AnnotationSource] = info.URL
+		}
+	} else if !errors.Is(err, source.ErrNotRepository) {
+		return time.Time{}, nil, failure.BadInputErr(err)
+	}
+	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
+		secs, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil {
+			return time.Time{}, nil, failure.BadInputErr(fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want seconds since 1970", epoch))
+		}
+		created = time.Unix(secs, 0).UTC()
+	}
+	if f.sourceURL != "" {
+		ann[build.AnnotationSource] = source.StripCredentials(f.sourceURL)
+	}
+	if f.revision != "" {
+		ann[build.AnnotationRevision] = f.revision
+	}
+	if f.version != "" {
+		ann[build.AnnotationVersion] = f.version
+	}
+	return created, ann, nil
+}
+
+func publishers(f *buildFlags) ([]publish.Publisher, error) {
+	var pubs []publish.Publisher
+	if f.push != "" {
+		p, err := publish.Registry(f.push, f.tags, keychain(), nil)
+		if err != nil {
+			return nil, err
+		}
+		pubs = append(pubs, p)
+	}
+	if f.layout != "" {
+		pubs = append(pubs, publish.Layout(f.layout))
+	}
+	if f.tarball != "" {
+		tag := "paved.local/image:latest"
+		if f.push != "" {
+			if r, err := name.NewRepository(f.push); err == nil {
+				tag = r.Tag("latest").String()
+			}
+		}
+		pubs = append(pubs, publish.Tarball(f.tarball, tag))
+	}
+	return pubs, nil
+}
+
+func extraFiles(specs []string) ([]build.ExtraFile, error) {
+	var out []build.ExtraFile
+	for _, s := range specs {
+		src, dst, _ := strings.Cut(s, ":")
+		if src == "" {
+			return nil, usageError{fmt.Errorf("invalid --extra-file %q: want SRC[:DST]", s)}
+		}
+		out = append(out, build.ExtraFile{Src: src, Dst: dst})
+	}
+	return out, nil
+}
