@@ -23,7 +23,7 @@ import (
 const testPassword = "correct horse battery staple"
 
 // newRegistry starts an in-process registry and returns its host.
-func newRegistry(t *testing.T) string {
+func newRegistry(t testing.TB) string {
 	t.Helper()
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
@@ -31,7 +31,7 @@ func newRegistry(t *testing.T) string {
 }
 
 // pushRandom pushes a random image to host/repo and returns its digest.
-func pushRandom(t *testing.T, host, repo string) name.Digest {
+func pushRandom(t testing.TB, host, repo string) name.Digest {
 	t.Helper()
 	img, err := random.Image(512, 1)
 	require.NoError(t, err)
@@ -44,7 +44,7 @@ func pushRandom(t *testing.T, host, repo string) name.Digest {
 }
 
 // keyPair generates a key pair encrypted with testPassword.
-func keyPair(t *testing.T) *sign.KeyPair {
+func keyPair(t testing.TB) *sign.KeyPair {
 	t.Helper()
 	kp, err := sign.GenerateKeys(t.TempDir(), []byte(testPassword))
 	require.NoError(t, err)
@@ -78,14 +78,14 @@ func scanReport(passed bool) []byte {
 	return []byte(fmt.Sprintf(`{"schemaVersion":%q,"gate":{"passed":%t,"failOn":"HIGH"},"findings":[]}`, sign.ScanReportSchema, passed))
 }
 
-func vulnPred(t *testing.T, passed bool, finished time.Time) sign.Predicate {
+func vulnPred(t testing.TB, passed bool, finished time.Time) sign.Predicate {
 	t.Helper()
 	b, err := sign.VulnPredicate(sign.Scan{Report: scanReport(passed), ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", FinishedOn: finished})
 	require.NoError(t, err)
 	return sign.Predicate{Type: "vuln", Body: b}
 }
 
-func provenancePred(t *testing.T) sign.Predicate {
+func provenancePred(t testing.TB) sign.Predicate {
 	t.Helper()
 	b, err := sign.ProvenancePredicate(sign.Provenance{
 		SourceRepository: "https://git.example.com/acme/app", SourceRevision: "9f1e2d3c4b5a69788796a5b4c3d2e1f009182736",
@@ -96,7 +96,7 @@ func provenancePred(t *testing.T) sign.Predicate {
 	return sign.Predicate{Type: "slsaprovenance1", Body: b}
 }
 
-func allPredicates(t *testing.T, finished time.Time) []sign.Predicate {
+func allPredicates(t testing.TB, finished time.Time) []sign.Predicate {
 	return []sign.Predicate{{Type: "spdxjson", Body: spdxDoc()}, vulnPred(t, true, finished), provenancePred(t)}
 }
 
