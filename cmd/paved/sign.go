@@ -76,7 +76,7 @@ func keyPassword(stderr io.Writer) sign.PassFunc {
 		}
 		fd := int(os.Stdin.Fd())
 		if !term.IsTerminal(fd) {
-			return nil, failure.BadInputErr(errors.New("the key is encrypted: set COSIGN_PASSWORD (stdin is not a terminal to prompt on)"))
+			return nil, failure.BadInputErr(errors.New("no key password: set COSIGN_PASSWORD (stdin is not a terminal to prompt on)"))
 		}
 		fmt.Fprint(stderr, "Enter password for private key: ")
 		pw, err := term.ReadPassword(fd)
