@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make bench: prints the figures the issues ask for. Benchmarks, never timed
+# unit tests: numbers depend on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOEXPERIMENT=jsonv2
+
+bench() { # package, benchmark regexp, benchtime
+  echo "==> $1 $2"
+  go test "$1" -run '^$' -bench "$2" -benchtime "${3:-3x}" -benchmem | grep -E '^(Benchmark|ok|FAIL)' || true
+}
+
+bench ./pipelines/build/ 'BenchmarkGoAPIBuild' 3x
+bench ./pipelines/build/ 'BenchmarkDockerfile' 20x
+for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/ ./pipelines/template/; do
+  if ls "$pkg"*_test.go >/dev/null 2>&1 && grep -lq '^func Benchmark' "$pkg"*_test.go; then
+    bench "$pkg" '.' 3x
+  fi
+done
