@@ -205,11 +205,12 @@ func (l *loadedImage) read() (*image.Image, func(), error) {
 	simg := image.New(l.img, gen, dir, meta...)
 	if err := simg.Read(); err != nil {
 		_ = simg.Cleanup()
+		// A network failure while fetching a layer (from a registry source
+		// or a remote image in memory) is transient; anything else means
+		// the image is not what its manifest says.
 		err = fmt.Errorf("reading layers of %q: %w", l.src, err)
-		if l.remote {
-			if c := registryErr(err); failure.KindOf(c) != failure.Internal {
-				return nil, nil, c
-			}
+		if c := registryErr(err); failure.KindOf(c) != failure.Internal {
+			return nil, nil, c
 		}
 		return nil, nil, failure.BadInputErr(err)
 	}

@@ -142,6 +142,11 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	return res, nil
 }
 
+// SyftVersion is the version of the Syft library paved catalogs with, as
+// go.mod requires it; the SBOM names it as its tool. (Syft reads its own
+// version from the binary's build info, which test binaries do not carry.)
+const SyftVersion = "v1.42.0"
+
 // createConfig is Syft's default image cataloging with every network and
 // host lookup off, so the SBOM depends on the image alone.
 func createConfig() *syft.CreateSBOMConfig {
@@ -153,7 +158,7 @@ func createConfig() *syft.CreateSBOMConfig {
 	pkgs.JavaArchive = pkgs.JavaArchive.WithUseNetwork(false)
 	pkgs.JavaScript = pkgs.JavaScript.WithSearchRemoteLicenses(false)
 	pkgs.Python = pkgs.Python.WithSearchRemoteLicenses(false)
-	return syft.DefaultCreateSBOMConfig().WithPackagesConfig(pkgs)
+	return syft.DefaultCreateSBOMConfig().WithPackagesConfig(pkgs).WithTool("syft", SyftVersion)
 }
 
 // countPackages counts packages by type.

@@ -76,6 +76,13 @@ func spdxPackages(t *testing.T, doc []byte) []string {
 	require.NoError(t, err)
 	require.Equal(t, "SPDX-2.3", d.SPDXVersion)
 	require.NotEmpty(t, d.DocumentNamespace)
+	var tools []string
+	for _, c := range d.CreationInfo.Creators {
+		if c.CreatorType == "Tool" {
+			tools = append(tools, c.Creator)
+		}
+	}
+	require.Equal(t, []string{"syft-" + sbom.SyftVersion}, tools)
 	var got []string
 	for _, p := range d.Packages {
 		for _, ref := range p.PackageExternalReferences {
@@ -150,6 +157,7 @@ func TestGenerateSummary(t *testing.T) {
 	require.Equal(t, total, res.Total)
 	require.Regexp(t, `^sha256:[0-9a-f]{64}$`, res.Digest)
 	require.Equal(t, res.ImageDigest, res.Image)
+	require.Equal(t, sbom.SyftVersion, res.Syft)
 }
 
 func TestGenerateIsReproducible(t *testing.T) {

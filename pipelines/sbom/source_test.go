@@ -110,3 +110,11 @@ func TestWriteFile(t *testing.T) {
 	require.Error(t, err)
 	require.NoFileExists(t, filepath.Join(dir, "missing", "x.json"))
 }
+
+// TestSyftVersionMatchesGoMod keeps SyftVersion, which the SBOM names as
+// its tool, in step with the Syft module paved is built with.
+func TestSyftVersionMatchesGoMod(t *testing.T) {
+	gomod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	require.NoError(t, err)
+	require.Contains(t, string(gomod), "\tgithub.com/anchore/syft "+sbom.SyftVersion+"\n")
+}
