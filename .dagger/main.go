@@ -1,0 +1,198 @@
+// Package main is paved's Dagger module: 'dagger call build-scan-deploy'.
+//
+// The functions are plumbing, not a second pipeline. Each builds the paved
+// CLI from this repository (at the version called, -m ...@vX.Y.Z) inside the
+// pinned Go image, with the Go caches as cache volumes, and runs the same
+// paved verb in a container, with credentials as Dagger secrets. The only
+// thing done by Dagger itself is what paved cannot do without a container:
+// building a Dockerfile that has RUN (Directory.DockerBuild), whose image is
+// handed to paved as an OCI layout. What to build, the scan gate, what to
+// sign and where to deploy are decided by paved and the service's paved.yaml.
+//
+// The service's source is always passed explicitly (--source): a
+// +defaultPath would resolve in paved's repository when called with -m.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"dagger/paved/internal/dagger"
+)
+
+// defaultGoImage is golang:1.26.0-bookworm by its multi-platform index
+// digest. It builds paved and, through paved, the services' Go binaries.
+const defaultGoImage = "golang:1.26.0-bookworm@sha256:2a0ba12e116687098780d3ce700f9ce3cb340783779646aafbabed748fa6677c"
+
+// Paved runs paved's pipeline steps in containers.
+type Paved struct {
+	// +private
+	PavedSource *dagger.Directory
+	// +private
+	GoImage string
+	// +private
+	PavedVersion string
+}
+
+// New configures the module. The defaults suit every call; override them to
+// test a paved change or a new Go image.
+func New(
+	// paved's own source: by default this module's repository at the version called
+	// +defaultPath="/"
+	// +ignore=[".git", ".dagger", "examples", "bin", ".paved"]
+	pavedSource *dagger.Directory,
+	// Go image that builds paved and the services' Go binaries, pinned by digest
+	// +optional
+	// +default="golang:1.26.0-bookworm@sha256:2a0ba12e116687098780d3ce700f9ce3cb340783779646aafbabed748fa6677c"
+	goImage string,
+	// paved version to stamp into the binary (and so into the run record); pass the tag you call, e.g. v1.2.3
+	// +optional
+	pavedVersion string,
+) *Paved {
+	if goImage == "" {
+		goImage = defaultGoImage
+	}
+	return &Paved{PavedSource: pavedSource, GoImage: goImage, PavedVersion: pavedVersion}
+}
+
+// Build builds the service and pushes its image by digest, returning
+// REPO@sha256:.... A Go service or a RUN-less Dockerfile is built by
+// 'paved build' (base-image policy included); with --dockerfile, Dagger
+// builds the Dockerfile (RUN allowed) and pushes the result.
+// +cache="never"
+func (m *Paved) Build(
+	ctx context.Context,
+	// the service's source directory
+	source *dagger.Directory,
+	// repository to push to, REGISTRY/PATH
+	repository string,
+	// build this Dockerfile (relative to --source) with Dagger instead of paved
+	// +optional
+	dockerfile string,
+	// Dockerfile stage to build (with --dockerfile)
+	// +optional
+	target string,
+	// Dockerfile ARG values as KEY=VALUE (with --dockerfile)
+	// +optional
+	buildArgs []string,
+	// more 'paved build' flags, e.g. --base, --policy (without --dockerfile)
+	// +optional
+	args []string,
+	// registry user name
+	// +optional
+	registryUsername string,
+	// registry password or token
+	// +optional
+	registryPassword *dagger.Secret,
+) (string, error) {
+	if dockerfile != "" {
+		img := source.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: dockerfile, Target: target, BuildArgs: toBuildArgs(buildArgs)})
+		if registryPassword != nil {
+			img = img.WithRegistryAuth(registryHost(repository), registryUsername, registryPassword)
+		}
+		return img.Publish(ctx, repository)
+	}
+	out, err := uncached(m.paved(source, credentials{registryUsername: registryUsername, registryPassword: registryPassword})).
+		WithExec(append([]string{"paved", "build", ".", "--push", repository, "--output", "json"}, args...)).
+		Stdout(ctx)
+	if err != nil {
+		return "", err
+	}
+	var res struct {
+		Reference string `json:"reference"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Reference == "" {
+		return "", fmt.Errorf("reading the output of paved build: %v: %q", err, out)
+	}
+	return res.Reference, nil
+}
+
+// Sbom returns the SBOM of an image: --image (a registry reference), or the
+// service in --source built as by Build without pushing.
+func (m *Paved) Sbom(
+	ctx context.Context,
+	// the service's source directory
+	source *dagger.Directory,
+	// image to describe, REPO@sha256:...; empty builds --source
+	// +optional
+	image string,
+	// build this Dockerfile with Dagger (when --image is empty)
+	// +optional
+	dockerfile string,
+	// more 'paved build' flags, e.g. --base (when --image is empty and no --dockerfile)
+	// +optional
+	buildFlags []string,
+	// SBOM format: spdx-json or cyclonedx-json
+	// +optional
+	// +default="spdx-json"
+	format string,
+	// registry user name
+	// +optional
+	registryUsername string,
+	// registry password or token
+	// +optional
+	registryPassword *dagger.Secret,
+) (*dagger.File, error) {
+	ctr, ref := m.withImage(source, image, dockerfile, buildFlags, credentials{registryUsername: registryUsername, registryPassword: registryPassword})
+	return ctr.
+		WithExec([]string{"mkdir", "-p", outDir}).
+		WithExec([]string{"paved", "sbom", ref, "--format", format, "--out", outDir + "/sbom.json"}).
+		File(outDir + "/sbom.json").
+		Sync(ctx)
+}
+
+// Scan scans an image (--image, or the service in --source built as by
+// Build) against the vulnerability database and returns the report. A failed
+// gate fails the call with paved's exit code 3 and its reason.
+func (m *Paved) Scan(
+	ctx context.Context,
+	// the service's source directory
+	source *dagger.Directory,
+	// image to scan, REPO@sha256:...; empty builds --source
+	// +optional
+	image string,
+	// build this Dockerfile with Dagger (when --image is empty)
+	// +optional
+	dockerfile string,
+	// more 'paved build' flags, e.g. --base (when --image is empty and no --dockerfile)
+	// +optional
+	buildFlags []string,
+	// report format: sarif, json or table
+	// +optional
+	// +default="sarif"
+	format string,
+	// vulnerability database directory (trivy.db, metadata.json); default: 'paved db update' into a cache volume
+	// +optional
+	vulnDb *dagger.Directory,
+	// more 'paved scan' flags, e.g. --severity, --ignore-file
+	// +optional
+	args []string,
+	// registry user name
+	// +optional
+	registryUsername string,
+	// registry password or token
+	// +optional
+	registryPassword *dagger.Secret,
+) (*dagger.File, error) {
+	ctr, ref := m.withImage(source, image, dockerfile, buildFlags, credentials{registryUsername: registryUsername, registryPassword: registryPassword})
+	return withVulnDB(ctr, vulnDb).
+		WithExec([]string{"mkdir", "-p", outDir}).
+		WithExec(append([]string{"paved", "scan", ref, "--db-dir", dbDir, "--format", format, "--out", outDir + "/report"}, args...)).
+		File(outDir + "/report").
+		Sync(ctx)
+}
+
+// withImage returns the paved container and the image reference paved
+// reads: the registry reference given, or the service built from source as
+// an OCI layout.
+func (m *Paved) withImage(source *dagger.Directory, image, dockerfile string, buildFlags []string, c credentials) (*dagger.Container, string) {
+	ctr := m.paved(source, c)
+	if image != "" {
+		return uncached(ctr), image
+	}
+	if dockerfile != "" {
+		return ctr.WithMountedDirectory(imageDir, m.dockerImage(source, dockerfile, "", nil)), "oci-layout:" + imageDir
+	}
+	return ctr.WithExec(append([]string{"paved", "build", ".", "--oci-layout", imageDir}, buildFlags...)), "oci-layout:" + imageDir
+}
