@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,16 +28,6 @@ const (
 	envRunID            = "PAVED_RUN_ID"
 	envTraceID          = "PAVED_TRACE_ID"
 )
-
-// gateVerifier builds the Verifier that checks promotion gates (signature
-// with the configured key, passed vulnerability-scan attestation). It is nil
-// until the sign package provides one: the lead wires it here, e.g.
-//
-//	gateVerifier = func(ctx context.Context) (deploy.Verifier, error) { return sign.NewGateVerifier(keychain()), nil }
-//
-// While it is nil, a promotion into an environment with signature or
-// vulnerability gates is refused (exit 3); it never passes silently.
-var gateVerifier func(ctx context.Context) (deploy.Verifier, error)
 
 // deployOptions are the flags shared by every deploy verb.
 type deployOptions struct {
@@ -206,19 +194,10 @@ func newDeployPromoteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if gateVerifier != nil {
-				v, err := gateVerifier(cmd.Context())
-				if err != nil {
-					return err
-				}
-				opts = append(opts, deploy.WithVerifier(v))
-			}
+			opts = append(opts, deploy.WithVerifier(signGate{keychain: keychain()}))
 			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
 			res, err := deploy.Promote(cmd.Context(), o.repo, req, opts...)
 			if err != nil {
-				if errors.Is(err, deploy.ErrNoVerifier) {
-					return fmt.Errorf("%w (this paved build has no gate verifier wired in)", err)
-				}
 				return err
 			}
 			return printDeployResult(cmd.OutOrStdout(), &o, res)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-billy/v5"
 	"go.yaml.in/yaml/v3"
@@ -46,18 +48,77 @@ type Environment struct {
 
 // Gate lists the checks an image must pass to enter an environment.
 type Gate struct {
-	// SignatureKey is the path or URI of the public key the image signature
-	// must verify with; empty means no signature check.
+	// SignatureKey is the public key the image signature must verify with;
+	// empty means no signature check. Without "://" it is a file of the
+	// GitOps repository; with it, a key reference the verifier resolves
+	// (env://VAR, awskms://...).
 	SignatureKey string `yaml:"signature_key,omitempty"`
-	// VulnerabilityScan requires a vulnerability-scan attestation that passed.
+	// VulnerabilityScan requires a vulnerability-scan attestation, signed
+	// with SignatureKey, whose newest verdict passed.
 	VulnerabilityScan bool `yaml:"vulnerability_scan,omitempty"`
+	// MaxScanAge bounds the age of that newest scan: a Go duration ("36h")
+	// or whole days or weeks ("7d", "2w"); empty is no bound. It implies
+	// VulnerabilityScan.
+	MaxScanAge string `yaml:"max_scan_age,omitempty"`
 	// SignatureKeyData is the key's contents when SignatureKey names a file
-	// of the GitOps repository; filled in by Promote, never read from YAML.
+	// of the GitOps repository; filled in by Promote and Switch, never read
+	// from YAML.
 	SignatureKeyData []byte `yaml:"-"`
 }
 
 // Empty reports whether the gate checks nothing.
-func (g Gate) Empty() bool { return g.SignatureKey == "" && !g.VulnerabilityScan }
+func (g Gate) Empty() bool { return g.SignatureKey == "" && !g.VulnerabilityScan && g.MaxScanAge == "" }
+
+// KeyInRepository reports whether SignatureKey names a file of the GitOps
+// repository rather than a key reference such as env://VAR or a KMS URI.
+func (g Gate) KeyInRepository() bool {
+	return g.SignatureKey != "" && !strings.Contains(g.SignatureKey, "://")
+}
+
+// ScanAge returns MaxScanAge as a duration; 0 when it is empty.
+func (g Gate) ScanAge() (time.Duration, error) {
+	s := strings.TrimSpace(g.MaxScanAge)
+	if s == "" {
+		return 0, nil
+	}
+	unit := time.Duration(0)
+	switch {
+	case strings.HasSuffix(s, "d"):
+		unit = 24 * time.Hour
+	case strings.HasSuffix(s, "w"):
+		unit = 7 * 24 * time.Hour
+	}
+	var d time.Duration
+	var err error
+	if unit > 0 {
+		var n int
+		n, err = strconv.Atoi(s[:len(s)-1])
+		if n > 36500 {
+			err = errors.New("too long")
+		}
+		d = time.Duration(n) * unit
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("max_scan_age %q: use a positive duration such as 7d, 2w or 36h", g.MaxScanAge)
+	}
+	return d, nil
+}
+
+// check validates the gate's settings.
+func (g Gate) check() error {
+	if _, err := g.ScanAge(); err != nil {
+		return err
+	}
+	if g.SignatureKey == "" && (g.VulnerabilityScan || g.MaxScanAge != "") {
+		return errors.New("vulnerability_scan and max_scan_age need signature_key: the attestation is verified with it")
+	}
+	if g.KeyInRepository() && (path.IsAbs(g.SignatureKey) || strings.HasPrefix(path.Clean(g.SignatureKey), "..")) {
+		return fmt.Errorf("signature_key %q: give a file of the repository (relative path) or a key URI such as env://VAR", g.SignatureKey)
+	}
+	return nil
+}
 
 // Service says where a service's manifests live and how to edit them.
 type Service struct {
@@ -148,6 +209,9 @@ func (c *Config) validate() error {
 		}
 		if e.Approval != "" && e.Approval != "required" {
 			return fmt.Errorf("environment %q: approval %q: use required or leave it out", e.Name, e.Approval)
+		}
+		if err := e.Gates.check(); err != nil {
+			return fmt.Errorf("environment %q: gates: %w", e.Name, err)
 		}
 		seen[e.Name] = true
 	}

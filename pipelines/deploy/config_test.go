@@ -16,7 +16,9 @@ func TestParseConfigRefuses(t *testing.T) {
 		{"unknown layout", "environments: [{name: dev}]\nservices:\n  api: {layout: jsonnet, path: x}\n", `layout "jsonnet"`},
 		{"path outside", "environments: [{name: dev}]\nservices:\n  api: {layout: helm, path: ../x}\n", `path "../x"`},
 		{"unknown field", "environments: [{name: dev}]\nservice: {}\n", "field service not found"},
-		{"blue-green not yet", "environments: [{name: dev}]\nservices:\n  api: {layout: manifests, path: x, image: r, blue_green: true}\n", "blue_green is not supported"},
+		{"scan gate without key", "environments: [{name: prod, gates: {vulnerability_scan: true}}]\n", "need signature_key"},
+		{"bad scan age", "environments: [{name: prod, gates: {signature_key: k.pub, max_scan_age: soon}}]\n", `max_scan_age "soon"`},
+		{"key outside the repository", "environments: [{name: prod, gates: {signature_key: ../k.pub}}]\n", `signature_key "../k.pub"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path"
 
 	"github.com/go-git/go-billy/v5"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/oci"
@@ -61,7 +64,8 @@ func Promote(ctx context.Context, repoURL string, req PromoteRequest, opts ...Op
 			return nil, fmt.Errorf("reading %s, %s in %s: %w", VersionsFile, req.Service, req.From, err)
 		}
 		env := cfg.Environments[to]
-		if err := checkGates(ctx, fsys, env, req, d.String(), o.verifier); err != nil {
+		doing := "promoting " + req.Service + " to " + env.Name
+		if err := checkGates(ctx, fsys, env, doing, req.ApprovedBy, d, o.verifier); err != nil {
 			return nil, err
 		}
 		return planBump(fsys, cfg, BumpRequest{
@@ -78,32 +82,46 @@ func next(cfg *Config, i int) string {
 	return "nowhere: " + cfg.Environments[i].Name + " is the last environment"
 }
 
-// checkGates enforces the approval and the verifier's checks of env.
-func checkGates(ctx context.Context, fsys billy.Filesystem, env Environment, req PromoteRequest, image string, v Verifier) error {
-	if env.Approval == "required" && req.ApprovedBy == "" {
-		return failure.PolicyErr(fmt.Errorf("promoting %s to %s needs an approval (%s: approval: required): give --approved-by", req.Service, env.Name, ConfigFile))
+// checkGates enforces the approval and the verifier's checks of env on
+// image. doing names the change for messages ("promoting api to prod").
+func checkGates(ctx context.Context, fsys billy.Filesystem, env Environment, doing, approvedBy string, image name.Digest, v Verifier) error {
+	if env.Approval == "required" && approvedBy == "" {
+		return failure.PolicyErr(fmt.Errorf("%s needs an approval (%s: approval: required): give --approved-by", doing, ConfigFile))
 	}
 	if env.Gates.Empty() {
 		return nil
 	}
 	if v == nil {
-		return failure.PolicyErr(fmt.Errorf("promoting %s to %s: %w, and %s gates it on signatures or vulnerability scans: configure signature verification", req.Service, env.Name, ErrNoVerifier, env.Name))
+		return failure.PolicyErr(fmt.Errorf("%s: %w, and %s gates it on signatures or vulnerability scans: configure signature verification", doing, ErrNoVerifier, env.Name))
 	}
-	gate := env.Gates
-	if gate.SignatureKey != "" {
-		if data, err := readFile(fsys, gate.SignatureKey); err == nil {
-			gate.SignatureKeyData = data
-		}
-	}
-	d, err := oci.ParseDigest(image)
+	gate, err := loadGateKey(fsys, env)
 	if err != nil {
 		return err
 	}
-	if err := v.Verify(ctx, d, gate); err != nil {
+	if err := v.Verify(ctx, image, gate); err != nil {
 		if failure.KindOf(err) == failure.Internal {
 			err = failure.PolicyErr(err)
 		}
-		return fmt.Errorf("promoting %s to %s: %w", req.Service, env.Name, err)
+		return fmt.Errorf("%s: %w", doing, err)
 	}
 	return nil
+}
+
+// loadGateKey returns env's gate with the signature key read from the
+// repository when it names a file there; a missing key file is bad input,
+// never a silent fallback to a file of the same name elsewhere.
+func loadGateKey(fsys billy.Filesystem, env Environment) (Gate, error) {
+	gate := env.Gates
+	if !gate.KeyInRepository() {
+		return gate, nil
+	}
+	data, err := readFile(fsys, path.Clean(gate.SignatureKey))
+	if errors.Is(err, fs.ErrNotExist) {
+		return gate, failure.BadInputErr(fmt.Errorf("reading signature key %s of environment %s: no such file in the GitOps repository: commit the public key there or fix signature_key in %s", gate.SignatureKey, env.Name, ConfigFile))
+	}
+	if err != nil {
+		return gate, fmt.Errorf("reading signature key %s: %w", gate.SignatureKey, err)
+	}
+	gate.SignatureKeyData = data
+	return gate, nil
 }

@@ -33,7 +33,6 @@ func (f *fakeVerifier) Verify(_ context.Context, image name.Digest, gate Gate) e
 func TestPromote(t *testing.T) {
 	ctx := context.Background()
 	files := gitopsFiles(t)
-	files["keys/cosign.pub"] = "-----BEGIN PUBLIC KEY-----\nfake\n-----END PUBLIC KEY-----\n"
 	url := newBareRemote(t, files)
 	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"))
 	require.NoError(t, err)
@@ -96,4 +95,18 @@ func TestPromoteRefusals(t *testing.T) {
 	}
 	_, log := remoteState(t, url)
 	require.Len(t, log, 3, "a refused promotion pushes nothing")
+}
+
+func TestPromoteKeyMissingFromRepository(t *testing.T) {
+	ctx := context.Background()
+	files := gitopsFiles(t)
+	delete(files, "keys/cosign.pub")
+	url := newBareRemote(t, files)
+	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"))
+	require.NoError(t, err)
+	v := &fakeVerifier{signed: map[string]bool{digestA: true}, scanned: map[string]bool{digestA: true}}
+	_, err = Promote(ctx, url, PromoteRequest{Service: "worker", From: "dev", To: "staging"}, WithVerifier(v))
+	require.ErrorContains(t, err, "reading signature key keys/cosign.pub of environment staging: no such file")
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.Empty(t, v.calls, "no fallback to a key outside the repository")
 }

@@ -51,6 +51,9 @@ services:
     image: ghcr.io/acme/worker
 `
 
+// testPublicKey is the gates' key file; the fake verifier only compares it.
+const testPublicKey = "-----BEGIN PUBLIC KEY-----\nfake\n-----END PUBLIC KEY-----\n"
+
 // gitopsFiles returns the files of a GitOps repository with the three
 // services of testConfig in every environment.
 func gitopsFiles(t testing.TB) map[string]string {
@@ -60,7 +63,7 @@ func gitopsFiles(t testing.TB) map[string]string {
 		require.NoError(t, err)
 		return string(data)
 	}
-	files := map[string]string{ConfigFile: testConfig}
+	files := map[string]string{ConfigFile: testConfig, "keys/cosign.pub": testPublicKey}
 	for _, env := range []string{"dev", "staging", "prod"} {
 		files["charts/api/values-"+env+".yaml"] = read("helm/values.yaml")
 		for _, f := range []string{"kustomization.yaml", "deployment.yaml", "service.yaml", "replicas.yaml"} {
