@@ -39,6 +39,9 @@ type Result struct {
 	Warnings []string
 	// Timings splits the build's wall time by phase (compile, layer, ...).
 	Timings map[string]float64
+	// Builder records what built the image when it was not paved itself:
+	// for a BuildKit build, its version and frontend (keys Builder*).
+	Builder map[string]string
 }
 
 // Digest returns the digest of the built image or index.
