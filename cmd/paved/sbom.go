@@ -145,7 +145,10 @@ func printSBOMSummary(w io.Writer, r *sbom.Result, file string) {
 		where = file
 	}
 	fmt.Fprintf(w, "SBOM %s %s of %s written to %s\n", r.Format, r.SpecVersion, r.Image, where)
-	fmt.Fprintf(w, "  digest: %s\n", r.Digest)
+	if r.Image != r.ImageDigest {
+		fmt.Fprintf(w, "  image digest: %s\n", r.ImageDigest)
+	}
+	fmt.Fprintf(w, "  sbom digest: %s\n", r.Digest)
 	if r.Distro != "" {
 		fmt.Fprintf(w, "  distro: %s\n", r.Distro)
 	}

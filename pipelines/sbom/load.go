@@ -109,7 +109,7 @@ func (l *loadedImage) fromTarball() (v1.Image, error) {
 	path := l.src.loc
 	img, err := tarball.ImageFromPath(path, nil)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading image tarball %q: %w", path, err))
+		return nil, failure.BadInputErr(fmt.Errorf("reading image tarball %q: not a 'docker save' tarball of one image: %w", path, err))
 	}
 	if m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) }); err == nil && len(m) == 1 && len(m[0].RepoTags) > 0 {
 		l.tag = m[0].RepoTags[0]

@@ -112,7 +112,11 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	}
 	defer cleanup()
 
-	s, err := syft.CreateSBOM(ctx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{
+	catalogCtx, err := withLicenseScanner(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("building Syft's license scanner: %w", err)
+	}
+	s, err := syft.CreateSBOM(catalogCtx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{
 		Reference: loaded.reference,
 	}), createConfig())
 	if err != nil {
