@@ -47,7 +47,7 @@ and pushes one commit. Git credentials come from the environment:
 PAVED_GIT_TOKEN (HTTPS, with PAVED_GIT_USERNAME) or PAVED_GIT_SSH_KEY
 (with PAVED_GIT_SSH_PASSPHRASE and PAVED_GIT_SSH_KNOWN_HOSTS).`,
 	}
-	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd(), newDeployRollbackCmd())
+	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd(), newDeploySwitchCmd(), newDeployRollbackCmd())
 	return cmd
 }
 
@@ -215,12 +215,58 @@ func newDeployPromoteCmd() *cobra.Command {
 	return cmd
 }
 
+func newDeploySwitchCmd() *cobra.Command {
+	var o deployOptions
+	var req deploy.SwitchRequest
+	cmd := &cobra.Command{
+		Use:   "switch",
+		Short: "Move a blue-green service's traffic to its other slot, through the environment's gates",
+		Long: `switch points the Service of a blue-green service at the blue or green
+Deployment (default: the idle one, which the last bump wrote). The image that
+slot runs must pass the environment's gates, as for a promotion into it:
+--approved-by where approval: required, its signature and vulnerability
+attestation where configured. Only the Service's selector and versions.yaml
+change. Exit 3 when a gate refuses.`,
+		Args: cobra.NoArgs,
+		Example: `  paved deploy switch --repo https://git.example.com/acme/gitops.git --service web --env staging
+  paved deploy switch --repo ../gitops --service web --env prod --to green --approved-by alice@example.com`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := o.options()
+			if err != nil {
+				return err
+			}
+			opts = append(opts, deploy.WithVerifier(signGate{keychain: keychain()}))
+			req.SwitchedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
+			res, err := deploy.Switch(cmd.Context(), o.repo, req, opts...)
+			if err != nil {
+				return err
+			}
+			return printDeployResult(cmd.OutOrStdout(), &o, res)
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&req.Service, "service", "", "blue-green service name, as in paved-gitops.yaml")
+	f.StringVar(&req.Env, "env", "", "environment name, as in paved-gitops.yaml")
+	f.StringVar(&req.To, "to", "", "slot to send traffic to: blue or green (default: the idle slot)")
+	f.StringVar(&req.ApprovedBy, "approved-by", "", "identity that approved the switch (required where approval: required)")
+	for _, name := range []string{"service", "env"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
 func newDeployRollbackCmd() *cobra.Command {
 	var o deployOptions
 	var req deploy.RollbackRequest
 	cmd := &cobra.Command{
 		Use:   "rollback",
-		Short: "Pin an earlier digest from versions.yaml history and lock the service there",
+		Short: "Return to an earlier digest from versions.yaml history and lock the service there",
+		Long: `rollback returns a service in one environment to an earlier digest from its
+versions.yaml history, in a forward commit (never a force push), and locks it:
+bump refuses it until --unlock --reason. For a blue-green service whose other
+slot still runs that digest, the Service is switched back to that slot;
+otherwise the live slot is pinned to the digest.`,
 		Args:  cobra.NoArgs,
 		Example: `  paved deploy rollback --repo ../gitops --service api --env prod --reason "v2 leaks memory"
   paved deploy rollback --repo ../gitops --service api --env prod --to-version v1.4.2 --reason "bad config"`,

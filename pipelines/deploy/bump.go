@@ -36,6 +36,9 @@ type BumpRequest struct {
 
 	approvedBy string // set by Promote
 	lock       *Lock  // set by Rollback: bypasses and sets the lock
+	// slot and switchTo, set by Rollback of a blue-green service, force the
+	// slot to pin and flip the Service to a slot that already runs the image.
+	slot, switchTo string
 }
 
 // ErrLocked is returned (wrapped, as a policy failure) when a service is
@@ -87,15 +90,11 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 	if img.Version == "" {
 		img.Version = d.DigestStr()[len("sha256:"):][:12]
 	}
-	slot := ""
-	if svc.BlueGreen {
-		slot = idleSlot(cur)
-	}
-	ch, err := editImage(fsys, req.Service, svc, req.Env, img, slot)
+	slot, live, ch, err := editSlots(fsys, req, svc, img)
 	if err != nil {
 		return nil, err
 	}
-	unchanged := cur != nil && cur.Digest == img.Digest && cur.Version == img.Version && cur.Image == img.Ref()
+	unchanged := cur != nil && cur.Digest == img.Digest && cur.Version == img.Version && cur.Image == img.Ref() && cur.Slot == slot && cur.Live == live
 	if len(ch) == 0 && unchanged && (cur.Lock == nil) == (req.lock == nil) && (cur.Lock == nil || !req.Unlock) {
 		return &plan{changes: ch, record: cur}, nil
 	}
@@ -103,7 +102,7 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 		Version: img.Version, Image: img.Ref(), Digest: img.Digest,
 		SourceRevision: req.SourceRevision, PavedVersion: version.Get(),
 		DeployedAt: now.UTC().Format(time.RFC3339), DeployedBy: req.DeployedBy,
-		TraceID: req.TraceID, RunID: req.RunID, Slot: slot, ApprovedBy: req.approvedBy,
+		TraceID: req.TraceID, RunID: req.RunID, Slot: slot, Live: live, ApprovedBy: req.approvedBy,
 	})
 	if req.lock != nil {
 		rec.Lock = req.lock
@@ -137,18 +136,26 @@ func (c changes) addVersions(v *Versions, old []byte) error {
 	return nil
 }
 
-// idleSlot returns the blue-green slot a new image goes to: the one the
-// Service does not select (blue for a first deployment).
-func idleSlot(cur *Record) string {
-	if cur == nil || cur.Slot == "" {
-		return "blue"
+// editSlots edits the manifests for a bump. For a blue-green service it
+// writes the idle slot (the one the Service does not select), unless a slot
+// already runs the image, and returns the slot written and the live slot.
+func editSlots(fsys billy.Filesystem, req BumpRequest, svc *Service, img Image) (slot, live string, ch changes, err error) {
+	if !svc.BlueGreen {
+		ch, err = editImage(fsys, req.Service, svc, req.Env, img, "")
+		return "", "", ch, err
 	}
-	return otherSlot(cur.Slot)
-}
-
-func otherSlot(s string) string {
-	if s == "blue" {
-		return "green"
+	bg, err := readSlots(fsys, req.Service, svc, req.Env)
+	if err != nil {
+		return "", "", nil, err
 	}
-	return "blue"
+	if req.switchTo != "" {
+		ch = changes{}
+		return req.switchTo, req.switchTo, ch, bg.flip(ch, req.switchTo)
+	}
+	slot = req.slot
+	if slot == "" {
+		slot = or(bg.slotOf(img.Ref()), bg.idle())
+	}
+	ch, err = editImage(fsys, req.Service, svc, req.Env, img, slot)
+	return slot, bg.live, ch, err
 }

@@ -133,7 +133,9 @@ type Service struct {
 	Helm      HelmLayout      `yaml:"helm,omitempty"`
 	Kustomize KustomizeLayout `yaml:"kustomize,omitempty"`
 	Manifests ManifestsLayout `yaml:"manifests,omitempty"`
-	// BlueGreen runs <svc>-blue and <svc>-green Deployments behind one Service.
+	// BlueGreen runs <svc>-blue and <svc>-green Deployments behind one
+	// Service <svc> that selects version: blue or version: green. A bump
+	// writes the idle slot; Switch moves traffic. Needs layout: manifests.
 	BlueGreen bool `yaml:"blue_green,omitempty"`
 	// Route is the Ingress path prefix of the service (default /<service>).
 	Route string `yaml:"route,omitempty"`
@@ -247,10 +249,10 @@ func (s *Service) defaults(name string) error {
 	default:
 		return fmt.Errorf("layout %q: use helm, kustomize or manifests", s.Layout)
 	}
-	if s.BlueGreen {
-		// The switch verb is not written yet: refuse rather than alternate
-		// slots without a way to move traffic.
-		return errors.New("blue_green is not supported by this paved version yet: remove it")
+	if s.BlueGreen && s.Layout != LayoutManifests {
+		// A Helm value or a Kustomize images entry sets the image of both
+		// slots at once: the slots must be separate manifests.
+		return fmt.Errorf("blue_green needs layout: manifests (Deployments %s-blue and %s-green and a Service %s), not %s", name, name, name, s.Layout)
 	}
 	if s.Path == "" || path.IsAbs(s.Path) || strings.HasPrefix(path.Clean(s.Path), "..") {
 		return fmt.Errorf("path %q: give a directory relative to the repository root", s.Path)

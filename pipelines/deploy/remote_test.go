@@ -49,6 +49,11 @@ services:
     layout: manifests
     path: manifests/worker/{env}
     image: ghcr.io/acme/worker
+  web:
+    layout: manifests
+    path: manifests/web/{env}
+    image: ghcr.io/acme/web
+    blue_green: true
 `
 
 // testPublicKey is the gates' key file; the fake verifier only compares it.
@@ -70,6 +75,7 @@ func gitopsFiles(t testing.TB) map[string]string {
 			files["apps/checkout/"+env+"/"+f] = read("kustomize/" + f)
 		}
 		files["manifests/worker/"+env+"/all.yaml"] = read("manifests/all.yaml")
+		files["manifests/web/"+env+"/web.yaml"] = read("bluegreen/web.yaml")
 	}
 	return files
 }

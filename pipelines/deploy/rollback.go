@@ -27,7 +27,11 @@ type RollbackRequest struct {
 
 // Rollback pins the service's manifests for req.Env to an earlier digest from
 // its versions.yaml history, in a forward commit (never a force push), and
-// locks the service there: Bump refuses it until a bump with Unlock and a
+// locks the service there. A blue-green service whose other slot still runs
+// that digest is switched back to it instead; otherwise its live slot is
+// pinned. A rollback is not gated: it returns to a digest that ran in this
+// environment before. It
+// locks the service: Bump refuses it until a bump with Unlock and a
 // Reason.
 func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...Option) (*Result, error) {
 	if req.Service == "" || req.Env == "" {
@@ -55,12 +59,39 @@ func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...
 			return nil, fmt.Errorf("reading %s history of %s in %s: %w", VersionsFile, req.Service, req.Env, err)
 		}
 		now := o.now()
-		return planBump(fsys, cfg, BumpRequest{
+		br := BumpRequest{
 			Service: req.Service, Env: req.Env, Image: target.Image, Version: target.Version,
 			DeployedBy: req.DeployedBy, RunID: req.RunID, TraceID: req.TraceID,
 			lock: &Lock{Reason: req.Reason, By: req.DeployedBy, At: now.UTC().Format(time.RFC3339)},
-		}, d, "rollback", now)
+		}
+		if err := rollbackSlot(fsys, cfg, &br); err != nil {
+			return nil, err
+		}
+		return planBump(fsys, cfg, br, d, "rollback", now)
 	})
+}
+
+// rollbackSlot decides how a blue-green service returns to br.Image: when a
+// slot still runs it, the Service is pointed there (no image changes); when
+// none does, the live slot is pinned to it in place, as for other services.
+func rollbackSlot(fsys billy.Filesystem, cfg *Config, br *BumpRequest) error {
+	svc, err := cfg.Service(br.Service)
+	if err != nil || !svc.BlueGreen {
+		return err
+	}
+	bg, err := readSlots(fsys, br.Service, svc, br.Env)
+	if err != nil {
+		return err
+	}
+	switch s := bg.slotOf(br.Image); s {
+	case "":
+		br.slot = bg.live
+	case bg.live:
+		br.slot = s
+	default:
+		br.slot, br.switchTo = s, s
+	}
+	return nil
 }
 
 // pick finds the history entry a rollback returns to.

@@ -41,8 +41,16 @@ type Record struct {
 	RunID      string `yaml:"run_id,omitempty"`
 	// ApprovedBy is the identity that approved a gated promotion.
 	ApprovedBy string `yaml:"approved_by,omitempty"`
-	// Slot is the live blue-green slot (blue or green), for blue-green services.
+	// Slot is the blue-green slot (blue or green) whose Deployment runs this
+	// record's image, for blue-green services.
 	Slot string `yaml:"slot,omitempty"`
+	// Live is the slot the service's Service selects: traffic goes there.
+	// A bump writes the idle slot (Slot != Live) until a switch.
+	Live string `yaml:"live,omitempty"`
+	// SwitchedAt (UTC, RFC 3339) and SwitchedBy say when and by whom the
+	// Service was last pointed at Live by a switch.
+	SwitchedAt string `yaml:"switched_at,omitempty"`
+	SwitchedBy string `yaml:"switched_by,omitempty"`
 	// Lock, when set, makes bump refuse this service and environment.
 	Lock *Lock `yaml:"lock,omitempty"`
 	// History holds earlier deployments, newest first, at most MaxHistory.
