@@ -267,7 +267,7 @@ versions.yaml history, in a forward commit (never a force push), and locks it:
 bump refuses it until --unlock --reason. For a blue-green service whose other
 slot still runs that digest, the Service is switched back to that slot;
 otherwise the live slot is pinned to the digest.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		Example: `  paved deploy rollback --repo ../gitops --service api --env prod --reason "v2 leaks memory"
   paved deploy rollback --repo ../gitops --service api --env prod --to-version v1.4.2 --reason "bad config"`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
