@@ -62,7 +62,7 @@ func SBOM(ctx context.Context, file string, opts ...Option) (*Report, error) {
 	}
 	a := Artifact{Name: file, Kind: "sbom"}
 	return run(ctx, o, started, a, func(c cache.ArtifactCache) (artifact.Artifact, error) {
-		return artsbom.NewArtifact(file, c, artifactOption(o.parallel))
+		return artsbom.NewArtifact(file, upstreamCache{c}, artifactOption(o.parallel))
 	})
 }
 
