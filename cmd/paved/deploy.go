@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -47,7 +48,7 @@ and pushes one commit. Git credentials come from the environment:
 PAVED_GIT_TOKEN (HTTPS, with PAVED_GIT_USERNAME) or PAVED_GIT_SSH_KEY
 (with PAVED_GIT_SSH_PASSPHRASE and PAVED_GIT_SSH_KNOWN_HOSTS).`,
 	}
-	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd(), newDeploySwitchCmd(), newDeployRollbackCmd())
+	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd(), newDeploySwitchCmd(), newDeployRollbackCmd(), newDeployRoutesCmd())
 	return cmd
 }
 
@@ -294,6 +295,73 @@ otherwise the live slot is pinned to the digest.`,
 		_ = cmd.MarkFlagRequired(name)
 	}
 	return cmd
+}
+
+func newDeployRoutesCmd() *cobra.Command {
+	var o deployOptions
+	var req deploy.RoutesRequest
+	var check, write bool
+	cmd := &cobra.Command{
+		Use:   "routes",
+		Short: "Check or generate the Ingress that routes a path to each service",
+		Long: `routes --check validates the networking.k8s.io/v1 Ingress of each environment
+(routes.file in paved-gitops.yaml, default routes/{env}/ingress.yaml): every
+service recorded in versions.yaml has a path (route: none opts out), no two
+Services claim one path, every backend Service exists in the manifests. It
+lists each problem and exits 3. routes --write generates the Ingresses (path
+per service: route, default /<service>; port, default 80) and commits them like
+a bump, refusing (exit 3) an Ingress that would not pass --check.`,
+		Args: cobra.NoArgs,
+		Example: `  paved deploy routes --repo https://git.example.com/acme/gitops.git --check
+  paved deploy routes --repo ../gitops --write --env staging --dry-run`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if check == write {
+				return usageError{fmt.Errorf("give one of --check and --write")}
+			}
+			opts, err := o.options()
+			if err != nil {
+				return err
+			}
+			if write {
+				req.RunID, req.TraceID = o.runID, o.traceID
+				res, err := deploy.WriteRoutes(cmd.Context(), o.repo, req, opts...)
+				if err != nil {
+					return err
+				}
+				return printDeployResult(cmd.OutOrStdout(), &o, res)
+			}
+			rep, err := deploy.CheckRoutes(cmd.Context(), o.repo, req.Env, opts...)
+			if rep != nil {
+				if perr := printRoutesReport(cmd.OutOrStdout(), &o, rep); perr != nil {
+					return perr
+				}
+			}
+			return err
+		},
+	}
+	o.addFlags(cmd)
+	f := cmd.Flags()
+	f.BoolVar(&check, "check", false, "validate the Ingresses; exit 3 listing each problem")
+	f.BoolVar(&write, "write", false, "generate the Ingresses and commit them")
+	f.StringVar(&req.Env, "env", "", "environment (default: every environment)")
+	return cmd
+}
+
+// printRoutesReport prints a routes check as text (one problem a line) or JSON.
+func printRoutesReport(w io.Writer, o *deployOptions, rep *deploy.RoutesReport) error {
+	if o.output == "json" {
+		return writeJSON(w, rep)
+	}
+	if len(rep.Problems) == 0 {
+		_, err := fmt.Fprintf(w, "ok: %s route every service\n", strings.Join(rep.Files, ", "))
+		return err
+	}
+	for _, p := range rep.Problems {
+		if _, err := fmt.Fprintf(w, "problem: %s\n", p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func init() { register(newDeployCmd) }

@@ -204,3 +204,96 @@ func deployHead(t *testing.T, dir string) string {
 	require.NoError(t, err)
 	return ref.Hash().String()
 }
+
+const deployBlueGreenManifest = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    version: blue
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-blue
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: %[1]s:v0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web-green
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: %[1]s:v0
+`
+
+// TestDeploySwitchAndRoutes drives switch and routes through the CLI: the
+// switch into a gated environment is refused (exit 3) for an unsigned image
+// by the real verifier, routes --check lists problems with exit 3 until
+// routes --write generates the Ingress.
+func TestDeploySwitchAndRoutes(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	t.Setenv(envRegistryUsername, "")
+	t.Setenv(envRegistryPassword, "")
+	for _, k := range []string{envGitToken, envGitSSHKey} {
+		t.Setenv(k, "")
+	}
+	keys, err := sign.GenerateKeys(t.TempDir(), []byte("pw"))
+	require.NoError(t, err)
+	pub, err := os.ReadFile(keys.PublicKey)
+	require.NoError(t, err)
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/web"
+	image := pushRandomImage(t, repo).String()
+
+	cfg := "environments:\n  - name: dev\n  - name: prod\n    gates: {signature_key: keys/cosign.pub}\n" +
+		"services:\n  web:\n    layout: manifests\n    path: apps/web/{env}\n    image: " + repo + "\n    blue_green: true\n"
+	files := map[string]string{"paved-gitops.yaml": cfg, "keys/cosign.pub": string(pub)}
+	for _, env := range []string{"dev", "prod"} {
+		files["apps/web/"+env+"/web.yaml"] = fmt.Sprintf(deployBlueGreenManifest, repo)
+	}
+	url := deployBareRemote(t, files)
+
+	var stdout, stderr bytes.Buffer
+	paved := func(want int, args ...string) {
+		t.Helper()
+		stdout.Reset()
+		stderr.Reset()
+		code := run(ctx, append(args, "--repo", url), &stdout, &stderr)
+		require.Equal(t, want, code, "paved %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), stdout.String(), stderr.String())
+	}
+	for _, env := range []string{"dev", "prod"} {
+		paved(0, "deploy", "bump", "--service", "web", "--env", env, "--image", image)
+	}
+	paved(0, "deploy", "switch", "--service", "web", "--env", "dev")
+	require.Contains(t, stdout.String(), "switch dev blue → green")
+	head := deployHead(t, url)
+	paved(3, "deploy", "switch", "--service", "web", "--env", "prod")
+	require.Contains(t, stderr.String(), "switching web in prod to green: verifying")
+	require.Contains(t, stderr.String(), "no signature verifies with key \"keys/cosign.pub\"")
+	require.Equal(t, head, deployHead(t, url))
+	paved(2, "deploy", "switch", "--service", "web", "--env", "dev", "--to", "red")
+
+	paved(3, "deploy", "routes", "--check")
+	require.Contains(t, stdout.String(), "problem: routes/dev/ingress.yaml: no such file")
+	require.Contains(t, stdout.String(), "problem: routes/prod/ingress.yaml: no such file")
+	paved(2, "deploy", "routes", "--check", "--write")
+	paved(0, "deploy", "routes", "--write", "--dry-run")
+	require.Contains(t, stdout.String(), "+                name: web\n")
+	require.Equal(t, head, deployHead(t, url), "a dry run pushes nothing")
+	paved(0, "deploy", "routes", "--write")
+	require.Contains(t, stdout.String(), "pushed")
+	paved(0, "deploy", "routes", "--check", "--env", "prod")
+	require.Contains(t, stdout.String(), "ok: routes/prod/ingress.yaml route every service")
+}

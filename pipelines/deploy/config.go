@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,22 @@ type Config struct {
 	Environments []Environment `yaml:"environments"`
 	// Services by name.
 	Services map[string]*Service `yaml:"services"`
+	// Routes says where the Ingress that routes to the services lives.
+	Routes Routes `yaml:"routes,omitempty"`
+}
+
+// Routes describes the Ingress (networking.k8s.io/v1) that paved deploy
+// routes checks and writes: one per environment, a path-based rule per
+// service.
+type Routes struct {
+	// File is the Ingress manifest, relative to the repository root; "{env}"
+	// is replaced by the environment name (default routes/{env}/ingress.yaml).
+	File string `yaml:"file,omitempty"`
+	// Name is the Ingress's metadata.name (default paved-routes).
+	Name string `yaml:"name,omitempty"`
+	// Host, when set, is the host of the rule; Class the ingressClassName.
+	Host  string `yaml:"host,omitempty"`
+	Class string `yaml:"class,omitempty"`
 }
 
 // Environment is one deployment environment and the gates an image must pass
@@ -137,7 +154,8 @@ type Service struct {
 	// Service <svc> that selects version: blue or version: green. A bump
 	// writes the idle slot; Switch moves traffic. Needs layout: manifests.
 	BlueGreen bool `yaml:"blue_green,omitempty"`
-	// Route is the Ingress path prefix of the service (default /<service>).
+	// Route is the Ingress path prefix of the service (default /<service>);
+	// "none" keeps the service out of the Ingress (a worker, for instance).
 	Route string `yaml:"route,omitempty"`
 	// Port is the Service port the Ingress routes to (default 80).
 	Port int `yaml:"port,omitempty"`
@@ -217,6 +235,9 @@ func (c *Config) validate() error {
 		}
 		seen[e.Name] = true
 	}
+	if err := c.Routes.defaults(len(c.Environments)); err != nil {
+		return fmt.Errorf("routes: %w", err)
+	}
 	for name, s := range c.Services {
 		if s == nil || name == "" || strings.ContainsAny(name, "/ ") {
 			return fmt.Errorf("service %q: give a name without / or spaces, and its layout and path", name)
@@ -258,10 +279,50 @@ func (s *Service) defaults(name string) error {
 		return fmt.Errorf("path %q: give a directory relative to the repository root", s.Path)
 	}
 	s.Route = or(s.Route, "/"+name)
+	if s.Route != RouteNone && !routePath.MatchString(s.Route) {
+		return fmt.Errorf("route %q: give a path such as /%s (letters, digits, . _ ~ - /) or none", s.Route, name)
+	}
 	if s.Port == 0 {
 		s.Port = 80
 	}
+	if s.Port < 1 || s.Port > 65535 {
+		return fmt.Errorf("port %d: give the Service port, 1 to 65535", s.Port)
+	}
 	return nil
+}
+
+// RouteNone as a service's route keeps it out of the Ingress.
+const RouteNone = "none"
+
+var (
+	routePath = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
+	dnsName   = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
+	hostName  = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
+)
+
+// defaults fills in the routes' defaults and checks them.
+func (r *Routes) defaults(envs int) error {
+	r.File = or(r.File, "routes/{env}/ingress.yaml")
+	r.Name = or(r.Name, "paved-routes")
+	f := path.Clean(r.File)
+	switch {
+	case path.IsAbs(f) || strings.HasPrefix(f, ".."):
+		return fmt.Errorf("file %q: give a path relative to the repository root", r.File)
+	case envs > 1 && !strings.Contains(r.File, "{env}"):
+		return fmt.Errorf("file %q: put {env} in it: each environment has its own Ingress", r.File)
+	case !dnsName.MatchString(r.Name):
+		return fmt.Errorf("name %q: give a Kubernetes name (lower case, digits, . and -)", r.Name)
+	case r.Host != "" && !hostName.MatchString(r.Host):
+		return fmt.Errorf("host %q: give a DNS name such as shop.example.com", r.Host)
+	case r.Class != "" && !dnsName.MatchString(r.Class):
+		return fmt.Errorf("class %q: give an IngressClass name", r.Class)
+	}
+	return nil
+}
+
+// FileFor returns the Ingress file of env.
+func (r Routes) FileFor(env string) string {
+	return path.Clean(strings.ReplaceAll(r.File, "{env}", env))
 }
 
 // Dir returns the service's directory for env.
