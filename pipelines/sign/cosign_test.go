@@ -2,8 +2,11 @@ package sign_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,11 +44,32 @@ func TestStockCosignAccepts(t *testing.T) {
 	}
 	out, err := cosign("verify", "--key", kp.PublicKey, "--insecure-ignore-tlog=true", image.String())
 	require.NoError(t, err, out)
+	t.Logf("cosign verify:\n%s", out)
 	for _, typ := range []string{"spdxjson", "vuln", "slsaprovenance1"} {
 		out, err := cosign("verify-attestation", "--key", kp.PublicKey, "--type", typ, "--insecure-ignore-tlog=true", image.String())
 		require.NoError(t, err, "--type %s: %s", typ, out)
+		require.Equal(t, []string{sign.PredicateTypeURI(typ)}, printedPredicateTypes(t, out), "--type %s", typ)
 	}
 	// And it refuses another key, so the check above can fail.
 	out, err = cosign("verify", "--key", keyPair(t).PublicKey, "--insecure-ignore-tlog=true", image.String())
 	require.Error(t, err, out)
+}
+
+// printedPredicateTypes decodes the DSSE envelopes cosign verify-attestation
+// prints, one JSON object a line, and returns their predicate types.
+func printedPredicateTypes(t *testing.T, out string) []string {
+	t.Helper()
+	var types []string
+	for _, line := range strings.Split(out, "\n") {
+		var env struct{ Payload string }
+		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &env) != nil {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(env.Payload)
+		require.NoError(t, err)
+		var st struct{ PredicateType string }
+		require.NoError(t, json.Unmarshal(b, &st))
+		types = append(types, st.PredicateType)
+	}
+	return types
 }
