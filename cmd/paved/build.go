@@ -32,6 +32,7 @@ type buildFlags struct {
 	sourceURL, revision, user, wd  string
 	contextLimit                   int64
 	output                         string
+	buildkit                       buildkitFlags
 }
 
 func newBuildCmd() *cobra.Command {
@@ -44,8 +45,10 @@ func newBuildCmd() *cobra.Command {
 A Go service (a go.mod in DIR, or --main) is compiled with the local Go
 toolchain (CGO_ENABLED=0, -trimpath) and its binary is layered onto --base.
 A Dockerfile (--dockerfile, or a Dockerfile in DIR) is executed instruction
-by instruction; RUN needs a container and is refused (exit 2): build such
-Dockerfiles through the Dagger module ('dagger call build').
+by instruction; RUN needs a container and is refused (exit 2) unless a
+BuildKit endpoint is given (--buildkit-host or BUILDKIT_HOST; 'paved buildkit
+serve' starts a local one): then BuildKit builds the Dockerfile, pinned to
+the policy-checked base digests.
 
 Every base image is resolved to a digest and checked against --policy.
 SOURCE_DATE_EPOCH (default: the commit time of DIR's HEAD) sets every
@@ -57,7 +60,12 @@ PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD variables, never from flags.`,
     --push 127.0.0.1:5000/services/go-api --policy policy.yaml
 
   # RUN-less Dockerfile into an OCI layout directory, as JSON
-  paved build ./svc --dockerfile Dockerfile --oci-layout out/ --output json`,
+  paved build ./svc --dockerfile Dockerfile --oci-layout out/ --output json
+
+  # Dockerfile with RUN through BuildKit, a secret from $NPM_TOKEN, registry cache
+  paved build ./svc --buildkit-host unix:///run/buildkit/buildkitd.sock \
+    --secret id=npm,env=NPM_TOKEN --cache-from type=registry,ref=127.0.0.1:5000/cache/svc \
+    --cache-to type=registry,ref=127.0.0.1:5000/cache/svc,mode=max --push 127.0.0.1:5000/services/svc`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -89,6 +97,7 @@ PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD variables, never from flags.`,
 	fl.StringVar(&f.user, "user", build.DefaultUser, "user a Go service runs as")
 	fl.StringVar(&f.wd, "workdir", "/", "working directory of a Go service")
 	fl.Int64Var(&f.contextLimit, "context-limit", build.DefaultContextLimit, "largest Dockerfile build context in bytes")
+	addBuildKitFlags(cmd, &f.buildkit)
 	outputFlag(cmd, &f.output)
 	return cmd
 }
@@ -102,6 +111,7 @@ type buildOutput struct {
 	Bases     []baseOutput       `json:"bases"`
 	Warnings  []string           `json:"warnings,omitempty"`
 	Timings   map[string]float64 `json:"timingsSeconds"`
+	Builder   map[string]string  `json:"builder,omitempty"`
 }
 
 type baseOutput struct {
@@ -117,6 +127,7 @@ func runBuild(cmd *cobra.Command, dir string, f *buildFlags) error {
 		return usageError{errors.New("nothing to write: give --push REPO, --oci-layout DIR and/or --tarball FILE")}
 	}
 	ctx := cmd.Context()
+	f.buildkit.log = cmd.ErrOrStderr()
 	b, pubs, err := buildPlan(ctx, dir, f)
 	if err != nil {
 		return err
@@ -135,7 +146,7 @@ func runBuild(cmd *cobra.Command, dir string, f *buildFlags) error {
 	if err != nil {
 		return err
 	}
-	out := buildOutput{Digest: pub.Digest, Reference: pub.Reference, Locations: pub.Locations, Platforms: f.platforms, Warnings: res.Warnings, Timings: res.Timings}
+	out := buildOutput{Digest: pub.Digest, Reference: pub.Reference, Locations: pub.Locations, Platforms: f.platforms, Warnings: res.Warnings, Timings: res.Timings, Builder: res.Builder}
 	if out.Timings == nil {
 		out.Timings = map[string]float64{}
 	}
@@ -179,7 +190,10 @@ func buildPlan(ctx context.Context, dir string, f *buildFlags) (build.Builder, [
 		if err != nil {
 			return nil, nil, err
 		}
-		b = build.Dockerfile(dir, append(opts, build.WithBuildArgs(args))...)
+		opts = append(opts, build.WithBuildArgs(args))
+		if b, err = dockerfileBuilder(dir, &f.buildkit, opts); err != nil {
+			return nil, nil, err
+		}
 	default:
 		extra, err := extraFiles(f.extraFiles)
 		if err != nil {

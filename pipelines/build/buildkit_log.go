@@ -96,14 +96,17 @@ func (l *stepLog) add(st *bkclient.SolveStatus) {
 // line writes and keeps one complete line of a step's output.
 func (l *stepLog) line(v digest.Digest, b []byte) {
 	s := string(l.redact(bytes.TrimRight(b, "\r")))
+	if l.w != nil {
+		fmt.Fprintf(l.w, "#%d %s\n", l.order[v], s)
+	}
+	if strings.TrimSpace(s) == "" {
+		return
+	}
 	t := append(l.tails[v], s)
 	if len(t) > tailLines {
 		t = t[len(t)-tailLines:]
 	}
 	l.tails[v] = t
-	if l.w != nil {
-		fmt.Fprintf(l.w, "#%d %s\n", l.order[v], s)
-	}
 }
 
 // tail returns the last lines of the first failed step's output and its

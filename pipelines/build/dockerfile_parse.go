@@ -27,7 +27,7 @@ var ErrNeedsContainer = errors.New("needs a running container")
 var ErrUnsupported = errors.New("is not supported by paved's daemonless Dockerfile builder")
 
 // elsewhere says where a Dockerfile the daemonless builder refuses builds.
-const elsewhere = "build it through the Dagger module (dagger call build) or, later, a BuildKit endpoint (--buildkit-host)"
+const elsewhere = "build it through a BuildKit endpoint (--buildkit-host or BUILDKIT_HOST; paved buildkit serve starts a local one) or the Dagger module (dagger call build)"
 
 // plan is a Dockerfile parsed for one target platform: its stages with
 // their bases expanded, and which of them the target needs.
