@@ -146,28 +146,26 @@ func onlyImage(idx v1.ImageIndex, platform v1.Platform) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	descs := map[v1.Hash]v1.Descriptor{}
+	distinct := map[v1.Hash]bool{}
 	for _, d := range im.Manifests {
-		descs[d.Digest] = d
+		distinct[d.Digest] = true
 	}
-	if len(descs) != 1 {
-		return nil, fmt.Errorf("the layout holds %d images: give a layout that holds exactly one", len(descs))
+	if len(distinct) != 1 {
+		return nil, fmt.Errorf("the layout holds %d images: give a layout that holds exactly one", len(distinct))
 	}
-	for _, d := range descs {
-		switch {
-		case d.MediaType.IsImage():
-			return idx.Image(d.Digest)
-		case d.MediaType.IsIndex():
-			child, err := idx.ImageIndex(d.Digest)
-			if err != nil {
-				return nil, err
-			}
-			return platformImage(child, platform)
-		default:
-			return nil, fmt.Errorf("manifest %s has media type %q: not an image", d.Digest, d.MediaType)
+	d := im.Manifests[0]
+	switch {
+	case d.MediaType.IsImage():
+		return idx.Image(d.Digest)
+	case d.MediaType.IsIndex():
+		child, err := idx.ImageIndex(d.Digest)
+		if err != nil {
+			return nil, err
 		}
+		return platformImage(child, platform)
+	default:
+		return nil, fmt.Errorf("manifest %s has media type %q: not an image", d.Digest, d.MediaType)
 	}
-	panic("unreachable")
 }
 
 // platformImage returns the image of idx for platform.
