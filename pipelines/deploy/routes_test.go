@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/stretchr/testify/require"
 	networkingv1 "k8s.io/api/networking/v1"
 	k8syaml "sigs.k8s.io/yaml"
@@ -189,4 +190,19 @@ func TestRenderedIngressDecodes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzCheckIngress feeds arbitrary files to the Ingress check: it must
+// report problems, never panic.
+func FuzzCheckIngress(f *testing.F) {
+	f.Add([]byte(ingressHead + ingressPath("/checkout", "checkout")))
+	f.Add([]byte("apiVersion: networking.k8s.io/v1\nkind: Ingress\nspec: {rules: [{http: {paths: [{path: /a, backend: {}}]}}]}\n"))
+	f.Add([]byte("a: &a [*a]\n"))
+	cfg, err := ParseConfig([]byte(routesConfig))
+	require.NoError(f, err)
+	fsys := memfs.New()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = checkIngress(fsys, cfg, &Versions{Services: map[string]map[string]*Record{}}, "dev", "ingress.yaml", data)
+		_ = countPaths(data)
+	})
 }
