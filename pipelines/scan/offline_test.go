@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"log/slog"
 	"net"
@@ -86,6 +87,9 @@ func TestScanStaysOfflineAndContained(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, res.Document, 0o644))
 	r, _ := scan.SBOM(context.Background(), file, scan.WithDBDir(fixtureDB(t)), scan.WithLogger(logger))
 	require.NotNil(t, r)
+
+	_, err = os.Stat(filepath.Join(os.TempDir(), fmt.Sprintf("trivy-%d", os.Getpid())))
+	require.True(t, os.IsNotExist(err), "Trivy's temporary directory is removed")
 
 	for _, d := range g.dials {
 		require.True(t, strings.HasPrefix(d, "127.0.0.1:"), d)

@@ -12,6 +12,7 @@ import (
 	artimage "github.com/aquasecurity/trivy/pkg/fanal/artifact/image"
 	artsbom "github.com/aquasecurity/trivy/pkg/fanal/artifact/sbom"
 	ttypes "github.com/aquasecurity/trivy/pkg/types"
+	xos "github.com/aquasecurity/trivy/pkg/x/os"
 
 	// Trivy's RPM analyzer reads rpmdb.sqlite through database/sql; this
 	// is the driver Trivy's CLI registers.
@@ -77,6 +78,7 @@ func run(ctx context.Context, o options, started time.Time, a Artifact, newArtif
 	}
 	defer db.Close()
 	defer vulndb.LogTo(o.logger)()
+	defer keepTempDir()()
 
 	rep, err := runTrivy(ctx, newArtifact)
 	if err != nil {
@@ -107,6 +109,16 @@ func newReport(o options, started time.Time, a Artifact, rep ttypes.Report, meta
 		FinishedAt: o.now().UTC().Truncate(time.Second),
 		Findings:   findings(rep),
 	}
+}
+
+// keepTempDir makes sure Trivy's per-process temporary directory
+// (TMPDIR/trivy-PID, created once per process and never removed by the
+// library) exists for this scan, and removes it afterwards when empty so
+// that no directory is left behind. Scans are serialised by vulndb.Open.
+func keepTempDir() (cleanup func()) {
+	dir := xos.TempDir()
+	_ = os.MkdirAll(dir, 0o755)
+	return func() { _ = os.Remove(dir) }
 }
 
 // classifyScan makes a failed scan bad input when the artifact itself is at

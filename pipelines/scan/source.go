@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -19,10 +20,21 @@ import (
 
 // loadImage resolves src to an image without a container daemon: an OCI
 // layout directory (a directory with an oci-layout file), a docker-save
-// tarball (a regular file), or else a registry reference.
+// tarball (a regular file), or else a registry reference. The prefixes
+// oci-layout:, oci-dir:, docker-archive: and registry: (as paved sbom
+// takes them) say which.
 func loadImage(ctx context.Context, src string, o options) (v1.Image, error) {
-	fi, statErr := os.Stat(src)
+	kind, loc := splitSource(src)
+	if kind == "registry" {
+		return pullImage(ctx, loc, o)
+	}
+	fi, statErr := os.Stat(loc)
+	src = loc
 	switch {
+	case kind != "" && statErr != nil:
+		return nil, failure.BadInputErr(fmt.Errorf("reading image %q: %w", src, statErr))
+	case kind == "layout":
+		return layoutImage(src)
 	case statErr == nil && fi.IsDir():
 		return layoutImage(src)
 	case statErr == nil:
@@ -32,6 +44,21 @@ func loadImage(ctx context.Context, src string, o options) (v1.Image, error) {
 		}
 		return img, nil
 	}
+	return pullImage(ctx, src, o)
+}
+
+func splitSource(src string) (kind, loc string) {
+	for prefix, k := range map[string]string{"oci-layout:": "layout", "oci-dir:": "layout", "docker-archive:": "tarball", "registry:": "registry"} {
+		if rest, ok := strings.CutPrefix(src, prefix); ok {
+			return k, rest
+		}
+	}
+	return "", src
+}
+
+// pullImage reads an image from a registry with the given keychain and
+// transport; nothing else of Trivy's touches the network.
+func pullImage(ctx context.Context, src string, o options) (v1.Image, error) {
 	ref, err := oci.ParseRef(src)
 	if err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("image %q is neither a file, an OCI layout directory nor a valid reference: %w", src, err))
