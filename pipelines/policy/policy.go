@@ -26,6 +26,8 @@ type Policy struct {
 	APIVersion string `yaml:"apiVersion" json:"apiVersion"`
 	Kind       string `yaml:"kind" json:"kind"`
 	Bases      Bases  `yaml:"bases" json:"bases"`
+	// Paved is the minimum paved version and its deprecations.
+	Paved Paved `yaml:"paved" json:"paved,omitempty"`
 }
 
 // Bases is the base-image part of the policy.
