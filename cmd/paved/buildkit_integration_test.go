@@ -3,9 +3,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -67,4 +72,61 @@ func TestBuildThroughBuildKit(t *testing.T) {
 		require.Contains(t, last, "no such target")
 		require.NotContains(t, catalog(t, host), "services/bad")
 	})
+}
+
+// lockedBuffer is a bytes.Buffer safe for a command writing while the
+// test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestBuildKitServe(t *testing.T) {
+	bin, err := buildkitdtest.Install()
+	require.NoError(t, err)
+	host := testRegistry(t)
+	pushShellBase(t, host)
+	root := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"buildkit", "serve", "--root", root, "--buildkitd", filepath.Join(bin, "buildkitd")}, &stdout, &stderr)
+	}()
+	var addr string
+	require.Eventually(t, func() bool {
+		for _, l := range strings.Split(stdout.String(), "\n") {
+			if a, ok := strings.CutPrefix(l, "BUILDKIT_HOST="); ok {
+				addr = a
+				return true
+			}
+		}
+		return false
+	}, 2*time.Minute, 100*time.Millisecond, "stderr: %s", stderr.String())
+	require.Equal(t, "unix://"+filepath.Join(root, "buildkitd.sock"), addr)
+
+	dir := writeTree(t, map[string]string{"Dockerfile": "FROM " + host + "/platform/shell:1\nRUN echo served > /served.txt\n"})
+	code, out, errOut := runCLI(t, "build", dir, "--buildkit-host", addr, "--push", host+"/services/served")
+	require.Equal(t, 0, code, errOut)
+	require.True(t, strings.HasPrefix(out, host+"/services/served@sha256:"), out)
+
+	cancel()
+	select {
+	case code := <-done:
+		require.Equal(t, 0, code, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("paved buildkit serve did not stop")
+	}
 }
