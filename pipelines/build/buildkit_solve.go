@@ -115,7 +115,7 @@ func (b *buildkitBuilder) solve(ctx context.Context, file string, pins map[strin
 		Frontend:      Frontend,
 		FrontendAttrs: attrs,
 		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": dockerfileFS},
-		Session:       []session.Attachable{secretsprovider.FromMap(secrets)},
+		Session:       []session.Attachable{secretsprovider.FromMap(secrets), &keychainAuth{kc: b.o.Keychain}},
 		Exports: []bkclient.ExportEntry{{
 			Type:   bkclient.ExporterOCI,
 			Attrs:  map[string]string{"rewrite-timestamp": "true", "oci-mediatypes": "true"},

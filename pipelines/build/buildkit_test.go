@@ -13,12 +13,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 	bkclient "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session/auth"
 	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/require"
 
@@ -329,4 +331,36 @@ func pemCert(der []byte) []byte {
 
 func bkVertex(name string) *bkclient.Vertex {
 	return &bkclient.Vertex{Digest: digest.FromString(name), Name: name}
+}
+
+type staticKeychain map[string]authn.AuthConfig
+
+func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	if c, ok := k[r.RegistryStr()]; ok {
+		return authn.FromConfig(c), nil
+	}
+	return authn.Anonymous, nil
+}
+
+func TestKeychainAuth(t *testing.T) {
+	kc := staticKeychain{
+		"reg.example":     {Username: "ci", Password: "pw"},
+		"index.docker.io": {IdentityToken: "tok"},
+	}
+	tests := []struct {
+		host           string
+		user, password string
+	}{
+		{host: "reg.example", user: "ci", password: "pw"},
+		{host: "registry-1.docker.io", password: "tok"},
+		{host: "other.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			resp, err := (&keychainAuth{kc: kc}).Credentials(context.Background(), &auth.CredentialsRequest{Host: tt.host})
+			require.NoError(t, err)
+			require.Equal(t, tt.user, resp.Username)
+			require.Equal(t, tt.password, resp.Secret)
+		})
+	}
 }
