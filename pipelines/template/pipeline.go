@@ -1,0 +1,175 @@
+package template
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/paved-dev/paved/pipelines/build"
+	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/policy"
+	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/sbom"
+	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/sign"
+	"github.com/paved-dev/paved/pipelines/template/service"
+)
+
+// PipelineName is the name of the pipeline BuildScanDeploy runs.
+const PipelineName = "build-scan-deploy"
+
+// Step names of build-scan-deploy, in order.
+const (
+	StepPreflight = "preflight"
+	StepBuild     = "build"
+	StepPush      = "push"
+	StepSBOM      = "sbom"
+	StepScan      = "scan"
+	StepGate      = "gate"
+	StepSign      = "sign"
+	StepAttest    = "attest"
+	StepVerify    = "verify"
+	StepDeploy    = "deploy"
+	StepRunRecord = "record"
+)
+
+// buildScanDeploy is the pipeline. Steps wait only for what they read, so
+// push and sbom run together, and so do sign and attest.
+var buildScanDeploy = []step{
+	// preflight loads the platform policy, checks this paved's version
+	// against it, and resolves the source, key and GitOps target, so that
+	// a bad input fails before anything is built.
+	{name: StepPreflight, run: (*run).preflight},
+	// build compiles the service into an image in memory; nothing is
+	// pushed yet, and the trace id goes into its annotations.
+	{name: StepBuild, after: []string{StepPreflight}, run: (*run).build},
+	// push writes the image to the registry, by digest (and any tags).
+	{name: StepPush, after: []string{StepBuild}, run: (*run).push},
+	// sbom catalogs the in-memory image once (CycloneDX 1.6).
+	{name: StepSBOM, after: []string{StepBuild}, run: (*run).sbom},
+	// scan matches the SBOM's packages against the vulnerability
+	// database, so the image's layers are not read a second time.
+	{name: StepScan, after: []string{StepSBOM}, run: (*run).scan},
+	// gate applies the severity gate and ignore rules; a failure stops
+	// the run before anything is signed or deployed.
+	{name: StepGate, after: []string{StepScan}, run: (*run).gate},
+	// sign attaches a Cosign signature of the pushed digest.
+	{name: StepSign, after: []string{StepPush, StepGate}, run: (*run).sign},
+	// attest attaches the SBOM, vulnerability and SLSA provenance
+	// attestations in one registry write.
+	{name: StepAttest, after: []string{StepPush, StepGate}, run: (*run).attest},
+	// verify checks the signature and the three attestations with the
+	// public key, as a deployment gate would.
+	{name: StepVerify, after: []string{StepSign, StepAttest}, run: (*run).verify},
+	// deploy bumps the environment to the digest in the GitOps repository,
+	// with the run and trace ids in versions.yaml and the commit trailers.
+	{name: StepDeploy, after: []string{StepVerify}, run: (*run).deploy, skip: (*run).skipDeploy},
+	// record attaches the run record so far as an attestation, so the
+	// image carries the evidence of its own pipeline.
+	{name: StepRunRecord, after: []string{StepDeploy}, run: (*run).record},
+}
+
+// run is one execution of the pipeline: the inputs and the typed results
+// of its steps. Each field is written by one step and read by the steps
+// after it.
+type run struct {
+	cfg    *service.Config
+	o      *options
+	rec    *Record
+	obs    Observer
+	tracer trace.Tracer
+	mu     sync.Mutex // guards rec.Warnings
+
+	// resolved by preflight
+	policy     *policy.Policy
+	ignores    *scan.IgnoreFile
+	repo       name.Repository
+	base       string
+	env        string
+	key        string
+	publicKey  string
+	gitopsRepo string
+	created    time.Time
+	version    string
+	reportDir  string
+
+	built    *build.Result
+	digest   name.Digest
+	pushed   *publish.Result
+	bom      *sbom.Result
+	bomFile  string
+	report   *scan.Report
+	reportJS []byte
+	signed   *sign.Result
+	attested *sign.Result
+	verified *sign.Verification
+	deployed *deploy.Result
+}
+
+// BuildScanDeploy runs build-scan-deploy for the service of cfg and
+// returns its run record, also when a step failed. The error is the
+// failed step's, wrapped once with the step's name ("scan: ...") and
+// keeping its failure class.
+func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (*Record, error) {
+	o := newOptions(opts)
+	tp := o.tracer
+	if tp == nil {
+		// Spans are recorded, so the run has a trace id, and exported
+		// nowhere.
+		sdk := sdktrace.NewTracerProvider()
+		defer sdk.Shutdown(context.Background())
+		tp = sdk
+	}
+	r := &run{cfg: cfg, o: o, obs: &lockedObserver{obs: o.observer}, tracer: tp.Tracer("github.com/paved-dev/paved/pipelines/template")}
+	// A span already in ctx (the CI job's, from TRACEPARENT) is the
+	// parent, so a retried job keeps its trace id and its image digest.
+	ctx, span := r.tracer.Start(ctx, PipelineName)
+	defer span.End()
+	start := time.Now()
+	r.rec = &Record{
+		SchemaVersion: RecordSchema, Pipeline: PipelineName, PavedVersion: o.pavedVersion,
+		Service: cfg.Name, RunID: o.runID, TraceID: traceID(ctx), StartedAt: start.UTC(), Steps: []StepRecord{},
+	}
+	if r.rec.RunID == "" {
+		r.rec.RunID = randomID()
+	}
+	if o.reportDir == "" {
+		dir, err := os.MkdirTemp("", "paved-run-")
+		if err != nil {
+			return r.rec, fmt.Errorf("creating a report directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		r.reportDir = dir
+	} else {
+		r.reportDir = o.reportDir
+	}
+	err := r.execute(ctx, buildScanDeploy)
+	end := time.Now()
+	r.rec.FinishedAt, r.rec.DurationSeconds = end.UTC(), end.Sub(start).Seconds()
+	r.rec.Status = StatusOK
+	if err != nil {
+		r.rec.Status = StatusFailed
+	}
+	return r.rec, err
+}
+
+func (r *run) warn(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rec.Warnings = append(r.rec.Warnings, msg)
+	r.obs.Warn(msg)
+}
+
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,201 @@
+package template
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/policy"
+	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/sign"
+	"github.com/paved-dev/paved/pipelines/source"
+	"github.com/paved-dev/paved/pipelines/template/service"
+)
+
+// DefaultEnv is the environment deployed to when neither --env nor
+// gitops.environments names one.
+const DefaultEnv = "dev"
+
+func (r *run) preflight(ctx context.Context) (Outputs, error) {
+	var out Outputs
+	if err := r.loadPolicy(ctx); err != nil {
+		return out, err
+	}
+	if err := r.resolveTargets(); err != nil {
+		return out, err
+	}
+	if err := r.resolveSource(); err != nil {
+		return out, err
+	}
+	if f := r.cfg.IgnoreFile(); f != "" {
+		ig, err := scan.LoadIgnoreFile(f)
+		if err != nil {
+			return out, err
+		}
+		r.ignores = ig
+	}
+	if r.o.dbDir == "" {
+		return out, failure.BadInputErr(errors.New("no vulnerability database: pass --db-dir (see paved db)"))
+	}
+	out.Warnings = r.rec.Warnings
+	return out, nil
+}
+
+// loadPolicy loads the platform policy and checks paved's own version
+// against it.
+func (r *run) loadPolicy(ctx context.Context) error {
+	if r.cfg.Policy == "" {
+		return nil
+	}
+	p, err := policy.Load(ctx, r.cfg.Path(r.cfg.Policy), r.o.httpClient)
+	if err != nil {
+		return err
+	}
+	d, err := p.CheckVersion(r.o.pavedVersion, r.o.now())
+	for _, w := range d.Warnings {
+		r.warn(w)
+	}
+	r.policy = p
+	return err
+}
+
+// resolveTargets applies the overrides to the image repository, the base,
+// the environment, the keys and the GitOps repository.
+func (r *run) resolveTargets() error {
+	repo, base, err := overrideRegistry(r.cfg.Image.Repository, r.cfg.Build.Base, r.o.registry)
+	if err != nil {
+		return err
+	}
+	r.repo, r.base = repo, base
+	envs := r.cfg.GitOps.Environments
+	r.env = r.o.env
+	if r.env == "" && len(envs) > 0 {
+		r.env = envs[0]
+	}
+	if r.env == "" {
+		r.env = DefaultEnv
+	}
+	if len(envs) > 0 && !slices.Contains(envs, r.env) {
+		return failure.BadInputErr(fmt.Errorf("environment %q is not in gitops.environments of %s (%s)", r.env, r.cfg.File, strings.Join(envs, ", ")))
+	}
+	r.rec.Env = r.env
+	r.key = orDefault(r.o.key, r.cfg.Path(r.cfg.Signing.Key))
+	if r.key == "" {
+		return failure.BadInputErr(fmt.Errorf("no signing key: set signing.key in %s or pass --key", r.cfg.File))
+	}
+	r.publicKey = orDefault(r.o.publicKey, service.PublicKey(r.key, r.cfg.Path(r.cfg.Signing.PublicKey)))
+	if r.publicKey == "" {
+		return failure.BadInputErr(fmt.Errorf("no public key to verify %q with: set signing.publicKey in %s or pass --public-key", r.key, r.cfg.File))
+	}
+	r.o.password = once(r.o.password)
+	r.gitopsRepo = r.o.gitopsRepo
+	if r.gitopsRepo == "" {
+		r.gitopsRepo = gitURL(r.cfg, r.cfg.GitOps.Repository)
+	}
+	if r.gitopsRepo == "" && !r.o.skipDeploy {
+		return failure.BadInputErr(fmt.Errorf("no GitOps repository: set gitops.repository in %s, pass --gitops-repo, or --skip-deploy", r.cfg.File))
+	}
+	return nil
+}
+
+// resolveSource reads the source revision, its URL and its commit time.
+func (r *run) resolveSource() error {
+	info, err := source.Inspect(r.cfg.Dir)
+	if err != nil && !errors.Is(err, source.ErrNotRepository) {
+		return failure.BadInputErr(err)
+	}
+	if info == nil {
+		info = &source.Info{}
+	}
+	url := orDefault(r.o.sourceURL, info.URL)
+	rev := orDefault(r.o.revision, info.Revision)
+	if rev == "" {
+		return failure.BadInputErr(fmt.Errorf("no source revision: %s is not in a git repository (the revision goes into the provenance); commit it or pass --revision", r.cfg.Dir))
+	}
+	if url == "" {
+		// A repository without an origin: name it by its revision so the
+		// provenance still has a source.
+		url = "git+unknown-origin://" + r.cfg.Name
+	}
+	r.rec.Source = Source{Repository: source.StripCredentials(url), Revision: rev}
+	r.created = time.Unix(0, 0).UTC()
+	if !info.Time.IsZero() {
+		r.created = info.Time
+	}
+	if r.o.created != nil {
+		r.created = r.o.created.UTC()
+	}
+	r.version = r.o.version
+	if r.version == "" {
+		r.version = rev[:min(12, len(rev))]
+	}
+	return nil
+}
+
+// overrideRegistry puts repo, and base when it is on repo's registry, on
+// the registry host.
+func overrideRegistry(repo, base, host string) (name.Repository, string, error) {
+	rp, err := name.NewRepository(repo)
+	if err != nil {
+		return name.Repository{}, "", failure.BadInputErr(fmt.Errorf("parsing image.repository %q: %w", repo, err))
+	}
+	if host == "" {
+		return rp, base, nil
+	}
+	reg, err := name.NewRegistry(host, name.Insecure)
+	if err != nil {
+		return name.Repository{}, "", failure.BadInputErr(fmt.Errorf("parsing registry %q: %w", host, err))
+	}
+	orig := rp.RegistryStr()
+	rp.Registry = reg
+	if base != "" {
+		if b, err := name.ParseReference(base); err == nil && b.Context().RegistryStr() == orig {
+			base = host + strings.TrimPrefix(base, orig)
+		}
+	}
+	return rp, base, nil
+}
+
+// scpLike matches git's user@host:path remote syntax.
+var scpLike = regexp.MustCompile(`^[\w.-]+@[\w.-]+:`)
+
+// gitURL resolves a repository URL of paved.yaml: URLs and user@host:path
+// stay, paths are relative to the paved.yaml directory.
+func gitURL(cfg interface{ Path(string) string }, u string) string {
+	if u == "" || scpLike.MatchString(u) {
+		return u
+	}
+	return cfg.Path(u)
+}
+
+// once makes a password function ask at most once, as sign and attest run
+// concurrently and a prompt must not appear twice.
+func once(pf sign.PassFunc) sign.PassFunc {
+	if pf == nil {
+		return nil
+	}
+	var (
+		o   sync.Once
+		pw  []byte
+		err error
+	)
+	return func() ([]byte, error) {
+		o.Do(func() { pw, err = pf() })
+		return pw, err
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

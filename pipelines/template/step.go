@@ -1,0 +1,154 @@
+package template
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// step is one step of a pipeline. A step does not prefix its errors with
+// its name: the runner does, once.
+type step struct {
+	name string
+	// after lists the steps that must have finished (ok or skipped on
+	// purpose) before this one starts; steps with no unmet dependency
+	// run concurrently.
+	after []string
+	// skip, when it returns a reason, skips the step on purpose: its
+	// dependents still run.
+	skip func(r *run) string
+	// run does the work and returns the step's outputs for the record;
+	// its typed results go into r's fields.
+	run func(r *run, ctx context.Context) (Outputs, error)
+}
+
+// Observer is told about a run's progress; the CLI's views implement it.
+// Calls come from one goroutine at a time.
+type Observer interface {
+	// StepStarted is called when a step starts.
+	StepStarted(name string, at time.Time)
+	// StepFinished is called when a step ends (ok, failed or skipped).
+	StepFinished(rec StepRecord)
+	// Warn reports a warning that does not stop the run.
+	Warn(msg string)
+}
+
+type done struct {
+	i   int
+	out Outputs
+	err error
+	end time.Time
+}
+
+// execute runs steps as a graph: every step whose dependencies finished
+// starts at once. After a failure no new step starts; the steps already
+// running finish, and those never started are recorded as skipped. It
+// returns the first failure, wrapped with the step's name and keeping its
+// class.
+func (r *run) execute(ctx context.Context, steps []step) error {
+	state := make([]string, len(steps)) // "", running, or a final status
+	index := map[string]int{}
+	for i, s := range steps {
+		index[s.name] = i
+		r.rec.Steps = append(r.rec.Steps, StepRecord{Name: s.name, Status: StatusSkipped})
+	}
+	results := make(chan done)
+	running := 0
+	var first error
+	for {
+		for i, s := range steps {
+			if first != nil || state[i] != "" || !ready(s, state, index) {
+				continue
+			}
+			if reason := skipReason(s, r); reason != "" {
+				state[i] = StatusSkipped
+				r.rec.Steps[i].Reason = reason
+				r.obs.StepFinished(r.rec.Steps[i])
+				continue
+			}
+			state[i] = "running"
+			running++
+			start := time.Now()
+			r.rec.Steps[i].StartedAt = utc(start)
+			r.obs.StepStarted(s.name, start)
+			go func(i int, s step) {
+				sctx, span := r.tracer.Start(ctx, s.name)
+				out, err := s.run(r, sctx)
+				if err != nil {
+					span.RecordError(err)
+					span.SetStatus(codes.Error, err.Error())
+				}
+				span.End()
+				results <- done{i: i, out: out, err: err, end: time.Now()}
+			}(i, s)
+		}
+		if running == 0 {
+			break
+		}
+		d := <-results
+		running--
+		if err := r.finish(steps[d.i].name, &r.rec.Steps[d.i], d); err != nil && first == nil {
+			first = err
+		}
+		state[d.i] = r.rec.Steps[d.i].Status
+	}
+	for i := range steps {
+		if state[i] == "" && first != nil {
+			r.rec.Steps[i].Reason = "an earlier step failed"
+		}
+	}
+	return first
+}
+
+// finish records a finished step and returns its error wrapped once with
+// the step's name.
+func (r *run) finish(name string, sr *StepRecord, d done) error {
+	sr.FinishedAt = utc(d.end)
+	sr.DurationSeconds = d.end.Sub(*sr.StartedAt).Seconds()
+	sr.Outputs = d.out
+	sr.Status = StatusOK
+	var err error
+	if d.err != nil {
+		err = fmt.Errorf("%s: %w", name, d.err)
+		sr.Status, sr.Error = StatusFailed, d.err.Error()
+		k := failure.KindOf(err)
+		r.rec.Failure = &Failure{Step: name, Kind: k.String(), ExitCode: int(k), Message: d.err.Error()}
+	}
+	r.obs.StepFinished(*sr)
+	return err
+}
+
+func ready(s step, state []string, index map[string]int) bool {
+	for _, dep := range s.after {
+		if st := state[index[dep]]; st != StatusOK && st != StatusSkipped {
+			return false
+		}
+	}
+	return true
+}
+
+func skipReason(s step, r *run) string {
+	if s.skip == nil {
+		return ""
+	}
+	return s.skip(r)
+}
+
+func utc(t time.Time) *time.Time {
+	u := t.UTC()
+	return &u
+}
+
+// traceID returns the trace id of ctx's span, or "".
+func traceID(ctx context.Context) string {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return ""
+	}
+	return sc.TraceID().String()
+}

@@ -1,0 +1,126 @@
+package template
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/paved-dev/paved/pipelines/sign"
+)
+
+func (r *run) signOptions() []sign.Option {
+	return []sign.Option{sign.WithKey(r.key), sign.WithPassword(r.o.password), sign.WithKeychain(r.o.keychain), sign.WithTransport(r.o.transport)}
+}
+
+func (r *run) sign(ctx context.Context) (Outputs, error) {
+	res, err := sign.Sign(ctx, r.digest, r.signOptions()...)
+	if err != nil {
+		return Outputs{}, err
+	}
+	r.signed = res
+	return Outputs{Signature: res.Tag}, nil
+}
+
+func (r *run) attest(ctx context.Context) (Outputs, error) {
+	preds, err := r.predicates()
+	if err != nil {
+		return Outputs{}, err
+	}
+	res, err := sign.AttestAll(ctx, r.digest, preds, r.signOptions()...)
+	if err != nil {
+		return Outputs{}, err
+	}
+	r.attested = res
+	types := res.PredicateTypes
+	if len(types) == 0 {
+		// Already attached by an earlier run of the same inputs.
+		for _, p := range preds {
+			types = append(types, sign.PredicateTypeURI(p.Type))
+		}
+	}
+	return Outputs{Signature: res.Tag, Attestations: types}, nil
+}
+
+// predicates are the SBOM, the vulnerability scan and the SLSA provenance.
+func (r *run) predicates() ([]sign.Predicate, error) {
+	report, err := json.Marshal(r.report)
+	if err != nil {
+		return nil, fmt.Errorf("encoding scan report: %w", err)
+	}
+	s, err := sign.ScanFromReport(report, r.report.FinishedAt)
+	if err != nil {
+		return nil, err
+	}
+	s.StartedOn, s.FinishedOn = r.report.StartedAt, r.report.FinishedAt
+	vuln, err := sign.VulnPredicate(s)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := sign.ProvenancePredicate(r.provenance())
+	if err != nil {
+		return nil, err
+	}
+	return []sign.Predicate{
+		{Type: sign.PredicateCycloneDX, Body: r.bom.Document},
+		{Type: sign.PredicateVuln, Body: vuln},
+		{Type: sign.PredicateProvenance, Body: prov},
+	}, nil
+}
+
+// provenance describes the build: the source, paved.yaml's build section
+// and the base image, by digest.
+func (r *run) provenance() sign.Provenance {
+	p := sign.Provenance{
+		SourceRepository: r.rec.Source.Repository,
+		SourceRevision:   r.rec.Source.Revision,
+		Parameters:       map[string]any{"service": r.cfg.Name, "build": r.cfg.Build, "image": r.repo.String()},
+		InvocationID:     r.rec.RunID,
+	}
+	if n := len(r.built.Bases); n > 0 {
+		p.BaseImage = r.built.Bases[n-1].Digest.String()
+	}
+	if b := r.rec.Step(StepBuild); b != nil && b.StartedAt != nil {
+		p.StartedOn = *b.StartedAt
+		p.FinishedOn = time.Now().UTC()
+		if b.FinishedAt != nil {
+			p.FinishedOn = *b.FinishedAt
+		}
+	}
+	return p
+}
+
+func (r *run) verify(ctx context.Context) (Outputs, error) {
+	v, err := sign.Verify(ctx, r.digest, sign.VerifyOptions{
+		Key: r.publicKey, Require: []string{sign.KindSBOM, sign.KindVuln, sign.KindProvenance},
+		Keychain: r.o.keychain, Transport: r.o.transport, Now: r.o.now,
+	})
+	if err != nil {
+		return Outputs{}, err
+	}
+	r.verified = v
+	return Outputs{Verified: v.Signatures}, nil
+}
+
+// record attaches the run record, as it stands before this step, as an
+// in-toto attestation of predicate type PredicateRunRecord.
+func (r *run) record(ctx context.Context) (Outputs, error) {
+	snap := *r.rec
+	snap.Steps = nil
+	for _, s := range r.rec.Steps {
+		if s.Name != StepRunRecord {
+			snap.Steps = append(snap.Steps, s)
+		}
+	}
+	now := time.Now()
+	snap.Status, snap.FinishedAt, snap.DurationSeconds = StatusOK, now.UTC(), now.Sub(snap.StartedAt).Seconds()
+	body, err := json.Marshal(snap)
+	if err != nil {
+		return Outputs{}, fmt.Errorf("encoding run record: %w", err)
+	}
+	res, err := sign.AttestAll(ctx, r.digest, []sign.Predicate{{Type: PredicateRunRecord, Body: body}}, r.signOptions()...)
+	if err != nil {
+		return Outputs{}, err
+	}
+	return Outputs{Signature: res.Tag, Attestations: []string{PredicateRunRecord}}, nil
+}
