@@ -4,16 +4,26 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build lint fmt-check vet apps-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
 	./hack/demo.sh
 
-## test: format, vet and every test (the project's and the reference apps')
-test: fmt-check vet
+## test: format, vet and every test (the project's, the reference apps', the
+## Dagger module's type-check and the BuildKit tests against a local buildkitd)
+test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
+	$(MAKE) buildkit-test
+
+## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
+dagger-check:
+	./hack/dagger-typecheck.sh
+
+## buildkit-test: installs (cached) and starts buildkitd, runs the BuildKit-tagged tests (root)
+buildkit-test:
+	./hack/buildkit/test.sh
 
 ## bench: print build, scan, sign and deploy figures
 bench:
@@ -27,7 +37,7 @@ apps-test:
 	cd examples/reference-apps/go-api && GOEXPERIMENT= $(GO) vet ./... && GOEXPERIMENT= $(GO) test ./...
 
 fmt-check:
-	@out="$$(gofmt -l cmd pipelines internal examples)"; \
+	@out="$$(git ls-files '*.go' | xargs gofmt -l)"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 vet:

@@ -17,3 +17,6 @@ for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/dep
     bench "$pkg" '.' 3x
   fi
 done
+
+echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs buildkitd once)"
+./hack/buildkit/test.sh bench

@@ -152,4 +152,3 @@ func find(node *yaml.Node, key string) *yaml.Node {
 	}
 	return nil
 }
-
