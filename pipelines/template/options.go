@@ -111,7 +111,13 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 func WithTracerProvider(tp trace.TracerProvider) Option { return func(o *options) { o.tracer = tp } }
 
 // WithObserver receives progress events.
-func WithObserver(obs Observer) Option { return func(o *options) { o.observer = obs } }
+func WithObserver(obs Observer) Option {
+	return func(o *options) {
+		if obs != nil {
+			o.observer = obs
+		}
+	}
+}
 
 // WithRunID sets the run id (default: a random one); WithDeployedBy who
 // deploys (a user or a CI job URL).
