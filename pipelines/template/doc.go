@@ -16,6 +16,6 @@
 // annotations (dev.paved.trace-id), the GitOps commit trailer, versions.yaml
 // and the run record, so a deployment leads back to its run.
 //
-// Changed lists the services of a monorepo whose sources changed since a
-// base revision.
+// paved.yaml itself is read by package service, which also lists the
+// services of a monorepo whose sources changed since a base revision.
 package template
