@@ -1,0 +1,142 @@
+package template
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// recorder is an Observer that keeps the events.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (r *recorder) StepStarted(name string, _ time.Time) { r.add("start " + name) }
+func (r *recorder) StepFinished(s StepRecord)            { r.add(s.Status + " " + s.Name) }
+func (r *recorder) Warn(msg string)                      { r.add("warn " + msg) }
+func (r *recorder) add(e string)                         { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
+
+func newTestRun(t *testing.T) (*run, *tracetest.SpanRecorder, *recorder) {
+	t.Helper()
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	obs := &recorder{}
+	return &run{o: newOptions(nil), rec: &Record{}, obs: &lockedObserver{obs: obs}, tracer: tp.Tracer("test")}, sr, obs
+}
+
+func TestExecuteRunsIndependentStepsConcurrently(t *testing.T) {
+	r, sr, _ := newTestRun(t)
+	var inFlight, peak atomic.Int32
+	both := make(chan struct{})
+	var once sync.Once
+	concurrent := func(_ *run, _ context.Context) (Outputs, error) {
+		n := inFlight.Add(1)
+		if n == 2 {
+			once.Do(func() { close(both) })
+		}
+		peak.Store(max(peak.Load(), n))
+		// Each waits until the other has started: only concurrency ends it.
+		select {
+		case <-both:
+		case <-time.After(10 * time.Second):
+			return Outputs{}, errors.New("the other step never started")
+		}
+		inFlight.Add(-1)
+		return Outputs{}, nil
+	}
+	steps := []step{
+		{name: "a", run: func(*run, context.Context) (Outputs, error) { return Outputs{Digest: "sha256:x"}, nil }},
+		{name: "b", after: []string{"a"}, run: concurrent},
+		{name: "c", after: []string{"a"}, run: concurrent},
+		{name: "d", after: []string{"b", "c"}, run: func(*run, context.Context) (Outputs, error) { return Outputs{}, nil }},
+	}
+	require.NoError(t, r.execute(context.Background(), steps))
+	require.EqualValues(t, 2, peak.Load())
+	for _, s := range r.rec.Steps {
+		require.Equal(t, StatusOK, s.Status, s.Name)
+	}
+	require.Equal(t, "sha256:x", r.rec.Step("a").Outputs.Digest)
+	var spans []string
+	for _, s := range sr.Ended() {
+		spans = append(spans, s.Name())
+	}
+	require.ElementsMatch(t, []string{"a", "b", "c", "d"}, spans, "one span per step")
+}
+
+func TestExecuteStopsAtTheFailedStep(t *testing.T) {
+	r, sr, obs := newTestRun(t)
+	ran := map[string]bool{}
+	var mu sync.Mutex
+	mark := func(name string, err error) func(*run, context.Context) (Outputs, error) {
+		return func(*run, context.Context) (Outputs, error) {
+			mu.Lock()
+			ran[name] = true
+			mu.Unlock()
+			return Outputs{}, err
+		}
+	}
+	steps := []step{
+		{name: "build", run: mark("build", nil)},
+		{name: "gate", after: []string{"build"}, run: mark("gate", failure.PolicyErr(errors.New("vulnerability gate failed")))},
+		{name: "sign", after: []string{"gate"}, run: mark("sign", nil)},
+		{name: "deploy", after: []string{"sign"}, run: mark("deploy", nil)},
+	}
+	err := r.execute(context.Background(), steps)
+	require.EqualError(t, err, "gate: vulnerability gate failed", "wrapped once with the step's name")
+	require.Equal(t, failure.Policy, failure.KindOf(err), "the class survives")
+	require.Equal(t, map[string]bool{"build": true, "gate": true}, ran)
+	require.Equal(t, &Failure{Step: "gate", Kind: "policy violation", ExitCode: 3, Message: "vulnerability gate failed"}, r.rec.Failure)
+	require.Equal(t, StatusFailed, r.rec.Step("gate").Status)
+	require.Equal(t, StatusSkipped, r.rec.Step("sign").Status)
+	require.Equal(t, "an earlier step failed", r.rec.Step("deploy").Reason)
+	require.Equal(t, []string{"start build", "ok build", "start gate", "failed gate"}, obs.events)
+	require.Len(t, sr.Ended(), 2)
+	require.Equal(t, "vulnerability gate failed", sr.Ended()[1].Status().Description)
+}
+
+func TestExecuteSkipsOnPurpose(t *testing.T) {
+	r, _, _ := newTestRun(t)
+	r.o.skipDeploy = true
+	steps := []step{
+		{name: "verify", run: func(*run, context.Context) (Outputs, error) { return Outputs{}, nil }},
+		{name: "deploy", after: []string{"verify"}, skip: (*run).skipDeploy, run: func(*run, context.Context) (Outputs, error) {
+			return Outputs{}, errors.New("must not run")
+		}},
+		{name: "record", after: []string{"deploy"}, run: func(*run, context.Context) (Outputs, error) { return Outputs{}, nil }},
+	}
+	require.NoError(t, r.execute(context.Background(), steps))
+	require.Equal(t, StatusSkipped, r.rec.Step("deploy").Status)
+	require.Equal(t, "--skip-deploy", r.rec.Step("deploy").Reason)
+	require.Equal(t, StatusOK, r.rec.Step("record").Status, "dependents of a step skipped on purpose still run")
+}
+
+func TestStepsAreAGraphInOrder(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range buildScanDeploy {
+		for _, dep := range s.after {
+			require.True(t, seen[dep], "%s runs after %s, which must come earlier in the list", s.name, dep)
+		}
+		seen[s.name] = true
+	}
+	require.Equal(t, []string{"preflight", "build", "push", "sbom", "scan", "gate", "sign", "attest", "verify", "deploy", "record"}, Steps())
+}
+
+func TestOverrideRegistry(t *testing.T) {
+	repo, base, err := overrideRegistry("127.0.0.1:5000/services/api", "127.0.0.1:5000/platform/static:1", "127.0.0.1:41234")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:41234/services/api", repo.String())
+	require.Equal(t, "127.0.0.1:41234/platform/static:1", base)
+	_, base, err = overrideRegistry("127.0.0.1:5000/services/api", "gcr.io/distroless/static:nonroot", "127.0.0.1:41234")
+	require.NoError(t, err)
+	require.Equal(t, "gcr.io/distroless/static:nonroot", base, "a base on another registry stays")
+}
