@@ -73,8 +73,10 @@ func WithDBDir(dir string) Option { return func(o *options) { o.dbDir = dir } }
 // beyond its own next-update time).
 func WithDBMaxAge(d time.Duration) Option { return func(o *options) { o.dbMaxAge = d } }
 
-// WithKey overrides signing.key; WithPublicKey signing.publicKey.
-func WithKey(ref string) Option       { return func(o *options) { o.key = ref } }
+// WithKey overrides signing.key (a key file, env://VAR or a KMS URI).
+func WithKey(ref string) Option { return func(o *options) { o.key = ref } }
+
+// WithPublicKey overrides signing.publicKey, the key verify uses.
 func WithPublicKey(ref string) Option { return func(o *options) { o.publicKey = ref } }
 
 // WithPassword sets how the signing key's password is read.
@@ -92,8 +94,10 @@ func WithDeployOptions(opts ...deploy.Option) Option {
 // WithSkipDeploy stops after verification: no GitOps commit.
 func WithSkipDeploy(skip bool) Option { return func(o *options) { o.skipDeploy = skip } }
 
-// WithKeychain and WithTransport set how registries are reached.
-func WithKeychain(kc authn.Keychain) Option     { return func(o *options) { o.keychain = kc } }
+// WithKeychain sets the registry credentials (default: the Docker config).
+func WithKeychain(kc authn.Keychain) Option { return func(o *options) { o.keychain = kc } }
+
+// WithTransport sets the HTTP transport for registry calls.
 func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
 
 // WithHTTPClient sets the client that fetches a policy from a URL.
@@ -119,9 +123,10 @@ func WithObserver(obs Observer) Option {
 	}
 }
 
-// WithRunID sets the run id (default: a random one); WithDeployedBy who
-// deploys (a user or a CI job URL).
-func WithRunID(id string) Option      { return func(o *options) { o.runID = id } }
+// WithRunID sets the run id (default: a random one).
+func WithRunID(id string) Option { return func(o *options) { o.runID = id } }
+
+// WithDeployedBy names who deploys (a user or a CI job URL).
 func WithDeployedBy(by string) Option { return func(o *options) { o.deployedBy = by } }
 
 // WithVersion sets the service version stamped into the binary and
