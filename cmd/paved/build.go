@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
+	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
@@ -128,7 +130,7 @@ func runBuild(cmd *cobra.Command, dir string, f *buildFlags) error {
 	}
 	ctx := cmd.Context()
 	f.buildkit.log = cmd.ErrOrStderr()
-	b, pubs, err := buildPlan(ctx, dir, f)
+	b, pubs, err := buildPlan(ctx, dir, f, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -168,11 +170,11 @@ func runBuild(cmd *cobra.Command, dir string, f *buildFlags) error {
 
 // buildPlan turns the flags into a Builder and its publishers. Nothing is
 // built or written here.
-func buildPlan(ctx context.Context, dir string, f *buildFlags) (build.Builder, []publish.Publisher, error) {
+func buildPlan(ctx context.Context, dir string, f *buildFlags, warn io.Writer) (build.Builder, []publish.Publisher, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, nil, failure.BadInputErr(fmt.Errorf("reading build directory %q: not a directory", dir))
 	}
-	opts, err := commonBuildOptions(ctx, dir, f)
+	opts, err := commonBuildOptions(ctx, dir, f, warn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,7 +237,10 @@ func buildKind(dir string, f *buildFlags) (string, error) {
 	return "", failure.BadInputErr(fmt.Errorf("nothing to build in %q: no go.mod and no Dockerfile (use --main or --dockerfile)", dir))
 }
 
-func commonBuildOptions(ctx context.Context, dir string, f *buildFlags) ([]build.Option, error) {
+// commonBuildOptions turns the flags every kind of build shares into options.
+// The policy's minimum paved version is checked here, before anything is
+// built; its warnings go to warn.
+func commonBuildOptions(ctx context.Context, dir string, f *buildFlags, warn io.Writer) ([]build.Option, error) {
 	platforms, err := parsePlatforms(f.platforms)
 	if err != nil {
 		return nil, err
@@ -249,6 +254,13 @@ func commonBuildOptions(ctx context.Context, dir string, f *buildFlags) ([]build
 		p, err := policy.Load(ctx, f.policy, nil)
 		if err != nil {
 			return nil, err
+		}
+		decision, err := p.CheckVersion(version.Get(), time.Now())
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range decision.Warnings {
+			fmt.Fprintf(warn, "warning: %s\n", w)
 		}
 		opts = append(opts, build.WithPolicy(p))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/base"
 	"github.com/paved-dev/paved/pipelines/publish"
 )
@@ -134,3 +135,23 @@ func TestBuildPushesByDigest(t *testing.T) {
 }
 
 func nameDigest(s string) (name.Digest, error) { return name.NewDigest(s) }
+
+func TestBuildChecksMinimumPavedVersion(t *testing.T) {
+	host := testRegistry(t)
+	dir := writeTree(t, map[string]string{
+		"Dockerfile":  "FROM " + host + "/platform/static:1\n",
+		"policy.yaml": "apiVersion: paved.dev/v1\nkind: PlatformPolicy\npaved:\n  minVersion: v1.4.0\n",
+	})
+	saved := version.Version
+	t.Cleanup(func() { version.Version = saved })
+
+	version.Version = "v1.3.2"
+	code, _, stderr := runCLI(t, "build", dir, "--push", host+"/services/app", "--policy", filepath.Join(dir, "policy.yaml"))
+	require.Equal(t, 3, code, stderr)
+	require.Contains(t, stderr, "move to paved v1.4.0")
+	require.NotContains(t, catalog(t, host), "services/app")
+
+	version.Version = "v1.4.0"
+	code, _, stderr = runCLI(t, "build", dir, "--push", host+"/services/app", "--policy", filepath.Join(dir, "policy.yaml"))
+	require.Equal(t, 0, code, stderr)
+}
