@@ -47,7 +47,9 @@ func imageOf(t *testing.T, layers ...v1.Layer) v1.Image {
 	return img
 }
 
-func dir(name string) entry { return entry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: 0o755}} }
+func dir(name string) entry {
+	return entry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: 0o755}}
+}
 func file(name, body string, mode int64) entry {
 	return entry{hdr: tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode}, body: body}
 }
