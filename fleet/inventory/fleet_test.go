@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/fleet"
-	"github.com/paved-dev/paved/fleet/internal/fleettest"
+	"github.com/paved-dev/paved/fleet/fleettest"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
 )

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/paved-dev/paved/fleet/internal/fleettest"
+	"github.com/paved-dev/paved/fleet/fleettest"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
