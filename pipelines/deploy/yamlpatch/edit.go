@@ -40,24 +40,30 @@ func (f *File) Set(n *yaml.Node, value string) error {
 }
 
 // Insert adds the entry key: value to the block mapping m on a new line with
-// the indentation of its entries: after the last entry when that entry is a
-// one-line scalar, before the first entry otherwise. The entry used as the
-// anchor must start on its own line.
+// the indentation of its entries: after the last entry written on one line
+// (an entry Insert added before counts as written after its anchor), before
+// the first entry otherwise. A mapping that opens a sequence item
+// ("- name: x") gets the new entry after an entry, indented to the column of
+// its keys. Any other mapping that does not start on its own line is refused.
 func (f *File) Insert(m *yaml.Node, key, value string) error {
 	if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) < 2 {
 		return failure.BadInputErr(fmt.Errorf("editing %s line %d: cannot add %q to an empty or flow mapping: add it by hand", f.name, m.Line, key))
 	}
-	anchor, at, after := m.Content[len(m.Content)-2], 0, true
-	if v := m.Content[len(m.Content)-1]; v.Kind != yaml.ScalarNode || v.Line != anchor.Line || f.oneLine(v) != nil {
-		anchor, after = m.Content[0], false
-	}
+	anchor, after := f.insertAnchor(m)
 	off, err := f.offset(anchor)
 	if err != nil {
 		return err
 	}
 	indent := f.src[f.lines[anchor.Line-1]:off]
 	if len(bytes.Trim(indent, " ")) != 0 {
-		return failure.BadInputErr(fmt.Errorf("editing %s line %d: the mapping does not start on its own line: add %q by hand", f.name, anchor.Line, key))
+		if v := m.Content[1]; !after && anchor == m.Content[0] && v.Kind == yaml.ScalarNode && v.Line == anchor.Line && f.oneLine(v) == nil {
+			after = true // "- image: x" followed by a nested entry: insert after "image"
+		}
+		if !after || len(bytes.Trim(indent, " -")) != 0 {
+			return failure.BadInputErr(fmt.Errorf("editing %s line %d: the mapping does not start on its own line: add %q by hand", f.name, anchor.Line, key))
+		}
+		// "  - name: x": the mapping's keys sit at the column of "name".
+		indent = bytes.Repeat([]byte(" "), len(indent))
 	}
 	k, err := render(0, key, false)
 	if err != nil {
@@ -67,6 +73,7 @@ func (f *File) Insert(m *yaml.Node, key, value string) error {
 	if err != nil {
 		return failure.BadInputErr(fmt.Errorf("editing %s: value for %q: %w", f.name, key, err))
 	}
+	var at int
 	text, nl := string(indent)+k+": "+v, f.newline(anchor.Line)
 	switch {
 	case !after:
@@ -81,6 +88,23 @@ func (f *File) Insert(m *yaml.Node, key, value string) error {
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
 	return nil
+}
+
+// insertAnchor picks the entry an insertion goes next to: the last entry
+// from the source (not one Insert added) whose value is a one-line scalar on
+// the key's line, to insert after; else the first entry, to insert before.
+func (f *File) insertAnchor(m *yaml.Node) (anchor *yaml.Node, after bool) {
+	for i := len(m.Content) - 2; i >= 0; i -= 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Line == 0 {
+			continue // added by Insert: it follows its own anchor
+		}
+		if v.Kind == yaml.ScalarNode && v.Line == k.Line && f.oneLine(v) == nil {
+			return k, true
+		}
+		break
+	}
+	return m.Content[0], false
 }
 
 // oneLine returns an error unless the scalar n can be edited in place.

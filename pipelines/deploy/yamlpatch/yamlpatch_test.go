@@ -78,7 +78,25 @@ func TestInsert(t *testing.T) {
 	f, err = yamlpatch.Parse("values.yaml", []byte("- image: x\n  ports: [1]\n"))
 	require.NoError(t, err)
 	m := f.Documents()[0].Content[0].Content[0]
-	err = f.Insert(m, "digest", "d")
+	require.NoError(t, f.Insert(m, "digest", "d"))
+	out, err = f.Bytes()
+	require.NoError(t, err)
+	require.Equal(t, "- image: x\n  digest: d\n  ports: [1]\n", string(out))
+
+	// A kustomize images entry: two insertions land after the last entry,
+	// in order, at the column of the entry's keys.
+	f, err = yamlpatch.Parse("kustomization.yaml", []byte("images:\n  - name: app # logical\n    newTag: \"0.0.0\"\nnamespace: dev\n"))
+	require.NoError(t, err)
+	m = yamlpatch.Lookup(f.Documents()[0], "images").Content[0]
+	require.NoError(t, f.Insert(m, "newName", "r.example/app"))
+	require.NoError(t, f.Insert(m, "digest", "sha256:00"))
+	out, err = f.Bytes()
+	require.NoError(t, err)
+	require.Equal(t, "images:\n  - name: app # logical\n    newTag: \"0.0.0\"\n    newName: r.example/app\n    digest: sha256:00\nnamespace: dev\n", string(out))
+
+	f, err = yamlpatch.Parse("values.yaml", []byte("- image:\n    x: 1\n  ports: [1]\n"))
+	require.NoError(t, err)
+	err = f.Insert(f.Documents()[0].Content[0].Content[0], "digest", "d")
 	require.ErrorContains(t, err, "add \"digest\" by hand")
 
 	f, err = yamlpatch.Parse("values.yaml", []byte("tag: v1"))
