@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: paved on embedded defaults, offline. Starts the embedded
-# registry, assembles the static base from this machine's Debian packages,
-# builds the go-api reference app onto it and prints the digest.
+# registry and a local GitOps remote, builds the fixture vulnerability DB,
+# generates signing keys, assembles the static base from this machine's
+# Debian packages, runs build-scan-deploy for the reference apps into dev,
+# promotes go-api to staging and prints a summary table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=jsonv2
@@ -9,11 +11,15 @@ export GOEXPERIMENT=jsonv2
 paved=bin/paved
 work=.paved/demo
 mkdir -p "$work"
+# Demo-only key password; real pipelines take it from the CI's secret store.
+export COSIGN_PASSWORD="${COSIGN_PASSWORD:-paved-demo}"
+export PAVED_GIT_AUTHOR_NAME="paved demo" PAVED_GIT_AUTHOR_EMAIL="demo@paved.invalid"
+
 # Port 0: the registry picks a free port and prints it.
 "$paved" registry serve --dir "$work/registry" --addr "127.0.0.1:${PAVED_DEMO_PORT:-0}" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 trap 'kill "$registry_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
+for _ in $(seq 100); do
   grep -q serving "$work/registry.log" 2>/dev/null && break
   kill -0 "$registry_pid" 2>/dev/null || { cat "$work/registry.log"; exit 1; }
   sleep 0.1
@@ -22,24 +28,37 @@ registry=$(sed -n 's|.*on http://\([^ ]*\).*|\1|p' "$work/registry.log")
 [ -n "$registry" ] || { echo "the embedded registry did not start:"; cat "$work/registry.log"; exit 1; }
 echo "==> embedded registry on $registry (data in $work/registry)"
 
-cat >"$work/policy.yaml" <<POLICY
-apiVersion: paved.dev/v1
-kind: PlatformPolicy
-bases:
-  allowed: ["$registry/platform/*"]
-POLICY
+echo "==> vulnerability database from the fixture advisories"
+"$paved" db build-fixture --db-dir "$work/db" >/dev/null
+
+echo "==> signing keys (Cosign format)"
+[ -f "$work/keys/cosign.key" ] || "$paved" keys generate --dir "$work/keys" >/dev/null
 
 echo "==> static base for Go services, from this machine's Debian packages"
-base=$("$paved" base static --push "$registry/platform/static" --tag 1)
-echo "    $base"
+"$paved" base static --push "$registry/platform/static" --tag 1 | sed 's/^/    /'
 
-echo "==> go-api onto it"
-"$paved" build examples/reference-apps/go-api \
-  --base "$registry/platform/static:1" --policy "$work/policy.yaml" \
-  --extra-file greetings.json:/app/greetings.json --version "0.1.0" \
-  --push "$registry/services/go-api" --tag 0.1.0 --output json >"$work/go-api.json"
-digest=$(sed -n 's/.*"reference": "\(.*\)".*/\1/p' "$work/go-api.json")
-echo "    $digest"
+echo "==> local GitOps remote $work/gitops.git"
+rm -rf "$work/gitops.git" "$work/gitops-seed"
+git init -q --bare -b main "$work/gitops.git"
+cp -r examples/gitops "$work/gitops-seed"
+mkdir -p "$work/gitops-seed/keys" && cp "$work/keys/cosign.pub" "$work/gitops-seed/keys/"
+git -C "$work/gitops-seed" init -q -b main
+git -C "$work/gitops-seed" add -A
+git -C "$work/gitops-seed" -c user.name="paved demo" -c user.email=demo@paved.invalid commit -q -m "seed the reference apps' GitOps repository"
+git -C "$work/gitops-seed" push -q "$PWD/$work/gitops.git" main
+
+records=()
+for app in go-api; do
+  echo "==> paved run build-scan-deploy $app --env dev"
+  "$paved" run build-scan-deploy "examples/reference-apps/$app" --env dev \
+    --registry "$registry" --db-dir "$work/db" --key "$work/keys/cosign.key" \
+    --gitops-repo "$PWD/$work/gitops.git" --report-dir "$work/runs/$app" --progress plain
+  records+=("$work/runs/$app/paved-run.json")
+done
+
+echo "==> promote go-api from dev to staging (gates: signature, vulnerability verdict)"
+"$paved" deploy promote --repo "$PWD/$work/gitops.git" --service go-api --from dev --to staging | sed 's/^/    /'
+
 echo
-echo "go-api: $digest"
-echo "build result: $work/go-api.json"
+go run ./hack/demo-summary "${records[@]}"
+echo "GitOps history: git -C $work/gitops.git log --format='%h %s%n%b'"
