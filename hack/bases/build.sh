@@ -12,6 +12,10 @@
 #
 #   PUSH=127.0.0.1:5000/platform  push REPO/<name>:TAG by digest (TAG default 1)
 #   OCI_LAYOUT=DIR                write DIR/<name> as an OCI image layout
+#   SIGN_KEY=cosign.key           with PUSH: write <name>.spdx.json (paved sbom)
+#                                 to SBOM_DIR (default .), sign the digest and
+#                                 attest the SBOM (password: $COSIGN_PASSWORD),
+#                                 then verify both with SIGN_KEY's .pub
 #
 # Output: one line per base, "<name> <rootfs tarball> [<reference or digest>]".
 # Needs root (mmdebstrap's root mode); installs mmdebstrap with apt-get when
@@ -122,6 +126,14 @@ for name in "${names[@]}"; do
   args=(base rootfs --rootfs "$tarball" --label "org.opencontainers.image.title=$name")
   [ -z "${PUSH:-}" ] || args+=(--push "$PUSH/$name" --tag "$tag")
   [ -z "${OCI_LAYOUT:-}" ] || args+=(--oci-layout "$OCI_LAYOUT/$name")
-  ref=$("$(paved_bin)" "${args[@]}")
+  paved=$(paved_bin)
+  ref=$("$paved" "${args[@]}")
+  if [ -n "${SIGN_KEY:-}" ] && [ -n "${PUSH:-}" ]; then
+    sbom=${SBOM_DIR:-.}/$name.spdx.json
+    "$paved" sbom "$ref" --format spdx-json --out "$sbom" >&2
+    "$paved" sign --key "$SIGN_KEY" "$ref" >&2
+    "$paved" attest --key "$SIGN_KEY" --sbom "$sbom" "$ref" >&2
+    "$paved" verify --key "${SIGN_KEY%.key}.pub" --require sbom "$ref" >&2
+  fi
   echo "$name $tarball $ref"
 done
