@@ -29,6 +29,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/smoke"
 	"github.com/paved-dev/paved/pipelines/smoke/smoketest"
+	"github.com/paved-dev/paved/pipelines/template/service"
 )
 
 const incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -50,7 +51,32 @@ func platform(t *testing.T) string {
 		require.NoError(t, err)
 		require.NoError(t, remote.Write(ref, img))
 	}
+	static, err := base.Static("/", base.Config{Platform: v1.Platform{OS: "linux", Architecture: "amd64"}, Created: created, User: "65532:65532"})
+	require.NoError(t, err)
+	ref, err := name.ParseReference(host + "/platform/static:1")
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, static))
 	return host
+}
+
+// buildGoAPI builds go-api from its paved.yaml the way paved run does, on
+// the platform's static base.
+func buildGoAPI(t *testing.T, host string) v1.Image {
+	t.Helper()
+	dir := appDir("go-api")
+	cfg, err := service.Load(filepath.Join(dir, "paved.yaml"))
+	require.NoError(t, err)
+	var extra []build.ExtraFile
+	for _, f := range cfg.Build.ExtraFiles {
+		extra = append(extra, build.ExtraFile{Src: f.Src, Dst: f.Dst})
+	}
+	res, err := build.Go(dir,
+		build.WithBase(host+"/platform/static:1"), build.WithMain(cfg.Build.Main), build.WithEnv(cfg.Build.Env...),
+		build.WithExtraFiles(extra...), build.WithVersion(cfg.Build.VersionVar, "smoke"), build.WithCreated(created),
+	).Build(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, res.Image)
+	return res.Image
 }
 
 // buildApp builds app's Dockerfile with paved's daemonless builder on the
@@ -79,11 +105,13 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// start runs img with runc on a free loopback port and waits for /healthz.
+// start runs img with runc on a free loopback port (given to the app as
+// PORT and ADDR) and waits for /healthz.
 func start(t *testing.T, rt *smoke.Runc, img v1.Image, env ...string) (*smoke.Container, string) {
 	t.Helper()
 	port := freePort(t)
-	c, err := rt.Start(context.Background(), img, smoke.Spec{Env: append(env, "PORT="+strconv.Itoa(port))})
+	env = append(env, "PORT="+strconv.Itoa(port), fmt.Sprintf("ADDR=127.0.0.1:%d", port))
+	c, err := rt.Start(context.Background(), img, smoke.Spec{Env: env})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Stop(context.Background()) })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -162,5 +190,18 @@ func TestSmoke(t *testing.T) {
 		require.Regexp(t, `^00-`+traceID+`-[0-9a-f]{16}-01 smoke-1$`, seen[0])
 		mu.Unlock()
 		requireTraceInLogs(t, c)
+	})
+
+	// node-web -> go-api with both images running. go-api does not call
+	// python-api and logs no trace id yet, so this checks the hop that
+	// exists: the page carries go-api's greeting and go-api logged the
+	// request id node-web passed on.
+	t.Run("node-web to go-api", func(t *testing.T) {
+		api, apiURL := start(t, rt, buildGoAPI(t, host))
+		web, webURL := start(t, rt, buildApp(t, host, "node-web"), "GO_API_URL="+apiURL)
+		resp := get(t, webURL+"/?name=smoke")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "node-web logs:\n%s\ngo-api logs:\n%s", web.Logs(), api.Logs())
+		requireTraceInLogs(t, web)
+		require.Contains(t, string(api.Logs()), `"request_id":"smoke-1"`, "go-api logs:\n%s", api.Logs())
 	})
 }
