@@ -12,11 +12,14 @@ bench() { # package, benchmark regexp, benchtime
 
 bench ./pipelines/build/ 'BenchmarkGoAPIBuild' 3x
 bench ./pipelines/build/ 'BenchmarkDockerfile' 20x
-for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/ ./pipelines/template/; do
+for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/ ./pipelines/template/; do  # deploy: bump on 100 services, 1,000 commits
   if ls "$pkg"*_test.go >/dev/null 2>&1 && grep -lq '^func Benchmark' "$pkg"*_test.go; then
     bench "$pkg" '.' 3x
   fi
 done
+
+echo "==> fleet inventory over ${PAVED_FLEET_BENCH_REPOS:=1000} generated repositories (cold and warm cache)"
+PAVED_FLEET_BENCH_REPOS=$PAVED_FLEET_BENCH_REPOS go test ./fleet/inventory/ -run '^$' -bench Inventory -benchtime 1x -timeout 30m | grep -E '^(Benchmark|ok|FAIL)' || true
 
 echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs buildkitd once)"
 ./hack/buildkit/test.sh bench
