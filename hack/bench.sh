@@ -12,7 +12,7 @@ bench() { # package, benchmark regexp, benchtime
 
 bench ./pipelines/build/ 'BenchmarkGoAPIBuild' 3x
 bench ./pipelines/build/ 'BenchmarkDockerfile' 20x
-for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/ ./pipelines/template/; do  # deploy: bump on 100 services, 1,000 commits
+for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/; do  # deploy: bump on 100 services, 1,000 commits
   if ls "$pkg"*_test.go >/dev/null 2>&1 && grep -lq '^func Benchmark' "$pkg"*_test.go; then
     bench "$pkg" '.' 3x
   fi
@@ -23,3 +23,9 @@ PAVED_FLEET_BENCH_REPOS=$PAVED_FLEET_BENCH_REPOS go test ./fleet/inventory/ -run
 
 echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs buildkitd once)"
 ./hack/buildkit/test.sh bench
+
+echo "==> the whole run: wall time and each step's share"
+go test ./pipelines/template/ -run '^$' -bench BenchmarkBuildScanDeploy -benchtime 3x | grep -E '^(Benchmark|ok|FAIL)' || true
+
+echo "==> paved versus the stock CLIs chained (when ko, syft, trivy and cosign are installed)"
+./hack/bench-stock.sh
