@@ -12,4 +12,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 hack/bases/build.sh --rootfs-only >/dev/null
-GOEXPERIMENT=jsonv2 go test -tags smoke "$@" ./pipelines/smoke/... ./examples/reference-apps/apps_test/...
+# The cache must make a second run offline: prove it without a network.
+unshare --net hack/bases/build.sh --rootfs-only >/dev/null
+pkgs=(./pipelines/smoke/... ./examples/reference-apps/apps_test/...)
+GOEXPERIMENT=jsonv2 go vet -tags smoke "${pkgs[@]}"
+GOEXPERIMENT=jsonv2 go test -tags smoke "$@" "${pkgs[@]}"

@@ -12,13 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Runc starts containers with the runc binary. The zero value uses "runc"
-// from PATH, a state directory and bundles under os.TempDir.
+// from PATH, a state directory and bundles under os.TempDir. Set the fields
+// before the first Start; after that it is safe for concurrent use.
 type Runc struct {
 	// Binary is the runc executable; default "runc".
 	Binary string
@@ -27,6 +29,9 @@ type Runc struct {
 	Dir string
 	// Grace is how long Stop waits after SIGTERM before SIGKILL; default 5 s.
 	Grace time.Duration
+
+	once    sync.Once
+	initErr error
 }
 
 // Container is a container started by Runc.Start.
@@ -42,8 +47,9 @@ type Container struct {
 // and runs it detached. The container's stdout and stderr go to a log file
 // (Logs). Call Stop to kill and remove it.
 func (r *Runc) Start(ctx context.Context, img v1.Image, s Spec) (*Container, error) {
-	if err := r.init(); err != nil {
-		return nil, err
+	r.once.Do(func() { r.initErr = r.init() })
+	if r.initErr != nil {
+		return nil, r.initErr
 	}
 	id := "paved-smoke-" + randomHex(6)
 	bundle := filepath.Join(r.Dir, "bundles", id)

@@ -71,7 +71,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{mode: "healthy", timeout: 30 * time.Second},
 		{mode: "exit", timeout: 30 * time.Second, wantErr: smoke.ErrExited, wantMsg: "exiting on purpose"},
-		{mode: "sick", timeout: 2 * time.Second, wantErr: context.DeadlineExceeded, wantMsg: "answered 500"},
+		{mode: "sick", timeout: 4 * time.Second, wantErr: context.DeadlineExceeded, wantMsg: "answered 500"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {

@@ -73,7 +73,9 @@ func (c *Container) WaitHealthy(ctx context.Context, url string, res *Result) er
 	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	var last error
+	// An answer (a status and body) says more than a refused connection, so
+	// it is kept when later tries fail to connect or hit the deadline.
+	var answer, last error
 	for {
 		if code, body, err := get(ctx, client, url); err != nil {
 			last = err
@@ -82,7 +84,10 @@ func (c *Container) WaitHealthy(ctx context.Context, url string, res *Result) er
 			if code == http.StatusOK {
 				return nil
 			}
-			last = fmt.Errorf("answered %d: %s", code, body)
+			answer = fmt.Errorf("answered %d: %s", code, body)
+		}
+		if answer != nil {
+			last = answer
 		}
 		if ctx.Err() == nil && !c.running(context.WithoutCancel(ctx)) {
 			return fmt.Errorf("%w before it answered: %v", ErrExited, last)
