@@ -93,6 +93,7 @@ type run struct {
 	ignores    *scan.IgnoreFile
 	repo       name.Repository
 	base       string
+	buildArgs  map[string]string
 	env        string
 	key        string
 	publicKey  string

@@ -75,6 +75,7 @@ func (r *run) resolveTargets() error {
 		return err
 	}
 	r.repo, r.base = repo, base
+	r.buildArgs = overrideBuildArgs(r.cfg.Build.BuildArgs, r.cfg.Image.Repository, r.o.registry)
 	envs := r.cfg.GitOps.Environments
 	r.env = r.o.env
 	if r.env == "" && len(envs) > 0 {
@@ -162,6 +163,23 @@ func overrideRegistry(repo, base, host string) (name.Repository, string, error) 
 		}
 	}
 	return rp, base, nil
+}
+
+// overrideBuildArgs moves build-arg values that are image references on
+// repo's registry (a Dockerfile's "ARG BASE=…") to the registry host, as
+// overrideRegistry does for a Go service's base.
+func overrideBuildArgs(args map[string]string, repo, host string) map[string]string {
+	if host == "" || len(args) == 0 {
+		return args
+	}
+	out := make(map[string]string, len(args))
+	for k, v := range args {
+		out[k] = v
+		if _, moved, err := overrideRegistry(repo, v, host); err == nil {
+			out[k] = moved
+		}
+	}
+	return out
 }
 
 // scpLike matches git's user@host:path remote syntax.

@@ -140,3 +140,19 @@ func TestOverrideRegistry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "gcr.io/distroless/static:nonroot", base, "a base on another registry stays")
 }
+
+func TestOverrideBuildArgs(t *testing.T) {
+	args := map[string]string{
+		"BASE":    "127.0.0.1:5000/platform/python-base:1",
+		"OTHER":   "gcr.io/distroless/static:nonroot",
+		"VERSION": "1.2.3",
+	}
+	got := overrideBuildArgs(args, "127.0.0.1:5000/services/api", "127.0.0.1:41234")
+	require.Equal(t, map[string]string{
+		"BASE":    "127.0.0.1:41234/platform/python-base:1",
+		"OTHER":   "gcr.io/distroless/static:nonroot",
+		"VERSION": "1.2.3",
+	}, got)
+	require.Equal(t, "127.0.0.1:5000/platform/python-base:1", args["BASE"], "the configuration is not changed")
+	require.Equal(t, args, overrideBuildArgs(args, "127.0.0.1:5000/services/api", ""))
+}

@@ -79,7 +79,7 @@ func (r *run) builder() (build.Builder, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("reading build directory %q: not a directory", dir))
 	}
 	if bc.Kind == "dockerfile" {
-		opts = append(opts, build.WithDockerfile(orDefault(bc.Dockerfile, "Dockerfile")), build.WithBuildArgs(bc.BuildArgs), build.WithTarget(bc.Target))
+		opts = append(opts, build.WithDockerfile(orDefault(bc.Dockerfile, "Dockerfile")), build.WithBuildArgs(r.buildArgs), build.WithTarget(bc.Target))
 		return build.Dockerfile(dir, opts...), nil
 	}
 	var extra []build.ExtraFile
