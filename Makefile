@@ -4,22 +4,28 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
 	./hack/demo.sh
 
 ## test: format, vet and every test (the project's, the reference apps', the
-## Dagger module's type-check and the BuildKit tests against a local buildkitd)
+## Dagger module's type-check, the BuildKit tests against a local buildkitd and
+## the runc smoke tests of the reference images on the approved Debian bases)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
 	$(MAKE) buildkit-test
+	$(MAKE) smoke-test
 
 ## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
 dagger-check:
 	./hack/dagger-typecheck.sh
+
+## smoke-test: approved Debian bases (mmdebstrap, cached) and runc smoke tests (root)
+smoke-test:
+	./hack/bases/test.sh
 
 ## buildkit-test: installs (cached) and starts buildkitd, runs the BuildKit-tagged tests (root)
 buildkit-test:

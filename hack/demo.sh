@@ -2,8 +2,10 @@
 # make demo: paved on embedded defaults, offline. Starts the embedded
 # registry and a local GitOps remote, builds the fixture vulnerability DB,
 # generates signing keys, assembles the static base from this machine's
-# Debian packages, runs build-scan-deploy for the reference apps into dev,
-# promotes go-api to staging and prints a summary table.
+# Debian packages and the approved Python and Node bases from Debian packages
+# (mmdebstrap: the first run fetches them, later runs use the cache), runs
+# build-scan-deploy for the three reference apps into dev, promotes go-api to
+# staging and prints a summary table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=jsonv2
@@ -37,18 +39,26 @@ echo "==> signing keys (Cosign format)"
 echo "==> static base for Go services, from this machine's Debian packages"
 "$paved" base static --push "$registry/platform/static" --tag 1 | sed 's/^/    /'
 
+echo "==> approved Python and Node bases from Debian packages (cached after the first run)"
+PAVED="$paved" PUSH="$registry/platform" ./hack/bases/build.sh | awk '{print "    " $1 " " $3}'
+
+echo "==> node-web's npm dependencies (npm ci; cached after the first run)"
+examples/reference-apps/node-web/install.sh >/dev/null
+
 echo "==> local GitOps remote $work/gitops.git"
 rm -rf "$work/gitops.git" "$work/gitops-seed"
 git init -q --bare -b main "$work/gitops.git"
 cp -r examples/gitops "$work/gitops-seed"
 mkdir -p "$work/gitops-seed/keys" && cp "$work/keys/cosign.pub" "$work/gitops-seed/keys/"
+# The fixture names images paved.local/…; the demo's registry is on a free port.
+grep -rl paved.local "$work/gitops-seed" | xargs sed -i "s|paved\.local|$registry|g"
 git -C "$work/gitops-seed" init -q -b main
 git -C "$work/gitops-seed" add -A
 git -C "$work/gitops-seed" -c user.name="paved demo" -c user.email=demo@paved.invalid commit -q -m "seed the reference apps' GitOps repository"
 git -C "$work/gitops-seed" push -q "$PWD/$work/gitops.git" main
 
 records=()
-for app in go-api; do
+for app in go-api python-api node-web; do
   echo "==> paved run build-scan-deploy $app --env dev"
   "$paved" run build-scan-deploy "examples/reference-apps/$app" --env dev \
     --registry "$registry" --db-dir "$work/db" --key "$work/keys/cosign.key" \

@@ -71,13 +71,18 @@ func read(path string) (*record, error) {
 
 func row(w *tabwriter.Writer, r *record) {
 	var digest, findings, signature, commit = "-", "-", "-", "-"
+	var found map[string]int
+	var passed *bool
 	for _, s := range r.Steps {
 		o := s.Outputs
 		if o.Digest != "" && digest == "-" {
 			digest = short(o.Digest, 19)
 		}
-		if o.Findings != nil || o.GatePassed != nil {
-			findings = counts(o.Findings, o.GatePassed)
+		if o.Findings != nil {
+			found = o.Findings
+		}
+		if o.GatePassed != nil {
+			passed = o.GatePassed
 		}
 		if o.Signature != "" {
 			signature = "signed"
@@ -85,6 +90,9 @@ func row(w *tabwriter.Writer, r *record) {
 		if o.GitOpsCommit != "" {
 			commit = short(o.GitOpsCommit, 12)
 		}
+	}
+	if found != nil || passed != nil {
+		findings = counts(found, passed)
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Env, r.Status, digest, findings, signature, commit, r.TraceID)
 }
