@@ -40,6 +40,16 @@ func addBuildKitFlags(cmd *cobra.Command, f *buildkitFlags) {
 // dockerfileBuilder builds through BuildKit when an endpoint is given and
 // daemonless otherwise.
 func dockerfileBuilder(dir string, f *buildkitFlags, opts []build.Option) (build.Builder, error) {
+	cfg, err := buildkitConfig(f)
+	if err != nil || cfg == nil {
+		return build.Dockerfile(dir, opts...), err
+	}
+	return build.BuildKit(dir, *cfg, opts...), nil
+}
+
+// buildkitConfig turns the BuildKit flags into a configuration; nil when no
+// endpoint is given (--buildkit-host or $BUILDKIT_HOST).
+func buildkitConfig(f *buildkitFlags) (*build.BuildKitConfig, error) {
 	host := f.host
 	if host == "" {
 		host = os.Getenv("BUILDKIT_HOST")
@@ -48,9 +58,9 @@ func dockerfileBuilder(dir string, f *buildkitFlags, opts []build.Option) (build
 		if len(f.secrets) > 0 || len(f.cacheFrom) > 0 || len(f.cacheTo) > 0 {
 			return nil, usageError{errors.New("--secret, --cache-from and --cache-to need a BuildKit endpoint: give --buildkit-host or set BUILDKIT_HOST")}
 		}
-		return build.Dockerfile(dir, opts...), nil
+		return nil, nil
 	}
-	cfg := build.BuildKitConfig{Host: host, CACert: f.caCert, Cert: f.cert, Key: f.key, ServerName: f.serverName, Log: f.log}
+	cfg := &build.BuildKitConfig{Host: host, CACert: f.caCert, Cert: f.cert, Key: f.key, ServerName: f.serverName, Log: f.log}
 	var err error
 	if cfg.Secrets, err = parseSecrets(f.secrets); err != nil {
 		return nil, err
@@ -69,7 +79,7 @@ func dockerfileBuilder(dir string, f *buildkitFlags, opts []build.Option) (build
 		}
 		cfg.CacheTo = append(cfg.CacheTo, c)
 	}
-	return build.BuildKit(dir, cfg, opts...), nil
+	return cfg, nil
 }
 
 // parseSecrets reads --secret id=ID,env=VAR|src=FILE. Values come from the

@@ -46,6 +46,7 @@ type runFlags struct {
 	sourceURL, revision, reportDir       string
 	record, progress, output             string
 	skipDeploy, traceAnnotation          bool
+	buildkit                             buildkitFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -111,6 +112,7 @@ minimum paved version), 4 transient.`,
 	fl.StringVar(&f.record, "record", "", "run record file (default REPORT-DIR/"+template.RecordFile+")")
 	fl.StringVar(&f.progress, "progress", "auto", "progress view: auto (live on a terminal, plain when CI=true or not a terminal), live, plain or none")
 	fl.BoolVar(&f.traceAnnotation, "trace-annotation", true, "write the trace id into the image annotations (a new trace then builds a new digest)")
+	addBuildKitFlags(cmd, &f.buildkit)
 	outputFlag(cmd, &f.output)
 	return cmd
 }
@@ -189,6 +191,14 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 		template.WithDeployedBy(orValue(f.by, authorEmail)), template.WithSource(f.sourceURL, f.revision),
 		template.WithReportDir(f.reportDir), template.WithTraceAnnotation(f.traceAnnotation),
 		template.WithPavedVersion(version.Get()),
+	}
+	f.buildkit.log = os.Stderr
+	bk, err := buildkitConfig(&f.buildkit)
+	if err != nil {
+		return nil, err
+	}
+	if bk != nil {
+		opts = append(opts, template.WithBuildKit(bk))
 	}
 	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
 		secs, err := strconv.ParseInt(epoch, 10, 64)

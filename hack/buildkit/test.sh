@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 export GOEXPERIMENT=jsonv2
 
 ./hack/buildkit/install.sh >/dev/null
-pkgs=(./pipelines/build/ ./cmd/paved/)
+pkgs=(./pipelines/build/ ./cmd/paved/ ./pipelines/template/)
 go vet -tags buildkit "${pkgs[@]}" ./pipelines/buildkitd/...
 if [ "${1:-}" = bench ]; then
   go test -tags buildkit -run '^$' -bench 'BuildKitColdVsWarm|RunlessDockerfile' -benchtime 3x ./pipelines/build/

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-dev/paved/internal/version"
+	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/sign"
 )
@@ -25,6 +26,7 @@ type options struct {
 	gitopsRepo     string
 	deployOpts     []deploy.Option
 	skipDeploy     bool
+	buildkit       *build.BuildKitConfig
 	keychain       authn.Keychain
 	transport      http.RoundTripper
 	created        *time.Time
@@ -93,6 +95,10 @@ func WithDeployOptions(opts ...deploy.Option) Option {
 
 // WithSkipDeploy stops after verification: no GitOps commit.
 func WithSkipDeploy(skip bool) Option { return func(o *options) { o.skipDeploy = skip } }
+
+// WithBuildKit builds Dockerfiles through this BuildKit endpoint (so RUN
+// works); without it they build daemonless. Go services are unaffected.
+func WithBuildKit(cfg *build.BuildKitConfig) Option { return func(o *options) { o.buildkit = cfg } }
 
 // WithKeychain sets the registry credentials (default: the Docker config).
 func WithKeychain(kc authn.Keychain) Option { return func(o *options) { o.keychain = kc } }

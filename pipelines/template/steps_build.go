@@ -80,6 +80,9 @@ func (r *run) builder() (build.Builder, error) {
 	}
 	if bc.Kind == "dockerfile" {
 		opts = append(opts, build.WithDockerfile(orDefault(bc.Dockerfile, "Dockerfile")), build.WithBuildArgs(r.buildArgs), build.WithTarget(bc.Target))
+		if r.o.buildkit != nil {
+			return build.BuildKit(dir, *r.o.buildkit, opts...), nil
+		}
 		return build.Dockerfile(dir, opts...), nil
 	}
 	var extra []build.ExtraFile

@@ -80,6 +80,10 @@ func (r *run) provenance() sign.Provenance {
 	if n := len(r.built.Bases); n > 0 {
 		p.BaseImage = r.built.Bases[n-1].Digest.String()
 	}
+	if len(r.built.Builder) > 0 {
+		// BuildKit's version and frontend: what really ran the Dockerfile.
+		p.Parameters["builder"] = r.built.Builder
+	}
 	if b := r.rec.Step(StepBuild); b != nil && b.StartedAt != nil {
 		p.StartedOn = *b.StartedAt
 		p.FinishedOn = time.Now().UTC()
