@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
+	"time"
 
 	"golang.org/x/text/language"
 )
@@ -33,10 +35,32 @@ type server struct {
 	matcher   language.Matcher
 	tags      []string
 	log       *slog.Logger
+	fortunes  *fortunes // nil: no call to python-api
 }
 
-func newServer(g greetings, log *slog.Logger) http.Handler {
+// options are go-api's settings besides its greetings.
+type options struct {
+	// pythonAPI is python-api's URL; empty means greetings come without a fortune.
+	pythonAPI string
+	// client calls python-api; nil means http.DefaultClient.
+	client *http.Client
+	// timeout bounds the call to python-api; 0 means fortuneTimeout (2 s).
+	timeout time.Duration
+}
+
+func newServer(g greetings, log *slog.Logger, opts options) http.Handler {
 	s := &server{greetings: g, log: log, tags: []string{"en"}}
+	if opts.pythonAPI != "" {
+		client := opts.client
+		if client == nil {
+			client = http.DefaultClient
+		}
+		timeout := opts.timeout
+		if timeout == 0 {
+			timeout = fortuneTimeout
+		}
+		s.fortunes = &fortunes{base: strings.TrimSuffix(opts.pythonAPI, "/"), client: client, timeout: timeout}
+	}
 	supported := []language.Tag{language.English}
 	for tag := range g {
 		if tag == "en" {
@@ -49,7 +73,7 @@ func newServer(g greetings, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("GET /api/greeting", s.greeting)
-	return mux
+	return withTrace(mux, log)
 }
 
 func (s *server) health(w http.ResponseWriter, _ *http.Request) {
@@ -71,8 +95,19 @@ func (s *server) greeting(w http.ResponseWriter, r *http.Request) {
 	}
 	_, idx, _ := s.matcher.Match(prefs...)
 	tag := s.tags[idx]
-	s.log.Info("greeting", "lang", tag, "request_id", r.Header.Get("X-Request-ID"))
-	writeJSON(w, http.StatusOK, map[string]string{"greeting": fmt.Sprintf(s.greetings[tag], who), "lang": tag})
+	tc, log := requestFrom(r.Context(), s.log)
+	answer := map[string]string{"greeting": fmt.Sprintf(s.greetings[tag], who), "lang": tag}
+	if s.fortunes != nil {
+		fortune, err := s.fortunes.fortune(r.Context(), tc, tag)
+		if err != nil {
+			log.Error("python-api failed", "error", err.Error())
+			writeJSON(w, http.StatusBadGateway, map[string]string{"error": err.Error()})
+			return
+		}
+		answer["fortune"] = fortune
+	}
+	log.Info("greeting", "lang", tag)
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

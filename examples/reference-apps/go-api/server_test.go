@@ -16,7 +16,7 @@ func testServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newServer(g, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv := httptest.NewServer(newServer(g, slog.New(slog.NewTextHandler(io.Discard, nil)), options{}))
 	t.Cleanup(srv.Close)
 	return srv
 }
