@@ -22,10 +22,26 @@ var dockerfileApps = map[string]string{"python-api": "python-base", "node-web": 
 
 func appDir(name string) string { return filepath.Join("..", name) }
 
-// TestOwnTests runs each app's own test suite (python3 -m unittest; npm ci
-// from the lock file, then node --test). The npm cache makes a second run
-// offline.
+// TestOwnTests runs each app's own test suite (go vet and go test in
+// go-api's own module; python3 -m unittest; npm ci from the lock file, then
+// node --test). The npm cache makes a second run offline.
 func TestOwnTests(t *testing.T) {
+	t.Run("go-api", func(t *testing.T) {
+		// go-api is its own module on the standard toolchain: paved's
+		// GOEXPERIMENT stays out of it.
+		var env []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "GOEXPERIMENT=") {
+				env = append(env, kv)
+			}
+		}
+		for _, args := range [][]string{{"vet", "./..."}, {"test", "./..."}} {
+			cmd := exec.Command("go", args...)
+			cmd.Dir, cmd.Env = appDir("go-api"), env
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "go %s in go-api failed:\n%s", strings.Join(args, " "), out)
+		}
+	})
 	for _, app := range []string{"python-api", "node-web"} {
 		t.Run(app, func(t *testing.T) {
 			var out bytes.Buffer

@@ -156,7 +156,8 @@ func requireTraceInLogs(t *testing.T, c *smoke.Container) {
 // TestSmoke builds python-api and node-web on the approved bases and starts
 // each image with runc: it answers its health endpoint, and a request with
 // a traceparent keeps its trace id in the answer, in the logs and, for
-// node-web, in the call it makes to go-api (here a loopback server).
+// node-web, in the call it makes to go-api (here a loopback server). Then
+// the three run together and answer one request with one trace id.
 func TestSmoke(t *testing.T) {
 	rt := &smoke.Runc{Binary: smoketest.Runc(t), Dir: t.TempDir(), Grace: 3 * time.Second}
 	host := platform(t)
@@ -192,16 +193,47 @@ func TestSmoke(t *testing.T) {
 		requireTraceInLogs(t, c)
 	})
 
-	// node-web -> go-api with both images running. go-api does not call
-	// python-api and logs no trace id yet, so this checks the hop that
-	// exists: the page carries go-api's greeting and go-api logged the
-	// request id node-web passed on.
-	t.Run("node-web to go-api", func(t *testing.T) {
-		api, apiURL := start(t, rt, buildGoAPI(t, host))
+	// node-web -> go-api -> python-api, all three images running: one
+	// request into node-web with a chosen traceparent is answered end to end,
+	// each service logs it under that one trace id, and each hop's parent is
+	// the span of the service that called it.
+	t.Run("node-web to go-api to python-api", func(t *testing.T) {
+		py, pyURL := start(t, rt, buildApp(t, host, "python-api"))
+		api, apiURL := start(t, rt, buildGoAPI(t, host), "PYTHON_API_URL="+pyURL)
 		web, webURL := start(t, rt, buildApp(t, host, "node-web"), "GO_API_URL="+apiURL)
 		resp := get(t, webURL+"/?name=smoke")
-		require.Equal(t, http.StatusOK, resp.StatusCode, "node-web logs:\n%s\ngo-api logs:\n%s", web.Logs(), api.Logs())
-		requireTraceInLogs(t, web)
-		require.Contains(t, string(api.Logs()), `"request_id":"smoke-1"`, "go-api logs:\n%s", api.Logs())
+		require.Equal(t, http.StatusOK, resp.StatusCode, "node-web logs:\n%s\ngo-api logs:\n%s\npython-api logs:\n%s", web.Logs(), api.Logs(), py.Logs())
+		require.Contains(t, resp.Header.Get("traceparent"), traceID)
+		for _, c := range []*smoke.Container{web, api, py} {
+			requireTraceInLogs(t, c)
+		}
+		webSpan, webParent := requestSpan(t, web, "/")
+		apiSpan, apiParent := requestSpan(t, api, "/api/greeting")
+		_, pyParent := requestSpan(t, py, "/api/fortune")
+		require.Equal(t, "00f067aa0ba902b7", webParent, "node-web's parent is the caller's span")
+		require.Equal(t, webSpan, apiParent, "go-api's parent is node-web's span")
+		require.Equal(t, apiSpan, pyParent, "python-api's parent is go-api's span")
 	})
+}
+
+// requestSpan returns the span and parent span ids of the "request" log
+// line the container wrote for the smoke request to path.
+func requestSpan(t *testing.T, c *smoke.Container, path string) (span, parent string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(string(c.Logs())), "\n") {
+		var rec struct {
+			Msg       string `json:"msg"`
+			Path      string `json:"path"`
+			RequestID string `json:"request_id"`
+			SpanID    string `json:"span_id"`
+			ParentID  string `json:"parent_id"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "a log line that is not JSON: %s", line)
+		if rec.Msg == "request" && rec.Path == path && rec.RequestID == "smoke-1" {
+			require.Regexp(t, `^[0-9a-f]{16}$`, rec.SpanID, "line: %s", line)
+			return rec.SpanID, rec.ParentID
+		}
+	}
+	require.Failf(t, "no request line", "no request line for %s; logs:\n%s", path, c.Logs())
+	return "", ""
 }
