@@ -27,10 +27,16 @@ func runService(t *testing.T, host, policyExtra string) string {
 	svc := filepath.Join(root, "svc")
 	require.NoError(t, os.MkdirAll(svc, 0o755))
 	src := filepath.Join("..", "..", "examples", "reference-apps", "go-api")
-	for _, f := range []string{"go.mod", "go.sum", "main.go", "server.go", "greetings.json"} {
-		data, err := os.ReadFile(filepath.Join(src, f))
+	// The module and every file the binary is built from (not its tests).
+	files, err := filepath.Glob(filepath.Join(src, "*.go"))
+	require.NoError(t, err)
+	for _, f := range append(files, filepath.Join(src, "go.mod"), filepath.Join(src, "go.sum"), filepath.Join(src, "greetings.json")) {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(svc, f), data, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(svc, filepath.Base(f)), data, 0o644))
 	}
 	cfg := "apiVersion: paved.dev/v1\nkind: Service\nname: go-api\nbuild:\n  kind: go\n  base: " + host +
 		"/platform/static:1\n  extraFiles:\n    - src: greetings.json\nimage:\n  repository: " + host + "/services/go-api\npolicy: ../policy.yaml\n"
