@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"fmt"
 	"path"
 	"sort"
@@ -11,9 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
-	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 // bkImage is an image a BuildKit build pulls: a FROM base, a COPY --from
@@ -52,45 +49,10 @@ var predefinedArgs = map[string]bool{
 // that no --build-arg sets is refused, as is a stage named like an image it
 // would shadow.
 func planBuildKit(file string, data []byte, p v1.Platform, o *Options) (*bkPlan, error) {
-	res, err := parser.Parse(bytes.NewReader(data))
+	pl, err := planStages(file, data, p, o, func(loc []parser.Range, key string, hasDefault bool) error {
+		return checkArg(file, loc, key, hasDefault, o.BuildArgs)
+	})
 	if err != nil {
-		return nil, parseErr(file, err)
-	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
-	if err != nil {
-		return nil, parseErr(file, err)
-	}
-	if len(stages) == 0 {
-		return nil, failure.BadInputErr(fmt.Errorf("%s: no FROM instruction: start the Dockerfile with FROM <image>", file))
-	}
-	pl := &plan{file: file, platform: p, declared: map[string]bool{}}
-	pl.lex = shell.NewLex(res.EscapeToken)
-	pl.globals = platformArgs(p, o.BuildArgs)
-	for _, a := range metaArgs {
-		for _, kv := range a.Args {
-			if err := checkArg(file, a.Location(), kv.Key, kv.Value != nil, o.BuildArgs); err != nil {
-				return nil, err
-			}
-			if v, ok := o.BuildArgs[kv.Key]; ok {
-				pl.globals[kv.Key] = v
-			} else if kv.Value != nil {
-				v, err := pl.expand(*kv.Value, mapEnv(pl.globals))
-				if err != nil {
-					return nil, lineErr(file, a.Location(), err)
-				}
-				pl.globals[kv.Key] = v
-			}
-		}
-	}
-	for i := range stages {
-		if err := pl.addStage(i, &stages[i]); err != nil {
-			return nil, err
-		}
-	}
-	if err := pl.pickTarget(o.Target); err != nil {
-		return nil, err
-	}
-	if err := pl.markReachable(pl.target); err != nil {
 		return nil, err
 	}
 	return bkPlanOf(pl, o)

@@ -70,8 +70,20 @@ func lineErr(file string, loc []parser.Range, err error) error {
 
 // parseDockerfile parses data with BuildKit's parser into a plan for
 // platform p: global ARGs (build args override them), FROM names and
-// platforms expanded, the target stage and the stages it needs.
+// platforms expanded, the target stage and the stages it needs. Instructions
+// that need a running container are refused.
 func parseDockerfile(file string, data []byte, p v1.Platform, o *Options) (*plan, error) {
+	pl, err := planStages(file, data, p, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	return pl, pl.check()
+}
+
+// planStages is the part of planning both builders share: parse, expand the
+// global ARGs (checkGlobal, when set, may refuse one), add every stage, pick
+// the target and mark the stages it needs.
+func planStages(file string, data []byte, p v1.Platform, o *Options, checkGlobal func(loc []parser.Range, key string, hasDefault bool) error) (*plan, error) {
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil, parseErr(file, err)
@@ -87,6 +99,11 @@ func parseDockerfile(file string, data []byte, p v1.Platform, o *Options) (*plan
 	pl.globals = platformArgs(p, o.BuildArgs)
 	for _, a := range metaArgs {
 		for _, kv := range a.Args {
+			if checkGlobal != nil {
+				if err := checkGlobal(a.Location(), kv.Key, kv.Value != nil); err != nil {
+					return nil, err
+				}
+			}
 			pl.declared[kv.Key] = true
 			if v, ok := o.BuildArgs[kv.Key]; ok {
 				pl.globals[kv.Key] = v
@@ -113,7 +130,7 @@ func parseDockerfile(file string, data []byte, p v1.Platform, o *Options) (*plan
 	if err := pl.markReachable(pl.target); err != nil {
 		return nil, err
 	}
-	return pl, pl.check()
+	return pl, nil
 }
 
 // parseErr turns a parser error into one bad-input line at file:line.
