@@ -40,8 +40,17 @@ come from PAVED_GIT_TOKEN (HTTPS) or PAVED_GIT_SSH_KEY, registry credentials
 from the Docker config or PAVED_REGISTRY_USERNAME/PASSWORD.`,
 	}
 	cmd.AddCommand(newFleetInventoryCmd())
+	for _, newCmd := range fleetCommands {
+		cmd.AddCommand(newCmd())
+	}
 	return cmd
 }
+
+// fleetCommands are further subcommands of "paved fleet", registered from
+// their own files with registerFleet.
+var fleetCommands []func() *cobra.Command
+
+func registerFleet(newCmd func() *cobra.Command) { fleetCommands = append(fleetCommands, newCmd) }
 
 type fleetInventoryFlags struct {
 	fleetFile  string
