@@ -1,0 +1,223 @@
+package apps
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// File is the default location of the apps file, relative to the
+// repository root.
+const File = "release/apps.yaml"
+
+// Kind and APIVersion identify an apps file.
+const (
+	APIVersion = "paved.dev/v1"
+	Kind       = "ReferenceApps"
+)
+
+// Apps is the content of release/apps.yaml.
+type Apps struct {
+	APIVersion string   `yaml:"apiVersion"`
+	Kind       string   `yaml:"kind"`
+	Bases      []Base   `yaml:"bases"`
+	Fixtures   Fixtures `yaml:"fixtures"`
+	Apps       []App    `yaml:"apps"`
+}
+
+// Base is an image the apps build on. Image is a repository path and tag
+// without a registry (platform/static:1); Layout names the OCI image layout
+// the harness pushes there, in the directory it is given.
+type Base struct {
+	Image  string `yaml:"image"`
+	Layout string `yaml:"layout"`
+}
+
+// Fixtures are repository paths exported with every app at its commit:
+// the platform policy its paved.yaml names and the GitOps fixture that
+// seeds each run's GitOps remote.
+type Fixtures struct {
+	Policy string `yaml:"policy"`
+	GitOps string `yaml:"gitops"`
+}
+
+// App is one reference app.
+type App struct {
+	// Name is the app's name, as in its paved.yaml.
+	Name string `yaml:"name"`
+	// Path is the app's directory in the paved repository.
+	Path string `yaml:"path"`
+	// Commit is the paved-repository commit of the app's last green run.
+	Commit string `yaml:"commit"`
+	// Wrapper holds the inputs the app's CI wrapper passes to paved.
+	Wrapper Wrapper `yaml:"wrapper"`
+	// Prepare are the commands the wrapper runs in the app's directory
+	// before paved (node-web: ./install.sh), each split on spaces.
+	Prepare []string `yaml:"prepare,omitempty"`
+	// Quarantine, when set and not expired, keeps the app from blocking.
+	Quarantine *Quarantine `yaml:"quarantine,omitempty"`
+}
+
+// Wrapper is what a thin CI wrapper (GitHub workflow or action, GitLab
+// component) passes to paved run build-scan-deploy.
+type Wrapper struct {
+	// Service is the service directory relative to the app's directory.
+	Service string `yaml:"service"`
+	// Env is the environment deployed to; empty means paved's default.
+	Env string `yaml:"env,omitempty"`
+}
+
+// Args returns the arguments of paved run build-scan-deploy after the
+// verb, for the app exported under root.
+func (w Wrapper) Args(appDir string) []string {
+	args := []string{filepath.Join(appDir, filepath.FromSlash(w.Service))}
+	if w.Env != "" {
+		args = append(args, "--env", w.Env)
+	}
+	return args
+}
+
+// Quarantine keeps an app from blocking a release until a date.
+type Quarantine struct {
+	Reason string `yaml:"reason"`
+	// Until is the last day (UTC) the quarantine holds, as YYYY-MM-DD.
+	Until string `yaml:"until"`
+}
+
+// Active reports whether the quarantine holds at now: through the end of
+// its Until day, UTC.
+func (q *Quarantine) Active(now time.Time) bool {
+	if q == nil {
+		return false
+	}
+	day, err := time.Parse(time.DateOnly, q.Until)
+	return err == nil && now.UTC().Before(day.AddDate(0, 0, 1))
+}
+
+// ErrUnknownApp is returned by Select for a name that is not in the file.
+var ErrUnknownApp = errors.New("unknown app")
+
+var commitRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// Load reads and parses the apps file at file.
+func Load(file string) (*Apps, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("reading apps file %q: %w", file, err))
+	}
+	a, err := Parse(data)
+	if err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("parsing apps file %q: %w", file, err))
+	}
+	return a, nil
+}
+
+// Parse parses an apps file and checks its structure (not quarantine
+// expiry, which depends on the day: see CheckQuarantines).
+func Parse(data []byte) (*Apps, error) {
+	var a Apps
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&a); err != nil {
+		return nil, err
+	}
+	if a.APIVersion != APIVersion || a.Kind != Kind {
+		return nil, fmt.Errorf("want apiVersion %s and kind %s, got %q and %q", APIVersion, Kind, a.APIVersion, a.Kind)
+	}
+	if len(a.Apps) == 0 {
+		return nil, errors.New("no apps: list the reference apps under apps:")
+	}
+	for _, b := range a.Bases {
+		if b.Image == "" || b.Layout == "" || strings.Contains(b.Layout, "/") {
+			return nil, fmt.Errorf("base %q: want image (REPO:TAG without registry) and layout (a directory name)", b.Image)
+		}
+	}
+	seen := map[string]bool{}
+	for _, app := range a.Apps {
+		if err := app.check(); err != nil {
+			return nil, err
+		}
+		if seen[app.Name] {
+			return nil, fmt.Errorf("app %q is listed twice", app.Name)
+		}
+		seen[app.Name] = true
+	}
+	return &a, nil
+}
+
+func (app App) check() error {
+	switch {
+	case app.Name == "":
+		return errors.New("an app without a name")
+	case app.Path == "" || path.IsAbs(app.Path) || strings.HasPrefix(path.Clean(app.Path), ".."):
+		return fmt.Errorf("app %q: path %q must be a directory inside the repository", app.Name, app.Path)
+	case !commitRE.MatchString(app.Commit):
+		return fmt.Errorf("app %q: commit %q must be a full 40-digit commit id (its last green run)", app.Name, app.Commit)
+	case app.Wrapper.Service == "":
+		return fmt.Errorf("app %q: wrapper.service is missing (the wrapper's service input, e.g. \".\")", app.Name)
+	}
+	if q := app.Quarantine; q != nil {
+		if strings.TrimSpace(q.Reason) == "" {
+			return fmt.Errorf("app %q: a quarantine needs a reason", app.Name)
+		}
+		if _, err := time.Parse(time.DateOnly, q.Until); err != nil {
+			return fmt.Errorf("app %q: quarantine until %q must be a date, YYYY-MM-DD", app.Name, q.Until)
+		}
+	}
+	return nil
+}
+
+// CheckQuarantines returns a bad-input error naming every app whose
+// quarantine has expired at now.
+func (a *Apps) CheckQuarantines(now time.Time) error {
+	var errs []error
+	for _, app := range a.Apps {
+		if q := app.Quarantine; q != nil && !q.Active(now) {
+			errs = append(errs, fmt.Errorf("app %q: quarantine (%s) expired on %s: renew it in %s with a new until date, or fix the app and remove it", app.Name, q.Reason, q.Until, File))
+		}
+	}
+	if len(errs) > 0 {
+		return failure.BadInputErr(errors.Join(errs...))
+	}
+	return nil
+}
+
+// Select returns the apps named, in the file's order; no names means all.
+func (a *Apps) Select(names []string) ([]App, error) {
+	if len(names) == 0 {
+		return a.Apps, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []App
+	for _, app := range a.Apps {
+		if want[app.Name] {
+			out = append(out, app)
+			delete(want, app.Name)
+		}
+	}
+	for n := range want {
+		return nil, failure.BadInputErr(fmt.Errorf("selecting app %q: %w (apps in %s: %s)", n, ErrUnknownApp, File, strings.Join(a.names(), ", ")))
+	}
+	return out, nil
+}
+
+func (a *Apps) names() []string {
+	var out []string
+	for _, app := range a.Apps {
+		out = append(out, app.Name)
+	}
+	return out
+}
