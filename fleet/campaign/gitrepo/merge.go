@@ -1,0 +1,141 @@
+package gitrepo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// searchDepth bounds the walk of the base branch's history when looking
+// for an earlier merge or revert.
+const searchDepth = 500
+
+// Merge merges branch head into the base branch and pushes it: a
+// fast-forward when the base has not moved since the branch was cut, a
+// merge commit (message msg) otherwise, file by file. A head already
+// merged returns the commit that merged it, pushing nothing. A file
+// changed on both sides is an ErrConflict; a base that moved during the
+// push is an ErrRejected (clone again and retry).
+func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plumbing.Hash, error) {
+	headTip, ok := r.refs[head]
+	if !ok {
+		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: the branch does not exist", head, r.Base, Redact(r.URL))
+	}
+	baseTip := r.refs[r.Base]
+	if in, err := r.IsAncestor(headTip, baseTip); err != nil || in {
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		return r.mergedBy(headTip)
+	}
+	if ff, err := r.IsAncestor(baseTip, headTip); err != nil || ff {
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		return headTip, r.Push(ctx, r.Base, headTip)
+	}
+	hc, err := r.Commit(headTip)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	bc, err := r.Commit(baseTip)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	bases, err := bc.MergeBase(hc)
+	if err != nil || len(bases) == 0 {
+		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: no common ancestor", head, r.Base, Redact(r.URL))
+	}
+	changes, err := r.threeWay(bases[0].Hash, baseTip, headTip)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: %w", head, r.Base, Redact(r.URL), err)
+	}
+	h, err := r.Write([]plumbing.Hash{baseTip, headTip}, changes, msg, sig)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return h, r.Push(ctx, r.Base, h)
+}
+
+// mergedBy returns the commit of the base branch's first-parent history
+// that brought in c: c itself (a fast-forward) or a merge commit having it
+// as a parent; the base tip when neither is found within searchDepth.
+func (r *Repo) mergedBy(c plumbing.Hash) (plumbing.Hash, error) {
+	found := r.refs[r.Base]
+	err := r.firstParents(func(cm *object.Commit) bool {
+		for _, p := range append([]plumbing.Hash{cm.Hash}, cm.ParentHashes...) {
+			if p == c {
+				found = cm.Hash
+				return false
+			}
+		}
+		return true
+	})
+	return found, err
+}
+
+// firstParents calls fn with the base tip and its first parents, newest
+// first, until fn returns false or searchDepth commits.
+func (r *Repo) firstParents(fn func(*object.Commit) bool) error {
+	h := r.refs[r.Base]
+	for i := 0; i < searchDepth && !h.IsZero(); i++ {
+		c, err := r.Commit(h)
+		if err != nil {
+			return err
+		}
+		if !fn(c) {
+			return nil
+		}
+		h = plumbing.ZeroHash
+		if len(c.ParentHashes) > 0 {
+			h = c.ParentHashes[0]
+		}
+	}
+	return nil
+}
+
+// RevertLine is the line a revert commit's message carries, as git
+// revert writes it.
+func RevertLine(c plumbing.Hash) string { return "This reverts commit " + c.String() + "." }
+
+// Revert undoes commit c (relative to its first parent, so a merge commit
+// reverts what it merged) with a new commit on the base branch, message
+// msg with RevertLine(c) after its subject, and pushes it: history is kept, nothing
+// is force-pushed. When the base no longer has c's changes, Revert returns
+// the earlier revert commit naming c, or the zero hash when there is
+// none. A file changed since is an ErrConflict.
+func (r *Repo) Revert(ctx context.Context, c plumbing.Hash, msg string, sig Signature) (plumbing.Hash, error) {
+	cm, err := r.Commit(c)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if len(cm.ParentHashes) == 0 {
+		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: it is the first commit", c, Redact(r.URL))
+	}
+	baseTip := r.refs[r.Base]
+	changes, err := r.threeWay(c, baseTip, cm.ParentHashes[0])
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: %w", c, Redact(r.URL), err)
+	}
+	if len(changes) == 0 {
+		var found plumbing.Hash
+		err := r.firstParents(func(b *object.Commit) bool {
+			if strings.Contains(b.Message, RevertLine(c)) {
+				found = b.Hash
+				return false
+			}
+			return true
+		})
+		return found, err
+	}
+	subject, body, _ := strings.Cut(strings.TrimRight(msg, "\n"), "\n")
+	msg = subject + "\n\n" + RevertLine(c) + "\n" + body + "\n"
+	h, err := r.Write([]plumbing.Hash{baseTip}, changes, msg, sig)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return h, r.Push(ctx, r.Base, h)
+}
