@@ -1,0 +1,194 @@
+package publish
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/paved-dev/paved/pipelines/base"
+	"github.com/paved-dev/paved/pipelines/build"
+	imgpublish "github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/sbom"
+)
+
+// staticBase assembles the static base (CA certificates, time zones,
+// passwd) from the Debian packages under o.DebianRoot for every platform,
+// pushes it as an index to o.BaseRepository and returns it by digest.
+func (p *publisher) staticBase(ctx context.Context) (string, error) {
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, pl := range p.o.Platforms {
+		img, err := base.Static(p.o.DebianRoot, base.Config{Platform: pl, Created: p.created})
+		if err != nil {
+			return "", err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &pl}})
+	}
+	pub, err := imgpublish.Registry(p.o.BaseRepository, nil, p.o.Keychain, p.o.Transport)
+	if err != nil {
+		return "", err
+	}
+	res, err := imgpublish.All(ctx, imgpublish.Artifact{Index: idx}, pub)
+	if err != nil {
+		return "", err
+	}
+	return res.Reference, nil
+}
+
+// build compiles o.Main for every platform onto baseRef, as `paved build`
+// does for a Go service, with the version stamped into o.VersionVar.
+func (p *publisher) build(ctx context.Context, baseRef string) (*build.Result, error) {
+	opts := []build.Option{
+		build.WithBase(baseRef),
+		build.WithMain(p.o.Main),
+		build.WithPlatforms(p.o.Platforms...),
+		build.WithVersion(p.o.VersionVar, p.version),
+		build.WithGoEnv(p.o.GoEnv...),
+		build.WithCreated(p.created),
+		build.WithKeychain(p.o.Keychain),
+		build.WithTransport(p.o.Transport),
+	}
+	ann := map[string]string{build.AnnotationRevision: p.head.Hash.String(), build.AnnotationVersion: p.version}
+	if p.o.SourceURL != "" {
+		ann[build.AnnotationSource] = p.o.SourceURL
+	}
+	opts = append(opts, build.WithAnnotations(ann))
+	res, err := build.Go(p.repo.root, opts...).Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if res.Index == nil {
+		// One platform: still publish an index, so the release always has
+		// the same shape.
+		pl := p.o.Platforms[0]
+		res.Index = mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
+			mutate.IndexAddendum{Add: res.Image, Descriptor: v1.Descriptor{Platform: &pl}})
+		res.Image = nil
+	}
+	return res, nil
+}
+
+// push pushes the index by digest and tags it with the version.
+func (p *publisher) push(ctx context.Context, idx v1.ImageIndex) (*imgpublish.Result, error) {
+	pub, err := imgpublish.Registry(p.o.Repository, []string{p.version}, p.o.Keychain, p.o.Transport)
+	if err != nil {
+		return nil, err
+	}
+	return imgpublish.All(ctx, imgpublish.Artifact{Index: idx}, pub)
+}
+
+// platformImages returns the index's images in platform order.
+func platformImages(idx v1.ImageIndex) ([]v1.Descriptor, []v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the release index: %w", err)
+	}
+	var imgs []v1.Image
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the release image for %s: %w", d.Platform, err)
+		}
+		imgs = append(imgs, img)
+	}
+	return im.Manifests, imgs, nil
+}
+
+// binary reads the entrypoint binary out of img's top layer.
+func binary(img v1.Image) (string, []byte, error) {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return "", nil, fmt.Errorf("reading image config: %w", err)
+	}
+	if len(cfg.Config.Entrypoint) == 0 {
+		return "", nil, fmt.Errorf("the release image has no entrypoint")
+	}
+	want := strings.TrimPrefix(cfg.Config.Entrypoint[0], "/")
+	layers, err := img.Layers()
+	if err != nil || len(layers) == 0 {
+		return "", nil, fmt.Errorf("reading image layers: %v", err)
+	}
+	rc, err := layers[len(layers)-1].Uncompressed()
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the binary layer: %w", err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return "", nil, fmt.Errorf("finding %s in the binary layer: %w", want, err)
+		}
+		if strings.TrimPrefix(path.Clean(h.Name), "/") == want {
+			data, err := io.ReadAll(tr)
+			return path.Base(want), data, err
+		}
+	}
+}
+
+// tarball returns a gzipped tar holding the binary as name, every timestamp
+// at p.created, so the same binary gives the same bytes.
+func (p *publisher) tarball(name string, bin []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	tw := tar.NewWriter(zw)
+	h := &tar.Header{Name: name, Mode: 0o755, Size: int64(len(bin)), ModTime: p.created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	if err := tw.WriteHeader(h); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(bin); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// file is one release file for the output directory.
+type file struct {
+	name string
+	data []byte
+}
+
+// writeFiles writes files and a SHA256SUMS over them into dir, each through
+// a temporary name, so a failure leaves no half-written file.
+func writeFiles(dir string, files []file) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating output directory %q: %w", dir, err)
+	}
+	var sums strings.Builder
+	for _, f := range files {
+		s := sha256.Sum256(f.data)
+		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), f.name)
+	}
+	files = append(files, file{name: "SHA256SUMS", data: []byte(sums.String())})
+	var written []string
+	for _, f := range files {
+		dst := filepath.Join(dir, f.name)
+		if err := sbom.WriteFile(dst, f.data); err != nil {
+			return written, fmt.Errorf("writing %q: %w", dst, err)
+		}
+		written = append(written, dst)
+	}
+	return written, nil
+}

@@ -1,0 +1,218 @@
+package publish
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// ChangelogFile is the changelog publish releases, at the repository root.
+const ChangelogFile = "CHANGELOG.md"
+
+// maxDirtyNamed is how many dirty files a refusal names.
+const maxDirtyNamed = 5
+
+// repo is the git repository being released.
+type repo struct {
+	git  *git.Repository
+	wt   *git.Worktree
+	root string
+}
+
+func openRepo(dir string) (*repo, error) {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("opening git repository %q: %w: publish runs in paved's repository", dir, err))
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("opening work tree of %q: %w", dir, err))
+	}
+	return &repo{git: r, wt: wt, root: wt.Filesystem.Root()}, nil
+}
+
+// checkClean refuses a work tree with changed, staged or untracked files
+// (ignored files do not count), naming the first few.
+func (r *repo) checkClean() error {
+	st, err := r.wt.Status()
+	if err != nil {
+		return fmt.Errorf("reading status of %q: %w", r.root, err)
+	}
+	var dirty []string
+	for file, s := range st {
+		if s.Staging != git.Unmodified || s.Worktree != git.Unmodified {
+			dirty = append(dirty, file)
+		}
+	}
+	if len(dirty) == 0 {
+		return nil
+	}
+	slices.Sort(dirty)
+	named := dirty
+	if len(named) > maxDirtyNamed {
+		named = append(slices.Clone(dirty[:maxDirtyNamed]), fmt.Sprintf("and %d more", len(dirty)-maxDirtyNamed))
+	}
+	return failure.BadInputErr(fmt.Errorf("the work tree %q is not clean (%s): commit or remove the changes, a release is built from HEAD alone",
+		r.root, strings.Join(named, ", ")))
+}
+
+// head returns HEAD's commit and the branch it is on.
+func (r *repo) head() (*object.Commit, plumbing.ReferenceName, error) {
+	ref, err := r.git.Head()
+	if err != nil {
+		return nil, "", failure.BadInputErr(fmt.Errorf("reading HEAD of %q: %w", r.root, err))
+	}
+	if !ref.Name().IsBranch() {
+		return nil, "", failure.BadInputErr(fmt.Errorf("HEAD of %q is detached at %s: check out the branch to release", r.root, short(ref.Hash().String())))
+	}
+	c, err := r.git.CommitObject(ref.Hash())
+	if err != nil {
+		return nil, "", fmt.Errorf("reading HEAD commit %s: %w", ref.Hash(), err)
+	}
+	return c, ref.Name(), nil
+}
+
+// previous returns the highest release tag (vX.Y.Z, no pre-release), or nil
+// when there is none.
+func (r *repo) previous() (*semver.Version, error) {
+	tags, err := r.git.Tags()
+	if err != nil {
+		return nil, fmt.Errorf("listing tags of %q: %w", r.root, err)
+	}
+	var best *semver.Version
+	err = tags.ForEach(func(ref *plumbing.Reference) error {
+		name := ref.Name().Short()
+		if !strings.HasPrefix(name, "v") {
+			return nil
+		}
+		v, err := semver.StrictNewVersion(name[1:])
+		if err != nil || v.Prerelease() != "" {
+			return nil
+		}
+		if best == nil || v.GreaterThan(best) {
+			best = v
+		}
+		return nil
+	})
+	return best, err
+}
+
+// checkNoTag refuses a tag that already exists.
+func (r *repo) checkNoTag(tag string) error {
+	ref, err := r.git.Reference(plumbing.NewTagReferenceName(tag), false)
+	switch {
+	case err == nil:
+		return failure.BadInputErr(fmt.Errorf("tag %s already exists (at %s): a version is released once; add change notes and release the next one", tag, short(ref.Hash().String())))
+	case errors.Is(err, plumbing.ErrReferenceNotFound):
+		return nil
+	}
+	return fmt.Errorf("reading tag %s: %w", tag, err)
+}
+
+// identity is who commits and tags: user.name and user.email from git's
+// configuration (repository, then global, then system).
+func (r *repo) identity(now time.Time) (*object.Signature, error) {
+	cfg, err := r.git.ConfigScoped(config.SystemScope)
+	if err != nil {
+		return nil, fmt.Errorf("reading git configuration of %q: %w", r.root, err)
+	}
+	if cfg.User.Name == "" || cfg.User.Email == "" {
+		return nil, failure.BadInputErr(errors.New("no git identity to commit and tag the release with: set git config user.name and user.email"))
+	}
+	return &object.Signature{Name: cfg.User.Name, Email: cfg.User.Email, When: now}, nil
+}
+
+// commitAndTag writes the released changelog, commits it with message and
+// creates the annotated tag at that commit. On any failure the work tree,
+// the index, the branch and the tags are left as they were.
+func (r *repo) commitAndTag(changelog []byte, message, tag, tagMessage string, who *object.Signature) (plumbing.Hash, error) {
+	path := filepath.Join(r.root, ChangelogFile)
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reading %q: %w", path, err))
+	}
+	headRef, err := r.git.Head()
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("reading HEAD: %w", err)
+	}
+	commit, err := r.commit(path, changelog, message, who)
+	if err != nil {
+		return plumbing.ZeroHash, r.undo(err, path, old, headRef, "")
+	}
+	if _, err := r.git.CreateTag(tag, commit, &git.CreateTagOptions{Tagger: who, Message: tagMessage}); err != nil {
+		return plumbing.ZeroHash, r.undo(fmt.Errorf("creating tag %s at %s: %w", tag, short(commit.String()), err), path, old, headRef, tag)
+	}
+	return commit, nil
+}
+
+func (r *repo) commit(path string, changelog []byte, message string, who *object.Signature) (plumbing.Hash, error) {
+	if err := os.WriteFile(path, changelog, 0o644); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("writing %q: %w", path, err)
+	}
+	if _, err := r.wt.Add(ChangelogFile); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("staging %s: %w", ChangelogFile, err)
+	}
+	h, err := r.wt.Commit(message, &git.CommitOptions{Author: who, Committer: who})
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("committing %s: %w", ChangelogFile, err)
+	}
+	return h, nil
+}
+
+// undo puts the branch back at headRef, the changelog and its index entry
+// back to old, and deletes tag if it was created; cause is returned, with
+// what could not be undone.
+func (r *repo) undo(cause error, path string, old []byte, headRef *plumbing.Reference, tag string) error {
+	var errs []error
+	if tag != "" {
+		if err := r.git.DeleteTag(tag); err != nil && !errors.Is(err, git.ErrTagNotFound) {
+			errs = append(errs, fmt.Errorf("deleting tag %s: %w", tag, err))
+		}
+	}
+	if err := r.git.Storer.SetReference(headRef); err != nil {
+		errs = append(errs, fmt.Errorf("moving %s back to %s: %w", headRef.Name().Short(), short(headRef.Hash().String()), err))
+	}
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		errs = append(errs, fmt.Errorf("restoring %q: %w", path, err))
+	} else if _, err := r.wt.Add(ChangelogFile); err != nil {
+		errs = append(errs, fmt.Errorf("restoring the index entry of %s: %w", ChangelogFile, err))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w; undoing it failed too, fix the repository by hand: %w", cause, errors.Join(errs...))
+	}
+	return cause
+}
+
+// push pushes the branch and the tag to remote in one atomic push.
+func (r *repo) push(remote string, branch plumbing.ReferenceName, tag string) error {
+	tagRef := plumbing.NewTagReferenceName(tag)
+	err := r.git.Push(&git.PushOptions{
+		RemoteName: remote,
+		RefSpecs: []config.RefSpec{
+			config.RefSpec(branch.String() + ":" + branch.String()),
+			config.RefSpec(tagRef.String() + ":" + tagRef.String()),
+		},
+		Atomic: true,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		e := fmt.Errorf("pushing %s and %s to %q: %w: the release is committed and tagged here; push it with git push --atomic %s %s %s",
+			branch.Short(), tag, remote, err, remote, branch.Short(), tag)
+		if errors.Is(err, git.ErrRemoteNotFound) {
+			return failure.BadInputErr(e)
+		}
+		return failure.TransientErr(e)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/release/changelog"
+)
+
+type step func(context.Context) error
+
+// checks are the steps that write nothing, in order.
+func (p *publisher) checks() []step {
+	return []step{
+		// The candidate report exists and names a version, commit and verdict.
+		p.readCandidate,
+		// The work tree is clean, so HEAD is what gets built.
+		p.checkTree,
+		// The candidate passed and was built from HEAD.
+		p.checkCandidate,
+		// The change notes, the previous tag and the requested version
+		// agree on one version, which the candidate was a candidate of,
+		// and whose tag does not exist yet.
+		p.decideVersion,
+		// Everything the writing steps need is there before any of them runs.
+		p.checkReleaseInputs,
+	}
+}
+
+// release are the steps that write, in order; nothing is committed or
+// tagged before the artifacts verified.
+func (p *publisher) release(ctx context.Context) error {
+	baseRef, err := p.baseImage(ctx)
+	if err != nil {
+		return err
+	}
+	built, err := p.build(ctx, baseRef)
+	if err != nil {
+		return err
+	}
+	pushed, err := p.push(ctx, built.Index)
+	if err != nil {
+		return err
+	}
+	p.res.Image, p.res.Base = pushed.Reference, baseRef
+	index, err := name.NewDigest(pushed.Reference)
+	if err != nil {
+		return fmt.Errorf("parsing pushed reference %q: %w", pushed.Reference, err)
+	}
+	descs, imgs, err := platformImages(built.Index)
+	if err != nil {
+		return err
+	}
+	plats, err := p.sboms(ctx, index.Repository, descs)
+	if err != nil {
+		return err
+	}
+	p.res.Platforms = map[string]string{}
+	for _, pr := range plats {
+		p.res.Platforms[pr.platform.String()] = pr.image.String()
+	}
+	if err := p.signAll(ctx, index, plats); err != nil {
+		return err
+	}
+	if err := p.verifyAll(ctx, index, plats); err != nil {
+		return err
+	}
+	p.res.Verified = true
+	if err := p.writeOut(plats, imgs); err != nil {
+		return err
+	}
+	return p.tag(index)
+}
+
+func (p *publisher) readCandidate(context.Context) error {
+	c, err := ReadCandidate(p.o.CandidateReport)
+	if err != nil {
+		return err
+	}
+	p.candidate = c
+	p.res.Candidate, p.res.CandidateCommit = c.Version, c.Commit
+	return nil
+}
+
+func (p *publisher) checkTree(context.Context) error {
+	r, err := openRepo(p.o.Dir)
+	if err != nil {
+		return err
+	}
+	p.repo = r
+	return r.checkClean()
+}
+
+func (p *publisher) checkCandidate(context.Context) error {
+	head, branch, err := p.repo.head()
+	if err != nil {
+		return err
+	}
+	p.head, p.branch, p.created = head, branch, head.Committer.When.UTC()
+	return p.candidate.check(head.Hash.String())
+}
+
+func (p *publisher) decideVersion(context.Context) error {
+	path := filepath.Join(p.repo.root, ChangelogFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("reading %q: %w: the change notes decide the version", path, err))
+	}
+	c, err := changelog.Parse(data)
+	if err != nil {
+		return fmt.Errorf("reading %q: %w", path, err)
+	}
+	prev, err := p.repo.previous()
+	if err != nil {
+		return err
+	}
+	d, err := c.Decide(prev, p.o.Version)
+	if err != nil {
+		return err
+	}
+	// Releasing the notes now surfaces a changelog that cannot be
+	// released (a section for the version exists) before anything is built.
+	if _, err := changelog.Release(data, d.Version, p.o.Now()); err != nil {
+		return err
+	}
+	p.version = d.Version
+	p.res.Version, p.res.Previous, p.res.Reason = d.Version, d.Previous, d.Reason.String()
+	if err := p.candidate.checkVersion(d.Version); err != nil {
+		return err
+	}
+	p.res.Tag = d.Version
+	return p.repo.checkNoTag(d.Version)
+}
+
+func (p *publisher) checkReleaseInputs(context.Context) error {
+	if p.o.DryRun {
+		return nil
+	}
+	var missing []string
+	for what, v := range map[string]string{"an image repository": p.o.Repository, "a signing key": p.o.Key, "a public key to verify with": p.o.PublicKey} {
+		if v == "" {
+			missing = append(missing, what)
+		}
+	}
+	if len(missing) > 0 {
+		return failure.BadInputErr(fmt.Errorf("publishing %s needs %s", p.version, strings.Join(missing, " and ")))
+	}
+	if _, err := name.NewRepository(p.o.Repository); err != nil {
+		return failure.BadInputErr(fmt.Errorf("parsing repository %q: %w (want REGISTRY/PATH)", p.o.Repository, err))
+	}
+	if _, err := p.repo.identity(p.o.Now()); err != nil {
+		return err
+	}
+	if p.o.PushRemote != "" {
+		if _, err := p.repo.git.Remote(p.o.PushRemote); err != nil {
+			if errors.Is(err, git.ErrRemoteNotFound) {
+				return failure.BadInputErr(fmt.Errorf("reading git remote %q: it does not exist: add it or pick another (git remote -v)", p.o.PushRemote))
+			}
+			return fmt.Errorf("reading git remote %q: %w", p.o.PushRemote, err)
+		}
+	}
+	return nil
+}
+
+func (p *publisher) baseImage(ctx context.Context) (string, error) {
+	if p.o.Base != "" {
+		return p.o.Base, nil
+	}
+	return p.staticBase(ctx)
+}
+
+// writeOut writes each platform's binary tarball and SBOM, and SHA256SUMS,
+// into OutDir/VERSION.
+func (p *publisher) writeOut(plats []platformRelease, imgs []v1.Image) error {
+	if p.o.OutDir == "" {
+		return nil
+	}
+	var files []file
+	for i, pr := range plats {
+		bin, data, err := binary(imgs[i])
+		if err != nil {
+			return err
+		}
+		stem := fmt.Sprintf("%s_%s_%s_%s", bin, strings.TrimPrefix(p.version, "v"), pr.platform.OS, pr.platform.Architecture)
+		tgz, err := p.tarball(bin, data)
+		if err != nil {
+			return fmt.Errorf("packing %s: %w", stem, err)
+		}
+		files = append(files, file{stem + ".tar.gz", tgz}, file{stem + ".spdx.json", pr.sbom.Document})
+	}
+	written, err := writeFiles(filepath.Join(p.o.OutDir, p.version), files)
+	p.res.Files = written
+	return err
+}
+
+// tag moves the change notes into the new version's section, commits that
+// and tags the commit, then pushes both when asked.
+func (p *publisher) tag(index name.Digest) error {
+	data, err := os.ReadFile(filepath.Join(p.repo.root, ChangelogFile))
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", ChangelogFile, err)
+	}
+	now := p.o.Now()
+	released, err := changelog.Release(data, p.version, now)
+	if err != nil {
+		return err
+	}
+	who, err := p.repo.identity(now)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("chore(release): %s", p.version)
+	tagMsg := fmt.Sprintf("paved %s\n\nImage: %s\nCandidate: %s built from %s\n", p.version, index, p.candidate.Version, p.head.Hash)
+	commit, err := p.repo.commitAndTag(released, msg, p.version, tagMsg, who)
+	if err != nil {
+		return err
+	}
+	p.res.Commit = commit.String()
+	if p.o.PushRemote == "" {
+		return nil
+	}
+	if err := p.repo.push(p.o.PushRemote, p.branch, p.version); err != nil {
+		return err
+	}
+	p.res.Pushed = p.o.PushRemote
+	return nil
+}
