@@ -1,0 +1,215 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/release/apps"
+	"github.com/paved-dev/paved/release/candidate"
+)
+
+func init() { registerRelease(newReleaseCandidateCmd) }
+
+type releaseCandidateFlags struct {
+	version, repo, appsFile, changes, basesDir string
+	dbDir, key, workDir, reportMD, reportJSON  string
+	apps                                       []string
+}
+
+func newReleaseCandidateCmd() *cobra.Command {
+	f := &releaseCandidateFlags{}
+	cmd := &cobra.Command{
+		Use:   "candidate --version vX.Y.Z-rc.N",
+		Short: "Run a paved candidate and the previous release on the reference apps and diff what they produce",
+		Long: `candidate builds paved from the work tree (stamped --version) and the
+previous release (the highest vX.Y.Z tag reachable from HEAD, built from that
+tag's tree), then runs build-scan-deploy with each on every app of
+release/apps.yaml, exported at its pinned commit, each run with its own
+embedded registry and GitOps remote, on the same database, key and
+SOURCE_DATE_EPOCH. It diffs image config, annotations and layers, SBOM package
+set, scan findings, gate verdict, attestations and the GitOps change, and
+classifies each difference: expected when CHANGELOG.md's Unreleased section
+names it with "(release-diff: APP/STEP/ASPECT)", otherwise a regression. A run
+exiting 4 is retried once (infra-flake if it fails again); an app that fails
+at the same step with the baseline is app-broken; a quarantined app never
+blocks. Without a release tag (the first release) the candidate must pass
+every app on its own.
+
+The markdown report goes to stdout (and --report-md); the JSON report
+(paved.dev/release-candidate-report/v1: version, commit, dirty, verdict, apps)
+to --report-json. COSIGN_PASSWORD is the key's password.
+Exit codes: 0 pass, 2 bad input (version, apps.yaml, expired quarantine, an
+app missing at its commit), 3 the candidate did not pass, 4 only infra
+flakes kept it from passing.`,
+		Example: `  # What make release-check runs, after building the bases, database and keys
+  COSIGN_PASSWORD=check paved release candidate --version v0.1.0-rc.1 \
+    --bases .paved/release/bases --db-dir .paved/release/db --key .paved/release/keys/cosign.key \
+    --report-json .paved/release/report.json
+
+  # One app only
+  paved release candidate --version v0.2.0-rc.2 --app go-api --bases DIR --db-dir DB --key KEY`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runReleaseCandidate(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.version, "version", "", "candidate version, vX.Y.Z-rc.N (required)")
+	fl.StringVar(&f.repo, "repo", ".", "paved repository: the candidate's work tree and the apps' history")
+	fl.StringVar(&f.appsFile, "apps", "", "apps file (default REPO/"+apps.File+")")
+	fl.StringArrayVar(&f.apps, "app", nil, "run only this app (repeatable)")
+	fl.StringVar(&f.changes, "changes", "", "change notes naming expected differences (default REPO/CHANGELOG.md)")
+	fl.StringVar(&f.basesDir, "bases", "", "directory of the bases' OCI layouts named in the apps file")
+	dbDirFlag(cmd, &f.dbDir)
+	fl.StringVar(&f.key, "key", "", "cosign.key both versions sign with (password from $COSIGN_PASSWORD)")
+	fl.StringVar(&f.workDir, "work-dir", "", "directory for the builds and every run (default REPO/.paved/release/VERSION)")
+	fl.StringVar(&f.reportMD, "report-md", "", "also write the markdown report to this file")
+	fl.StringVar(&f.reportJSON, "report-json", "", "write the JSON report to this file")
+	_ = cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+func runReleaseCandidate(cmd *cobra.Command, f *releaseCandidateFlags) error {
+	ctx := cmd.Context()
+	o, err := releaseCandidateOptions(cmd, f)
+	if err != nil {
+		return err
+	}
+	rep, err := candidate.Check(ctx, *o)
+	if err != nil {
+		return err
+	}
+	if err := writeReleaseReports(cmd, rep, f); err != nil {
+		return err
+	}
+	switch {
+	case rep.Verdict == candidate.Pass:
+		return nil
+	case rep.OnlyInfra():
+		return failure.TransientErr(fmt.Errorf("candidate %s did not pass: infrastructure flakes (%s); run it again", rep.Version, strings.Join(rep.Blocking(), ", ")))
+	}
+	return failure.PolicyErr(fmt.Errorf("candidate %s did not pass: %s; fix the candidate, name expected differences in CHANGELOG.md (release-diff: APP/STEP/ASPECT), or quarantine a broken app in %s", rep.Version, strings.Join(rep.Blocking(), ", "), apps.File))
+}
+
+// releaseCandidateOptions loads the inputs and builds the candidate and
+// the baseline.
+func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*candidate.Options, error) {
+	ctx := cmd.Context()
+	repo, err := filepath.Abs(f.repo)
+	if err != nil {
+		return nil, err
+	}
+	appsFile := orValue(f.appsFile, filepath.Join(repo, apps.File))
+	list, err := apps.Load(appsFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := list.CheckQuarantines(time.Now()); err != nil {
+		return nil, err
+	}
+	selected, err := list.Select(f.apps)
+	if err != nil {
+		return nil, err
+	}
+	if f.key == "" || f.dbDir == "" {
+		return nil, usageError{errors.New("--key and --db-dir are required: the signing key and vulnerability database both versions use")}
+	}
+	state, err := candidate.RepoState(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	tag, tagCommit, err := candidate.LatestRelease(ctx, repo)
+	if err != nil && !errors.Is(err, candidate.ErrNoRelease) {
+		return nil, err
+	}
+	if err := candidate.CheckVersion(f.version, tag); err != nil {
+		return nil, err
+	}
+	notes, err := readNotes(orValue(f.changes, filepath.Join(repo, "CHANGELOG.md")))
+	if err != nil {
+		return nil, err
+	}
+	work, err := filepath.Abs(orValue(f.workDir, filepath.Join(repo, ".paved", "release", f.version)))
+	if err != nil {
+		return nil, err
+	}
+	o := &candidate.Options{
+		Repo: repo, Apps: selected, Bases: list.Bases, BasesDir: absOr(f.basesDir), Fixtures: list.Fixtures,
+		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: os.Environ(),
+		WorkDir: filepath.Join(work, "runs"),
+		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate")},
+	}
+	stderr := cmd.ErrOrStderr()
+	fmt.Fprintf(stderr, "paved: building candidate %s from %s\n", f.version, repo)
+	if err := candidate.Build(ctx, repo, f.version, o.Candidate.Binary, o.Env); err != nil {
+		return nil, err
+	}
+	if tag == "" {
+		fmt.Fprintln(stderr, "paved: no release tag: first release, no baseline")
+		return o, nil
+	}
+	src := filepath.Join(work, "baseline-src")
+	if err := os.RemoveAll(src); err != nil {
+		return nil, err
+	}
+	if err := candidate.Export(ctx, repo, tag, src); err != nil {
+		return nil, err
+	}
+	o.Baseline = &candidate.Paved{Version: tag, Commit: tagCommit, Binary: filepath.Join(work, "bin", "paved-baseline")}
+	fmt.Fprintf(stderr, "paved: building baseline %s from its tag\n", tag)
+	if err := candidate.Build(ctx, src, tag, o.Baseline.Binary, o.Env); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func readNotes(file string) (candidate.Notes, error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("reading change notes %q: %w", file, err))
+	}
+	return candidate.ParseNotes(string(data)), nil
+}
+
+func writeReleaseReports(cmd *cobra.Command, rep *candidate.Report, f *releaseCandidateFlags) error {
+	if err := rep.WriteMarkdown(cmd.OutOrStdout()); err != nil {
+		return err
+	}
+	write := func(file string, w func(*os.File) error) error {
+		if file == "" {
+			return nil
+		}
+		out, err := os.Create(file)
+		if err != nil {
+			return fmt.Errorf("writing report %q: %w", file, err)
+		}
+		if err := w(out); err != nil {
+			out.Close()
+			return fmt.Errorf("writing report %q: %w", file, err)
+		}
+		return out.Close()
+	}
+	if err := write(f.reportMD, func(o *os.File) error { return rep.WriteMarkdown(o) }); err != nil {
+		return err
+	}
+	return write(f.reportJSON, func(o *os.File) error { return rep.WriteJSON(o) })
+}
+
+func absOr(p string) string {
+	if p == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
