@@ -1,0 +1,166 @@
+package candidate
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/release/apps"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
+// options are a check of go-api in a fixture repository, the baseline
+// binary named "baseline", the candidate "candidate".
+func options(t *testing.T, runner fakeRunner, withBaseline bool) Options {
+	repo, commit := fixtureRepo(t)
+	o := Options{
+		Repo: repo,
+		Apps: []apps.App{{Name: "go-api", Path: "examples/reference-apps/go-api", Commit: commit,
+			Wrapper: apps.Wrapper{Service: ".", Env: "dev"}}},
+		Bases:     []apps.Base{{Image: "platform/static:1", Layout: "static"}},
+		BasesDir:  baseLayout(t),
+		Fixtures:  apps.Fixtures{Policy: "examples/policy.yaml", GitOps: "examples/gitops"},
+		Candidate: Paved{Version: "v0.2.0-rc.1", Commit: commit, Binary: "/bin/candidate"},
+		DBDir:     "/db", Key: "/keys/cosign.key", Env: os.Environ(),
+		WorkDir: t.TempDir(), Runner: runner, Now: func() time.Time { return fixedNow },
+	}
+	if withBaseline {
+		o.Baseline = &Paved{Version: "v0.1.0", Commit: commit, Binary: "/bin/baseline"}
+	}
+	return o
+}
+
+func keys(a AppResult) []string {
+	var out []string
+	for _, d := range a.Differences {
+		out = append(out, d.Key(a.Name)+"="+d.Classification)
+	}
+	return out
+}
+
+func TestCheck(t *testing.T) {
+	pkgs := []string{"golang.org/x/text@v0.3.7"}
+	tests := []struct {
+		name         string
+		base, cand   *fakePaved
+		noBaseline   bool
+		notes        Notes
+		quarantine   *apps.Quarantine
+		verdict      string
+		appVerdict   string
+		blocking     bool
+		candAttempts int
+		differences  []string
+	}{
+		{name: "same outputs pass", base: &fakePaved{user: "0", packages: pkgs}, cand: &fakePaved{user: "0", packages: pkgs},
+			verdict: Pass, appVerdict: VerdictPass, candAttempts: 1},
+		{name: "unnamed change is a regression", base: &fakePaved{user: "0", packages: pkgs},
+			cand:    &fakePaved{user: "65532", packages: append([]string{"golang.org/x/net@v0.1.0"}, pkgs...)},
+			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1,
+			differences: []string{"go-api/build/config.user=regression", "go-api/sbom/packages=regression"}},
+		{name: "named change is expected", base: &fakePaved{user: "0", packages: pkgs}, cand: &fakePaved{user: "65532", packages: pkgs},
+			notes:   Notes{{Key: "*/build/config.user", Entry: "images run as nonroot"}},
+			verdict: Pass, appVerdict: VerdictPass, candAttempts: 1, differences: []string{"go-api/build/config.user=expected"}},
+		{name: "gate fails with the candidate only", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", failAt: "gate"},
+			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1,
+			differences: []string{"go-api/gate/status=regression", "go-api/attest/status=regression", "go-api/deploy/status=regression",
+				"go-api/gate/verdict=regression", "go-api/attest/attestations=regression", "go-api/deploy/gitops=regression"}},
+		{name: "flake retried once then passes", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 1},
+			verdict: Pass, appVerdict: VerdictPass, candAttempts: 2},
+		{name: "flake twice", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 2},
+			verdict: Fail, appVerdict: VerdictInfraFlake, blocking: true, candAttempts: 2},
+		{name: "app broken with both versions", base: &fakePaved{failAt: "gate"}, cand: &fakePaved{failAt: "gate"},
+			verdict: Fail, appVerdict: VerdictAppBroken, blocking: true, candAttempts: 1},
+		{name: "quarantined app does not block", base: &fakePaved{failAt: "gate"}, cand: &fakePaved{failAt: "gate"},
+			quarantine: &apps.Quarantine{Reason: "CVE in the base, #42", Until: "2026-12-01"},
+			verdict:    Pass, appVerdict: VerdictAppBroken, candAttempts: 1},
+		{name: "first release passes alone", noBaseline: true, cand: &fakePaved{user: "0"},
+			verdict: Pass, appVerdict: VerdictPass, candAttempts: 1},
+		{name: "first release fails alone", noBaseline: true, cand: &fakePaved{failAt: "gate"},
+			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1, differences: []string{"go-api/gate/status=regression"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options(t, fakeRunner{"baseline": tc.base, "candidate": tc.cand}, !tc.noBaseline)
+			o.Notes, o.Apps[0].Quarantine = tc.notes, tc.quarantine
+			rep, err := Check(context.Background(), o)
+			require.NoError(t, err)
+			require.Equal(t, tc.verdict, rep.Verdict)
+			app := rep.Apps[0]
+			require.Equal(t, tc.appVerdict, app.Verdict)
+			require.Equal(t, tc.blocking, app.Blocking)
+			require.Equal(t, tc.candAttempts, app.Candidate.Attempts)
+			require.ElementsMatch(t, tc.differences, keys(app))
+			require.Equal(t, tc.noBaseline, app.Baseline == nil)
+			if tc.noBaseline {
+				require.Contains(t, rep.BaselineNote, "first release")
+			}
+		})
+	}
+}
+
+// TestCheckMissingApp: an app that is not in its pinned commit's tree is
+// bad input naming the app and the commit, before anything runs.
+func TestCheckMissingApp(t *testing.T) {
+	cand := &fakePaved{}
+	o := options(t, fakeRunner{"candidate": cand}, false)
+	o.Apps[0].Path = "examples/reference-apps/ruby-api"
+	_, err := Check(context.Background(), o)
+	require.ErrorContains(t, err, `app "go-api" at commit `+o.Apps[0].Commit)
+	require.ErrorContains(t, err, "examples/reference-apps/ruby-api is not in that commit's tree")
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.Zero(t, cand.calls)
+}
+
+// TestCheckNormalises: the registry address, the paved version annotation
+// and the image digest differ between the two runs and are no difference.
+func TestCheckNormalises(t *testing.T) {
+	o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": &fakePaved{user: "0"}}, true)
+	rep, err := Check(context.Background(), o)
+	require.NoError(t, err)
+	require.Empty(t, rep.Apps[0].Differences)
+	require.Equal(t, VerdictPass, rep.Apps[0].Verdict)
+}
+
+var volatile = regexp.MustCompile(`("durationSeconds": )[0-9.e-]+|(ok |failed |pass |duration: )[0-9.]+ s`)
+
+// TestReportGolden renders the regression case's report in both formats.
+func TestReportGolden(t *testing.T) {
+	o := options(t, fakeRunner{
+		"baseline":  &fakePaved{user: "0", packages: []string{"golang.org/x/text@v0.3.7"}},
+		"candidate": &fakePaved{user: "65532", packages: []string{"golang.org/x/text@v0.3.8"}},
+	}, true)
+	o.Notes = Notes{{Key: "go-api/sbom/packages", Entry: "golang.org/x/text v0.3.8 (release-diff: go-api/sbom/packages)"}}
+	rep, err := Check(context.Background(), o)
+	require.NoError(t, err)
+	for _, f := range []struct {
+		file  string
+		write func(*bytes.Buffer) error
+	}{
+		{"report.md", func(b *bytes.Buffer) error { return rep.WriteMarkdown(b) }},
+		{"report.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
+	} {
+		var b bytes.Buffer
+		require.NoError(t, f.write(&b))
+		got := volatile.ReplaceAll(b.Bytes(), []byte("${1}${2}N"))
+		golden := filepath.Join("testdata", f.file)
+		if *update {
+			require.NoError(t, os.MkdirAll("testdata", 0o755))
+			require.NoError(t, os.WriteFile(golden, got, 0o644))
+		}
+		want, err := os.ReadFile(golden)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	}
+}
