@@ -1,0 +1,276 @@
+package forge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paved-dev/paved/fleet"
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// maxErrorBody bounds how much of an error response is read for its message.
+const maxErrorBody = 64 << 10
+
+// Auth says how a forge wants its token: in Header, as Prefix + token.
+type Auth struct {
+	Header, Prefix string
+}
+
+// API is a forge's REST API: base URL, token and retry policy.
+type API struct {
+	baseURL   string
+	base      *url.URL
+	token     string
+	auth      Auth
+	headers   http.Header
+	client    *http.Client
+	attempts  int
+	backoff   time.Duration
+	maxWait   time.Duration
+	sleep     func(ctx context.Context, d time.Duration) error
+	now       func() time.Time
+	userAgent string
+}
+
+// NewAPI returns a client of the API at defaultBase (unless WithBaseURL
+// says otherwise) that sends token as auth says and headers with every call.
+// An empty token is bad input: forges refuse anonymous writes and limit
+// anonymous reads to a few calls an hour.
+func NewAPI(defaultBase, token string, auth Auth, headers http.Header, opts ...Option) (*API, error) {
+	a := &API{
+		baseURL: defaultBase, token: token, auth: auth, headers: headers,
+		client:   &http.Client{Timeout: 30 * time.Second},
+		attempts: 4, backoff: time.Second, maxWait: time.Minute,
+		sleep: sleepCtx, now: time.Now, userAgent: "paved",
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	if strings.TrimSpace(token) == "" {
+		return nil, failure.BadInputErr(fmt.Errorf("connecting to %q: no token: set the forge's token variable", a.baseURL))
+	}
+	u, err := url.Parse(strings.TrimRight(a.baseURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, failure.BadInputErr(fmt.Errorf("reading forge API URL %q: want https://host[/path]", a.baseURL))
+	}
+	if a.attempts < 1 {
+		a.attempts = 1
+	}
+	a.base = u
+	return a, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Call is one API call.
+type Call struct {
+	// What the call does, as the gerund that starts its error message:
+	// `opening a pull request on "owner/repo"`.
+	What string
+	// Method and Path (escaped, relative to the base URL) with Query; or
+	// URL, an absolute URL on the API's host (a next-page link).
+	Method, Path string
+	Query        url.Values
+	URL          string
+	// Body is sent as JSON when not nil.
+	Body any
+	// Scope names the rights the token needs, for a 401/403 error.
+	Scope string
+}
+
+// Do makes the call and decodes a 2xx response's JSON into out (when not
+// nil), returning the response's headers. Failures are classified: 401/403
+// is bad input wrapping fleet.ErrForbidden, 404 bad input wrapping
+// ErrNotFound, other 4xx bad input, and 429, 5xx and unreachable forges are
+// retried and then transient. The token never appears in an error.
+func (a *API) Do(ctx context.Context, c Call, out any) (http.Header, error) {
+	u, err := a.url(c)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	if c.Body != nil {
+		if body, err = json.Marshal(c.Body); err != nil {
+			return nil, fmt.Errorf("%s: encoding the request: %w", c.What, err)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		resp, err := a.send(ctx, c.Method, u, body)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: %w", c.What, ctx.Err())
+			}
+			if werr := a.wait(ctx, c, attempt, 0, a.redact(err.Error())); werr != nil {
+				return nil, werr
+			}
+			continue
+		}
+		h, retryAfter, cerr := a.finish(resp, c, out)
+		if cerr == nil || retryAfter < 0 {
+			return h, cerr
+		}
+		if werr := a.wait(ctx, c, attempt, retryAfter, cerr.Error()); werr != nil {
+			return nil, werr
+		}
+	}
+}
+
+// url resolves the call's URL; a next-page link must stay on the API's
+// scheme and host, since the token goes with it.
+func (a *API) url(c Call) (string, error) {
+	if c.URL != "" {
+		u, err := url.Parse(c.URL)
+		if err != nil || u.Scheme != a.base.Scheme || u.Host != a.base.Host {
+			return "", failure.BadInputErr(fmt.Errorf("%s: the forge's next-page link %q leaves %s", c.What, c.URL, a.base.Host))
+		}
+		return c.URL, nil
+	}
+	s := a.base.String() + c.Path
+	if len(c.Query) > 0 {
+		s += "?" + c.Query.Encode()
+	}
+	return s, nil
+}
+
+func (a *API) send(ctx context.Context, method, u string, body []byte) (*http.Response, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range a.headers {
+		req.Header[k] = vs
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", a.userAgent)
+	req.Header.Set(a.auth.Header, a.auth.Prefix+a.token)
+	return a.client.Do(req)
+}
+
+// finish reads the response. retryAfter < 0 means the outcome is final;
+// otherwise the call may be retried after retryAfter (0: the backoff).
+func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, time.Duration, error) {
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if out == nil || resp.StatusCode == http.StatusNoContent {
+			return resp.Header, -1, nil
+		}
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return nil, -1, failure.TransientErr(fmt.Errorf("%s: reading the forge's answer: %w", c.What, err))
+		}
+		return resp.Header, -1, nil
+	}
+	msg := a.message(resp)
+	base := fmt.Sprintf("%s: %s %s: HTTP %s", c.What, c.Method, resp.Request.URL.Path, resp.Status)
+	if msg != "" {
+		base += ": " + msg
+	}
+	if wait, ok := a.retryable(resp); ok {
+		return nil, wait, errors.New(base)
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return nil, -1, failure.BadInputErr(fmt.Errorf("%s: %w: the token needs %s", base, fleet.ErrForbidden, c.Scope))
+	case http.StatusNotFound:
+		return nil, -1, failure.BadInputErr(fmt.Errorf("%s: %w (or the token cannot see it: it needs %s)", base, ErrNotFound, c.Scope))
+	}
+	return nil, -1, failure.BadInputErr(errors.New(base))
+}
+
+// retryable reports whether the answer may pass on retry (429, 5xx, a rate
+// limit sent as 403) and the wait the forge asks for (0: none said).
+func (a *API) retryable(resp *http.Response) (time.Duration, bool) {
+	limited := resp.StatusCode == http.StatusForbidden &&
+		(resp.Header.Get("Retry-After") != "" || resp.Header.Get("X-RateLimit-Remaining") == "0")
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 && !limited {
+		return 0, false
+	}
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second, true
+		}
+		if t, err := http.ParseTime(s); err == nil {
+			return max(t.Sub(a.now()), 0), true
+		}
+	}
+	if s := resp.Header.Get("X-RateLimit-Reset"); resp.Header.Get("X-RateLimit-Remaining") == "0" && s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return max(time.Unix(n, 0).Sub(a.now()), 0), true
+		}
+	}
+	return 0, true
+}
+
+// wait sleeps before attempt+1, or returns the final transient error.
+func (a *API) wait(ctx context.Context, c Call, attempt int, asked time.Duration, last string) error {
+	if attempt >= a.attempts {
+		return failure.TransientErr(fmt.Errorf("%s: %s (tried %d times)", c.What, strings.TrimPrefix(last, c.What+": "), attempt))
+	}
+	d := asked
+	if d == 0 {
+		d = a.backoff << (attempt - 1)
+	}
+	if d > a.maxWait {
+		return failure.TransientErr(fmt.Errorf("%s: %s: the forge asks to wait %s, longer than %s: try again later", c.What, strings.TrimPrefix(last, c.What+": "), d, a.maxWait))
+	}
+	if err := a.sleep(ctx, d); err != nil {
+		return fmt.Errorf("%s: %w", c.What, err)
+	}
+	return nil
+}
+
+// message is the forge's error message from a JSON body ("message",
+// "error"), else the body's start, with the token redacted.
+func (a *API) message(resp *http.Response) string {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var m struct {
+		Message any    `json:"message"`
+		Error   string `json:"error"`
+	}
+	s := ""
+	if json.Unmarshal(data, &m) == nil {
+		switch v := m.Message.(type) {
+		case string:
+			s = v
+		case nil:
+			s = m.Error
+		default:
+			b, _ := json.Marshal(v)
+			s = string(b)
+		}
+	} else {
+		s = string(data)
+	}
+	s = a.redact(strings.Join(strings.Fields(s), " "))
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:300]) + "…"
+	}
+	return s
+}
+
+func (a *API) redact(s string) string {
+	return strings.ReplaceAll(s, a.token, "[REDACTED]")
+}
