@@ -2,6 +2,8 @@ package publish
 
 import (
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -93,7 +95,7 @@ func newFixture(t *testing.T) *fixture {
 	writeFile(t, filepath.Join(f.dir, "README.md"), "tiny, with a release verb\n")
 	f.commit(t, "feat: a release verb")
 
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	f.registry = strings.TrimPrefix(srv.URL, "http://")
 	f.keys, err = sign.GenerateKeys(t.TempDir(), []byte(password))
@@ -143,19 +145,40 @@ func (f *fixture) options() Options {
 	}
 }
 
-// requireUntouched checks that the repository is as newFixture left it:
-// HEAD, the changelog, no new tag, a clean tree (apart from dirty, the
-// files a case made dirty on purpose), and an empty registry.
-func (f *fixture) requireUntouched(t *testing.T, dirty ...string) {
+// snapshot is what a refused or failed publish must leave as it was.
+type snapshot struct {
+	head      plumbing.Hash
+	changelog string
+	tags      map[string]plumbing.Hash
+}
+
+func (f *fixture) snapshot(t *testing.T) snapshot {
 	t.Helper()
+	s := snapshot{tags: map[string]plumbing.Hash{}}
 	head, err := f.repo.Head()
 	require.NoError(t, err)
-	require.Equal(t, f.head, head.Hash(), "HEAD moved")
+	s.head = head.Hash()
 	data, err := os.ReadFile(filepath.Join(f.dir, "CHANGELOG.md"))
 	require.NoError(t, err)
-	require.Equal(t, notes, string(data), "CHANGELOG.md edited")
-	_, err = f.repo.Tag("v0.2.0")
-	require.ErrorIs(t, err, git.ErrTagNotFound, "tag v0.2.0 created")
+	s.changelog = string(data)
+	tags, err := f.repo.Tags()
+	require.NoError(t, err)
+	require.NoError(t, tags.ForEach(func(r *plumbing.Reference) error {
+		s.tags[r.Name().Short()] = r.Hash()
+		return nil
+	}))
+	return s
+}
+
+// requireUnchanged checks that HEAD, the changelog and the tags are as in
+// before, and that the tree is clean apart from dirty (the files a case
+// made dirty on purpose).
+func (f *fixture) requireUnchanged(t *testing.T, before snapshot, dirty ...string) {
+	t.Helper()
+	after := f.snapshot(t)
+	require.Equal(t, before.head, after.head, "HEAD moved")
+	require.Equal(t, before.changelog, after.changelog, "CHANGELOG.md edited")
+	require.Equal(t, before.tags, after.tags, "tags changed")
 	wt, err := f.repo.Worktree()
 	require.NoError(t, err)
 	st, err := wt.Status()
@@ -167,6 +190,11 @@ func (f *fixture) requireUntouched(t *testing.T, dirty ...string) {
 		}
 	}
 	require.ElementsMatch(t, dirty, changed)
+}
+
+// requireNothingPushed checks that the registry holds no repository.
+func (f *fixture) requireNothingPushed(t *testing.T) {
+	t.Helper()
 	resp, err := http.Get("http://" + f.registry + "/v2/_catalog")
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -84,29 +84,64 @@ func (r *repo) head() (*object.Commit, plumbing.ReferenceName, error) {
 	return c, ref.Name(), nil
 }
 
-// previous returns the highest release tag (vX.Y.Z, no pre-release), or nil
-// when there is none.
-func (r *repo) previous() (*semver.Version, error) {
+// previous returns the highest release tag (vX.Y.Z, no pre-release) in
+// head's history, or nil when there is none. Tags on other branches are not
+// releases of this line; one that has the next version is refused later as
+// an existing tag.
+func (r *repo) previous(head *object.Commit) (*semver.Version, error) {
 	tags, err := r.git.Tags()
 	if err != nil {
 		return nil, fmt.Errorf("listing tags of %q: %w", r.root, err)
 	}
-	var best *semver.Version
+	type release struct {
+		v      *semver.Version
+		commit plumbing.Hash
+	}
+	var releases []release
 	err = tags.ForEach(func(ref *plumbing.Reference) error {
 		name := ref.Name().Short()
-		if !strings.HasPrefix(name, "v") {
+		v, err := semver.StrictNewVersion(strings.TrimPrefix(name, "v"))
+		if !strings.HasPrefix(name, "v") || err != nil || v.Prerelease() != "" {
 			return nil
 		}
-		v, err := semver.StrictNewVersion(name[1:])
-		if err != nil || v.Prerelease() != "" {
-			return nil
+		c, err := r.peel(ref)
+		if err != nil {
+			return err
 		}
-		if best == nil || v.GreaterThan(best) {
-			best = v
-		}
+		releases = append(releases, release{v, c})
 		return nil
 	})
-	return best, err
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(releases, func(a, b release) int { return b.v.Compare(a.v) })
+	for _, rel := range releases {
+		if rel.commit == head.Hash {
+			return rel.v, nil
+		}
+		c, err := r.git.CommitObject(rel.commit)
+		if err != nil {
+			continue // a tag of a tree or blob is no release
+		}
+		if ok, err := c.IsAncestor(head); err != nil {
+			return nil, fmt.Errorf("checking whether tag v%s is in HEAD's history: %w", rel.v, err)
+		} else if ok {
+			return rel.v, nil
+		}
+	}
+	return nil, nil
+}
+
+// peel returns the object a tag reference names, through an annotated tag.
+func (r *repo) peel(ref *plumbing.Reference) (plumbing.Hash, error) {
+	tag, err := r.git.TagObject(ref.Hash())
+	switch {
+	case err == nil:
+		return tag.Target, nil
+	case errors.Is(err, plumbing.ErrObjectNotFound):
+		return ref.Hash(), nil
+	}
+	return plumbing.ZeroHash, fmt.Errorf("reading tag %s: %w", ref.Name().Short(), err)
 }
 
 // checkNoTag refuses a tag that already exists.

@@ -119,7 +119,7 @@ func (p *publisher) decideVersion(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading %q: %w", path, err)
 	}
-	prev, err := p.repo.previous()
+	prev, err := p.repo.previous(p.head)
 	if err != nil {
 		return err
 	}
@@ -146,9 +146,11 @@ func (p *publisher) checkReleaseInputs(context.Context) error {
 		return nil
 	}
 	var missing []string
-	for what, v := range map[string]string{"an image repository": p.o.Repository, "a signing key": p.o.Key, "a public key to verify with": p.o.PublicKey} {
-		if v == "" {
-			missing = append(missing, what)
+	for _, in := range []struct{ what, v string }{
+		{"an image repository", p.o.Repository}, {"a signing key", p.o.Key}, {"a public key to verify with", p.o.PublicKey},
+	} {
+		if in.v == "" {
+			missing = append(missing, in.what)
 		}
 	}
 	if len(missing) > 0 {

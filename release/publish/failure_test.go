@@ -1,0 +1,102 @@
+package publish
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/sign"
+)
+
+func TestPublishDryRun(t *testing.T) {
+	f := newFixture(t)
+	o := f.options()
+	o.DryRun = true
+	o.Key, o.PublicKey, o.Repository = "", "", ""
+	o.OutDir = filepath.Join(t.TempDir(), "dist")
+	before := f.snapshot(t)
+
+	res, err := Publish(context.Background(), o)
+	require.NoError(t, err)
+	require.True(t, res.DryRun)
+	require.Equal(t, "v0.2.0", res.Version)
+	require.Equal(t, "v0.1.0", res.Previous)
+	require.Empty(t, res.Commit)
+	f.requireUnchanged(t, before)
+	f.requireNothingPushed(t)
+	require.NoDirExists(t, o.OutDir)
+}
+
+func TestPublishFirstRelease(t *testing.T) {
+	f := newFixture(t)
+	require.NoError(t, f.repo.DeleteTag("v0.1.0"))
+	f.replaceNotes(t, notes[strings.Index(notes, "## [0.1.0]"):], "")
+	o := f.options()
+	o.DryRun = true
+	for _, tc := range []struct{ requested, candidate, want string }{
+		{"", "v0.1.0-rc.1", "v0.1.0"},
+		{"v1.0.0", "v1.0.0-rc.1", "v1.0.0"},
+	} {
+		o.Version = tc.requested
+		o.CandidateReport = f.report(t, tc.candidate, f.head.String(), "pass")
+		res, err := Publish(context.Background(), o)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, res.Version)
+		require.Empty(t, res.Previous)
+	}
+}
+
+// TestPublishRegistryDown: an unreachable registry is transient (exit 4)
+// and nothing is committed or tagged.
+func TestPublishRegistryDown(t *testing.T) {
+	f := newFixture(t)
+	down := httptest.NewServer(nil)
+	down.Close()
+	o := f.options()
+	o.Repository = strings.TrimPrefix(down.URL, "http://") + "/paved-dev/tiny"
+	before := f.snapshot(t)
+
+	_, err := Publish(context.Background(), o)
+	require.Equal(t, failure.Transient, failure.KindOf(err), err.Error())
+	f.requireUnchanged(t, before)
+}
+
+// TestPublishVerifiesBeforeTagging: artifacts signed with a key that the
+// given public key does not verify are never tagged.
+func TestPublishVerifiesBeforeTagging(t *testing.T) {
+	f := newFixture(t)
+	other, err := sign.GenerateKeys(t.TempDir(), []byte("other"))
+	require.NoError(t, err)
+	o := f.options()
+	o.PublicKey = other.PublicKey
+	before := f.snapshot(t)
+
+	_, err = Publish(context.Background(), o)
+	require.Equal(t, failure.Policy, failure.KindOf(err), err.Error())
+	require.ErrorContains(t, err, "no signature verifies")
+	f.requireUnchanged(t, before)
+}
+
+// TestCommitAndTagUndo: when the tag cannot be created after the commit,
+// the branch, the changelog, the index and the tags are put back.
+func TestCommitAndTagUndo(t *testing.T) {
+	f := newFixture(t)
+	r, err := openRepo(f.dir)
+	require.NoError(t, err)
+	// A directory where the tag's ref file goes makes writing it fail.
+	require.NoError(t, os.MkdirAll(filepath.Join(f.dir, ".git", "refs", "tags", "v0.2.0"), 0o755))
+	before := f.snapshot(t)
+	who, err := r.identity(f.options().Now())
+	require.NoError(t, err)
+
+	_, err = r.commitAndTag([]byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who)
+	require.ErrorContains(t, err, "creating tag v0.2.0")
+	require.NotContains(t, err.Error(), "undoing it failed")
+	f.requireUnchanged(t, before)
+}

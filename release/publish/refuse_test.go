@@ -1,0 +1,178 @@
+package publish
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// TestPublishRefuses checks each refusal: its class, that its message says
+// what is wrong and what to do, and that nothing was pushed, committed,
+// written or tagged.
+func TestPublishRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, f *fixture, o *Options)
+		kind  failure.Kind
+		want  []string
+		dirty []string
+	}{
+		{
+			name:  "missing report",
+			setup: func(t *testing.T, f *fixture, o *Options) { o.CandidateReport = filepath.Join(t.TempDir(), "nope.json") },
+			kind:  failure.BadInput,
+			want:  []string{"nope.json", "does not exist", "run paved release candidate"},
+		},
+		{
+			name: "report without verdict",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "")
+			},
+			kind: failure.BadInput,
+			want: []string{"no verdict"},
+		},
+		{
+			name: "dirty tree",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				writeFile(t, filepath.Join(f.dir, "README.md"), "edited\n")
+				writeFile(t, filepath.Join(f.dir, "cmd/tiny/extra.go"), "package main\n")
+				writeFile(t, filepath.Join(f.dir, "out/ignored.txt"), "ignored files do not count\n")
+			},
+			kind:  failure.BadInput,
+			want:  []string{"not clean (README.md, cmd/tiny/extra.go)", "commit or remove the changes"},
+			dirty: []string{"README.md", "cmd/tiny/extra.go"},
+		},
+		{
+			name: "many dirty files are cut short",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				for _, n := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+					writeFile(t, filepath.Join(f.dir, n+".txt"), n)
+				}
+			},
+			kind:  failure.BadInput,
+			want:  []string{"(a.txt, b.txt, c.txt, d.txt, e.txt, and 2 more)"},
+			dirty: []string{"a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "f.txt", "g.txt"},
+		},
+		{
+			name: "candidate failed",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "fail")
+			},
+			kind: failure.Policy,
+			want: []string{`the candidate v0.2.0-rc.1 did not pass (verdict "fail")`, "run paved release candidate again"},
+		},
+		{
+			name: "candidate of another commit",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", strings.Repeat("ab", 20), "pass")
+			},
+			kind: failure.BadInput,
+			want: []string{"the candidate was built from abababababab, HEAD is ", "run paved release candidate again"},
+		},
+		{
+			name:  "not semver",
+			setup: func(t *testing.T, f *fixture, o *Options) { o.Version = "v0.2" },
+			kind:  failure.BadInput,
+			want:  []string{`parsing version "v0.2": not semver`},
+		},
+		{
+			name:  "disagreeing version",
+			setup: func(t *testing.T, f *fixture, o *Options) { o.Version = "v0.1.1" },
+			kind:  failure.BadInput,
+			want:  []string{"the change notes call for a minor release (Unreleased has Added) after v0.1.0, that is v0.2.0"},
+		},
+		{
+			name: "candidate of another version",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.3.0-rc.2", f.head.String(), "pass")
+			},
+			kind: failure.BadInput,
+			want: []string{"the candidate v0.3.0-rc.2 is a candidate of v0.3.0, not v0.2.0"},
+		},
+		{
+			name: "tag exists",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				wt, err := f.repo.Worktree()
+				require.NoError(t, err)
+				require.NoError(t, wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName("side"), Create: true}))
+				writeFile(t, filepath.Join(f.dir, "side.txt"), "x")
+				f.commit(t, "side")
+				_, err = f.repo.CreateTag("v0.2.0", f.head, nil)
+				require.NoError(t, err)
+				require.NoError(t, wt.Checkout(&git.CheckoutOptions{Branch: plumbing.Main}))
+				head, err := f.repo.Head()
+				require.NoError(t, err)
+				f.head = head.Hash()
+			},
+			kind: failure.BadInput,
+			want: []string{"tag v0.2.0 already exists (at ", "release the next one"},
+		},
+		{
+			name: "nothing to release",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.Version = ""
+				f.replaceNotes(t, "## [Unreleased]\n\n### Added\n- A release verb.\n\n### Fixed\n- A fix.\n\n", "## [Unreleased]\n\n")
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass")
+			},
+			kind: failure.BadInput,
+			want: []string{"nothing to release: add change notes under Unreleased"},
+		},
+		{
+			name: "detached HEAD",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				wt, err := f.repo.Worktree()
+				require.NoError(t, err)
+				require.NoError(t, wt.Checkout(&git.CheckoutOptions{Hash: f.head}))
+			},
+			kind: failure.BadInput,
+			want: []string{"is detached at", "check out the branch to release"},
+		},
+		{
+			name:  "no signing key",
+			setup: func(t *testing.T, f *fixture, o *Options) { o.Key, o.PublicKey = "", "" },
+			kind:  failure.BadInput,
+			want:  []string{"publishing v0.2.0 needs a signing key and a public key to verify with"},
+		},
+		{
+			name:  "unknown remote",
+			setup: func(t *testing.T, f *fixture, o *Options) { o.PushRemote = "upstream" },
+			kind:  failure.BadInput,
+			want:  []string{`git remote "upstream": it does not exist`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			o := f.options()
+			tc.setup(t, f, &o)
+			before := f.snapshot(t)
+
+			_, err := Publish(context.Background(), o)
+			require.Error(t, err)
+			require.Equal(t, tc.kind, failure.KindOf(err), err.Error())
+			for _, w := range tc.want {
+				require.Contains(t, err.Error(), w)
+			}
+			require.NotContains(t, err.Error(), password)
+			f.requireUnchanged(t, before, tc.dirty...)
+			f.requireNothingPushed(t)
+		})
+	}
+}
+
+func (f *fixture) replaceNotes(t *testing.T, old, new string) {
+	t.Helper()
+	path := filepath.Join(f.dir, "CHANGELOG.md")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(data), old)
+	writeFile(t, path, strings.Replace(string(data), old, new, 1))
+	f.commit(t, "docs: no notes")
+}
