@@ -26,10 +26,12 @@ func TestPublishRefuses(t *testing.T) {
 		dirty []string
 	}{
 		{
-			name:  "missing report",
-			setup: func(t *testing.T, f *fixture, o *Options) { o.CandidateReport = filepath.Join(t.TempDir(), "nope.json") },
-			kind:  failure.BadInput,
-			want:  []string{"nope.json", "does not exist", "run paved release candidate"},
+			name: "missing report",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = filepath.Join(t.TempDir(), "nope.json")
+			},
+			kind: failure.BadInput,
+			want: []string{"nope.json", "does not exist", "run paved release candidate"},
 		},
 		{
 			name: "report without verdict",
