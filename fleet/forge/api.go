@@ -184,7 +184,7 @@ func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, time.Du
 		return resp.Header, -1, nil
 	}
 	msg := a.message(resp)
-	base := fmt.Sprintf("%s: %s %s: HTTP %s", c.What, c.Method, resp.Request.URL.Path, resp.Status)
+	base := fmt.Sprintf("%s: %s %s: HTTP %s", c.What, c.Method, resp.Request.URL.EscapedPath(), resp.Status)
 	if msg != "" {
 		base += ": " + msg
 	}
