@@ -18,8 +18,8 @@ import (
 const VerdictPass = "pass"
 
 // Candidate is what publish reads from the report of
-// `paved release candidate`: only these three fields, so that the report
-// may grow without publish changing.
+// `paved release candidate`: only these fields, so that the report may grow
+// without publish changing.
 type Candidate struct {
 	// Version is the candidate's version, e.g. "v0.2.0-rc.1".
 	Version string `json:"version"`
@@ -27,6 +27,9 @@ type Candidate struct {
 	Commit string `json:"commit"`
 	// Verdict is "pass" or "fail".
 	Verdict string `json:"verdict"`
+	// Dirty, when true, says the candidate was built from a work tree with
+	// uncommitted changes, so Commit does not name what was tested.
+	Dirty bool `json:"dirty"`
 }
 
 // ReadCandidate reads a candidate report. A missing or unreadable report,
@@ -65,6 +68,9 @@ func (c *Candidate) check(head string) error {
 	if c.Verdict != VerdictPass {
 		return failure.PolicyErr(fmt.Errorf("the candidate %s did not pass (verdict %q): publish only a candidate whose report says %q; fix or quarantine what its report names and run paved release candidate again",
 			c.Version, c.Verdict, VerdictPass))
+	}
+	if c.Dirty {
+		return failure.BadInputErr(fmt.Errorf("the candidate %s was built from a work tree with uncommitted changes, so %s is not what it tested: run paved release candidate again on a clean tree", c.Version, short(c.Commit)))
 	}
 	if !strings.EqualFold(c.Commit, head) {
 		return failure.BadInputErr(fmt.Errorf("the candidate was built from %s, HEAD is %s: run paved release candidate again", short(c.Commit), short(head)))

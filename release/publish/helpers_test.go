@@ -118,10 +118,13 @@ func (f *fixture) commit(t *testing.T, msg string) {
 }
 
 // report writes a candidate report outside the repository.
-func (f *fixture) report(t *testing.T, version, commit, verdict string) string {
+func (f *fixture) report(t *testing.T, version, commit, verdict string, extra ...string) string {
 	t.Helper()
-	data, err := json.Marshal(map[string]any{"version": version, "commit": commit, "verdict": verdict,
-		"apps": []string{"go-api"}})
+	fields := map[string]any{"version": version, "commit": commit, "verdict": verdict, "apps": []string{"go-api"}}
+	for _, k := range extra {
+		fields[k] = true
+	}
+	data, err := json.Marshal(fields)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "candidate.json")
 	require.NoError(t, os.WriteFile(path, data, 0o644))

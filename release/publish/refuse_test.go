@@ -80,6 +80,14 @@ func TestPublishRefuses(t *testing.T) {
 			want: []string{"the candidate was built from abababababab, HEAD is ", "run paved release candidate again"},
 		},
 		{
+			name: "candidate of a dirty tree",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass", "dirty")
+			},
+			kind: failure.BadInput,
+			want: []string{"built from a work tree with uncommitted changes", "on a clean tree"},
+		},
+		{
 			name:  "not semver",
 			setup: func(t *testing.T, f *fixture, o *Options) { o.Version = "v0.2" },
 			kind:  failure.BadInput,
