@@ -49,56 +49,47 @@ type File struct {
 }
 
 // Clone clones url's branch base (the remote's HEAD when empty) into
-// memory, and fetches the further branches that exist on the remote. A
-// missing or unreachable remote is a classified error.
+// memory, with the further branches that exist on the remote, in one
+// fetch. A missing or unreachable remote is a classified error.
 func Clone(ctx context.Context, url, base string, auth transport.AuthMethod, branches ...string) (*Repo, error) {
-	opts := &git.CloneOptions{URL: url, Auth: auth, SingleBranch: true, Tags: git.NoTags}
-	if base != "" {
-		opts.ReferenceName = plumbing.NewBranchReferenceName(base)
+	repo, err := git.Init(memory.NewStorage(), nil)
+	if err != nil {
+		return nil, err
 	}
-	repo, err := git.CloneContext(ctx, memory.NewStorage(), nil, opts)
+	rem, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	if err != nil {
+		return nil, err
+	}
+	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth})
 	if err != nil {
 		return nil, RemoteErr("cloning", url, err)
 	}
-	head, err := repo.Head()
-	if err != nil {
-		return nil, fmt.Errorf("reading HEAD of %s: %w", Redact(url), err)
+	r := &Repo{URL: url, Base: base, repo: repo, auth: auth, refs: map[string]plumbing.Hash{}}
+	for _, ref := range refs {
+		switch {
+		case ref.Name().IsBranch():
+			r.refs[ref.Name().Short()] = ref.Hash()
+		case ref.Name() == plumbing.HEAD && ref.Type() == plumbing.SymbolicReference && base == "":
+			r.Base = ref.Target().Short()
+		}
 	}
-	r := &Repo{URL: url, Base: head.Name().Short(), repo: repo, auth: auth, refs: map[string]plumbing.Hash{}}
-	if err := r.list(ctx); err != nil {
-		return nil, err
+	if r.Base == "" {
+		return nil, RemoteErr("cloning", url, transport.ErrEmptyRemoteRepository)
+	}
+	if _, ok := r.refs[r.Base]; !ok {
+		return nil, RemoteErr("cloning", url, fmt.Errorf("couldn't find remote ref refs/heads/%s", r.Base))
 	}
 	var specs []config.RefSpec
-	for _, b := range branches {
+	for _, b := range append([]string{r.Base}, branches...) {
 		if _, ok := r.refs[b]; ok {
 			specs = append(specs, config.RefSpec("+refs/heads/"+b+":refs/remotes/origin/"+b))
 		}
 	}
-	if len(specs) > 0 {
-		err := repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: specs, Auth: auth, Tags: git.NoTags})
-		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return nil, RemoteErr("fetching", url, err)
-		}
+	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: specs, Auth: auth, Tags: git.NoTags})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil, RemoteErr("fetching", url, err)
 	}
 	return r, nil
-}
-
-// list records the remote's branches and their tips.
-func (r *Repo) list(ctx context.Context) error {
-	rem, err := r.repo.Remote("origin")
-	if err != nil {
-		return err
-	}
-	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: r.auth})
-	if err != nil {
-		return RemoteErr("listing", r.URL, err)
-	}
-	for _, ref := range refs {
-		if ref.Name().IsBranch() {
-			r.refs[ref.Name().Short()] = ref.Hash()
-		}
-	}
-	return nil
 }
 
 // Tip returns the tip of the remote branch as cloned, false when the remote
@@ -269,4 +260,28 @@ func or(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// ErrNoFile is wrapped by ReadFile's error for a path the commit lacks.
+var ErrNoFile = errors.New("no such file")
+
+// ReadFile returns the contents of file p at commit h; an error wrapping
+// ErrNoFile when the commit has no such file.
+func (r *Repo) ReadFile(h plumbing.Hash, p string) ([]byte, error) {
+	c, err := r.Commit(h)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.File(p)
+	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, Redact(r.URL), ErrNoFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, Redact(r.URL), err)
+	}
+	s, err := f.Contents()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, Redact(r.URL), err)
+	}
+	return []byte(s), nil
 }

@@ -1,0 +1,127 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/paved-dev/paved/fleet"
+	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// Halt stops campaign id with reason: Advance refuses it until it is
+// rolled back. Halting a halted campaign keeps the first reason.
+func (e *Engine) Halt(ctx context.Context, id, reason string) (*Campaign, error) {
+	if reason == "" {
+		return nil, failure.BadInputErr(fmt.Errorf("halting campaign %q: give a reason", id))
+	}
+	return e.store.Update(ctx, id, &Transition{Action: "halted", Detail: reason}, func(c *Campaign) error {
+		switch c.State {
+		case Running:
+			c.State, c.Reason = Halted, reason
+		case Done, RolledBack:
+			return failure.BadInputErr(fmt.Errorf("halting campaign %q: it is %s already", id, c.State))
+		}
+		return nil
+	})
+}
+
+// Rollback undoes campaign id in every wave it started: a merged bump is
+// reverted with a forward commit on the base branch (history kept, never a
+// force push), an open change is closed (on plain git its branch is
+// deleted; on a forge the branch is left to the forge). Each is recorded as
+// it happens, so running Rollback again finishes what a crash left. The
+// campaign ends rolled back once every service is undone; failures are
+// recorded per service and returned together.
+func (e *Engine) Rollback(ctx context.Context, id, reason string) (*Campaign, error) {
+	c, err := e.store.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.State == RolledBack {
+		return c, nil
+	}
+	if reason == "" {
+		reason = or(c.Reason, "rolled back by hand")
+	}
+	c, err = e.store.Update(ctx, id, &Transition{Action: "rolling-back", Detail: reason}, func(c *Campaign) error {
+		c.State, c.Reason = Halted, reason
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var todo []Service
+	for _, s := range c.Services {
+		if s.Status == Merged || s.Status == Opened || (s.Status == Failed && s.Change != nil) {
+			todo = append(todo, s)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	fatal := forEach(ctx, c.MaxInFlight, len(todo), func(i int) error {
+		s := todo[i]
+		_, err := e.undo(ctx, c, s)
+		if err == nil || isStoreErr(err) {
+			return err
+		}
+		fail := err
+		mu.Lock()
+		errs = append(errs, fmt.Errorf("%s: %w", s.Name, fail))
+		mu.Unlock()
+		_, err = e.record(ctx, id, Transition{Action: "rollback-failed", Service: s.Name}, s.Name, func(t *Service) {
+			t.Error, t.ErrorKind = fail.Error(), failure.KindOf(fail).String()
+		})
+		return err
+	})
+	if fatal != nil {
+		return nil, fatal
+	}
+	if len(errs) > 0 {
+		c, _ = e.store.Load(ctx, id)
+		return c, joinFailures(errs)
+	}
+	return e.store.Update(ctx, id, &Transition{Action: "rolled-back", Detail: reason}, func(c *Campaign) error {
+		c.State = RolledBack
+		return nil
+	})
+}
+
+// undo reverts or closes one service's bump.
+func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, error) {
+	if s.Status != Merged {
+		if err := e.changes.Close(ctx, s.Repository, s.Change.ID, fmt.Sprintf("Campaign %s was rolled back: %s", c.ID, c.Reason)); err != nil {
+			return nil, forgeErr(err)
+		}
+		return e.record(ctx, c.ID, Transition{Action: "closed", Service: s.Name}, s.Name, func(t *Service) {
+			t.Status, t.Error, t.ErrorKind = Closed, "", ""
+			if t.Change != nil {
+				t.Change.State = fleet.ChangeClosed
+			}
+		})
+	}
+	var h plumbing.Hash
+	var err error
+	for try := 1; try <= attempts; try++ {
+		var r *gitrepo.Repo
+		if r, err = gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth); err != nil {
+			return nil, err
+		}
+		msg := fmt.Sprintf("Revert paved campaign %s\n\n%s\n\nPaved-Campaign: %s\n", c.ID, c.Reason, c.ID)
+		h, err = r.Revert(ctx, plumbing.NewHash(s.Change.MergeCommit), msg, e.sig)
+		if err == nil || !gitrepo.Rejected(err) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.record(ctx, c.ID, Transition{Action: "reverted", Service: s.Name, Detail: h.String()}, s.Name, func(t *Service) {
+		t.Status, t.RevertCommit, t.Error, t.ErrorKind = Reverted, h.String(), "", ""
+	})
+}

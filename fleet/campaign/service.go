@@ -1,0 +1,266 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/paved-dev/paved/fleet"
+	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
+	"github.com/paved-dev/paved/fleet/campaign/rewrite"
+	"github.com/paved-dev/paved/fleet/pin"
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// ErrNoPin is a service repository without a pin the target moves.
+var ErrNoPin = errors.New("no pin to move")
+
+// attempts bounds the tries at a service action whose push is rejected
+// because the base branch moved meanwhile.
+const attempts = 3
+
+// service brings one service as far as it goes now: bump pushed and
+// change opened, then (with auto-merge on plain git) merged, or its
+// forge merge recorded. Each step is recorded as soon as it is done, and
+// each is idempotent: an existing branch, change or merge is reused.
+func (e *Engine) service(ctx context.Context, c *Campaign, s Service, o AdvanceOptions) (*Campaign, error) {
+	var last *Campaign
+	var err error
+	for try := 1; try <= attempts; try++ {
+		last, err = e.serviceOnce(ctx, c, &s, o)
+		if err == nil || isStoreErr(err) || !errors.Is(err, gitrepo.ErrRejected) {
+			break
+		}
+	}
+	if err != nil && !isStoreErr(err) {
+		fail := err
+		last, err = e.record(ctx, c.ID, Transition{Action: "failed", Service: s.Name, Detail: failure.KindOf(fail).String()}, s.Name, func(t *Service) {
+			t.Error, t.ErrorKind = fail.Error(), failure.KindOf(fail).String()
+			if t.Status == Pending {
+				t.Status = Failed
+			}
+		})
+		if err == nil {
+			err = fail
+		}
+	}
+	return last, err
+}
+
+func (e *Engine) serviceOnce(ctx context.Context, c *Campaign, s *Service, o AdvanceOptions) (*Campaign, error) {
+	branch := Branch(c.ID)
+	r, err := gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth, branch)
+	if err != nil {
+		return nil, err
+	}
+	var last *Campaign
+	if s.Status != Opened || s.Change == nil {
+		last, err = e.bump(ctx, c, s, r)
+		if err != nil || s.Status != Opened {
+			return last, err
+		}
+	}
+	var ch fleet.Change
+	switch {
+	case e.plain && o.AutoMerge:
+		h, err := r.Merge(ctx, branch, mergeMessage(c, r.Base), e.sig)
+		if err != nil {
+			return last, err
+		}
+		ch = fleet.Change{ID: s.Change.ID, URL: s.Change.URL, State: fleet.ChangeMerged, MergeCommit: h.String()}
+	case e.plain:
+		if ch, err = r.Change(branch); err != nil {
+			return last, err
+		}
+	default:
+		if ch, err = e.changes.Get(ctx, s.Repository, s.Change.ID); err != nil {
+			return last, forgeErr(err)
+		}
+	}
+	if ch.State == fleet.ChangeOpen {
+		return last, nil
+	}
+	at := e.now()
+	action := "merged"
+	if ch.State == fleet.ChangeClosed {
+		action = "closed"
+	}
+	return e.record(ctx, c.ID, Transition{Action: action, Service: s.Name, Detail: ch.MergeCommit}, s.Name, func(t *Service) {
+		t.Change = &ch
+		t.Error, t.ErrorKind = "", ""
+		if ch.State == fleet.ChangeMerged {
+			t.Status, t.MergedAt = Merged, &at
+		} else {
+			t.Status = Failed
+			t.Error, t.ErrorKind = "the change was closed without merging: reopen it, or roll the campaign back", failure.BadInput.String()
+		}
+	})
+}
+
+// bump pushes the campaign branch (reusing it when it already holds the
+// bump) and opens its change, then records the service as opened, or as
+// current when its base branch already pins the target.
+func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.Repo) (*Campaign, error) {
+	branch := Branch(c.ID)
+	baseTip, _ := r.Tip(r.Base)
+	changes, edits, err := rewriteCommit(r, baseTip, c.Target)
+	if err != nil {
+		return nil, err
+	}
+	head, hasBranch := r.Tip(branch)
+	if len(changes) == 0 && !hasBranch {
+		if len(edits) == 0 && !hasPin(r, baseTip, c.Target) {
+			return nil, failure.BadInputErr(fmt.Errorf("%w: no %s pin in %s (branch %s): %s", ErrNoPin, c.Target.Kind, gitrepo.Redact(s.Repository), r.Base, pinHint(c.Target)))
+		}
+		s.Status = Current
+		return e.record(ctx, c.ID, Transition{Action: "current", Service: s.Name}, s.Name, func(t *Service) {
+			t.Status, t.Branch, t.Error, t.ErrorKind = Current, r.Base, "", ""
+		})
+	}
+	if hasBranch {
+		// Reuse the branch; commit on it only what it still lacks.
+		changes, _, err = rewriteCommit(r, head, c.Target)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		head = baseTip
+	}
+	if len(changes) > 0 {
+		h, err := r.Write([]plumbing.Hash{head}, changes, bumpMessage(c, edits), e.sig)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Push(ctx, branch, h); err != nil {
+			return nil, err
+		}
+		head = h
+	}
+	var ch fleet.Change
+	if e.plain {
+		// The pushed branch is the change: read it from this clone.
+		ch, err = r.Change(branch)
+	} else {
+		ch, err = e.changes.Open(ctx, fleet.ChangeRequest{
+			Repository: s.Repository, Base: r.Base, Head: branch,
+			Title: title(c), Body: changeBody(c, edits), Labels: []string{"paved-campaign"},
+		})
+	}
+	if err != nil {
+		return nil, forgeErr(err)
+	}
+	s.Status, s.Change = Opened, &ch
+	return e.record(ctx, c.ID, Transition{Action: "opened", Service: s.Name, Detail: head.String()}, s.Name, func(t *Service) {
+		t.Status, t.Branch, t.BumpCommit, t.Change, t.Error, t.ErrorKind = Opened, r.Base, head.String(), &ch, "", ""
+		if len(edits) > 0 {
+			t.Edits = edits
+		}
+	})
+}
+
+// record updates service name in the stored campaign.
+func (e *Engine) record(ctx context.Context, id string, t Transition, name string, fn func(*Service)) (*Campaign, error) {
+	c, err := e.store.Update(ctx, id, &t, func(c *Campaign) error {
+		s := c.Service(name)
+		if s == nil {
+			return fmt.Errorf("recording %s: no service %q in campaign %q", t.Action, name, id)
+		}
+		fn(s)
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr{err}
+	}
+	return c, nil
+}
+
+// rewriteCommit rewrites the pinned files of commit h and returns the
+// changed files and the edits.
+func rewriteCommit(r *gitrepo.Repo, h plumbing.Hash, t rewrite.Target) (map[string][]byte, []rewrite.Edit, error) {
+	files, err := r.Files(h, pin.Wanted)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes := map[string][]byte{}
+	var all []rewrite.Edit
+	for _, f := range files {
+		out, edits, err := rewrite.File(f.Path, f.Data, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(edits) > 0 {
+			changes[f.Path] = out
+			all = append(all, edits...)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		return all[i].File < all[j].File || all[i].File == all[j].File && all[i].Line < all[j].Line
+	})
+	return changes, all, nil
+}
+
+// hasPin reports whether commit h has a pin the target selects.
+func hasPin(r *gitrepo.Repo, h plumbing.Hash, t rewrite.Target) bool {
+	files, err := r.Files(h, pin.Wanted)
+	if err != nil {
+		return false
+	}
+	for _, f := range files {
+		pins, _ := pin.Scan(f.Path, f.Data)
+		for _, p := range pins {
+			if t.Matches(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pinHint(t rewrite.Target) string {
+	switch t.Kind {
+	case pin.Paved:
+		return "pin paved in its CI wrapper (uses: …/paved/…@vX.Y.Z) or leave it out of the fleet"
+	case pin.Base:
+		return "it does not build on " + t.From
+	}
+	return "it does not use module " + t.From
+}
+
+// forgeErr classifies a forge's error: a token without rights is bad input.
+func forgeErr(err error) error {
+	if errors.Is(err, fleet.ErrForbidden) && failure.KindOf(err) == failure.Internal {
+		return failure.BadInputErr(fmt.Errorf("%w: give the token write access to the repository", err))
+	}
+	return err
+}
+
+func title(c *Campaign) string {
+	switch c.Target.Kind {
+	case pin.Paved:
+		return "chore(paved): move to paved " + c.Target.To
+	case pin.Base:
+		return "chore(paved): move base " + c.Target.From + " to " + c.Target.To
+	}
+	return "chore(paved): move module " + c.Target.From + " to " + c.Target.To
+}
+
+func bumpMessage(c *Campaign, edits []rewrite.Edit) string {
+	return title(c) + "\n\n" + changeBody(c, edits) + "\nPaved-Campaign: " + c.ID + "\n"
+}
+
+func changeBody(c *Campaign, edits []rewrite.Edit) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Campaign %s moves these pins:\n\n", c.ID)
+	for _, e := range edits {
+		fmt.Fprintf(&b, "- %s:%d: %s -> %s\n", e.File, e.Line, e.Old, e.New)
+	}
+	return b.String()
+}
+
+func mergeMessage(c *Campaign, base string) string {
+	return fmt.Sprintf("Merge branch '%s' into %s\n\nPaved-Campaign: %s\n", Branch(c.ID), base, c.ID)
+}
