@@ -91,3 +91,15 @@ func (tf *testFleet) report(tb testing.TB, i int, version, status, step string) 
 	require.NoError(tb, err)
 	fleettest.Append(tb, dir, "main", "ci: run record", map[string]string{RunsDir + "/" + commit + ".json": string(data)})
 }
+
+func serviceOf(name, repo string) fleet.Service { return fleet.Service{Name: name, Repository: repo} }
+
+// newTestFleetServices lists n services s0… without repositories, tier
+// i%2.
+func newTestFleetServices(n int) []fleet.Service {
+	var out []fleet.Service
+	for i := n - 1; i >= 0; i-- {
+		out = append(out, fleet.Service{Name: fmt.Sprintf("s%d", i), Repository: fmt.Sprintf("/r/s%d", i), Tier: fmt.Sprint(i % 2)})
+	}
+	return out
+}
