@@ -170,3 +170,31 @@ func FuzzAddDenial(f *testing.F) {
 		}
 	})
 }
+
+func ExampleAddDenial() {
+	data := []byte(`apiVersion: paved.dev/v1
+kind: PlatformPolicy
+bases:
+  allowed: ["*/platform/*"] # approved bases only
+`)
+	out, err := policy.AddDenial(data, policy.Denial{
+		Image:       "registry.example/platform/python-base:1.0",
+		Reason:      "CVE-2026-1234 in openssl",
+		From:        "2026-12-01",
+		Replacement: "registry.example/platform/python-base:1.1",
+	})
+	if err != nil {
+		panic(err)
+	}
+	os.Stdout.Write(out)
+	// Output:
+	// apiVersion: paved.dev/v1
+	// kind: PlatformPolicy
+	// bases:
+	//   allowed: ["*/platform/*"] # approved bases only
+	//   denied:
+	//     - image: registry.example/platform/python-base:1.0
+	//       reason: CVE-2026-1234 in openssl
+	//       from: "2026-12-01"
+	//       replacement: registry.example/platform/python-base:1.1
+}
