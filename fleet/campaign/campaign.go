@@ -54,6 +54,9 @@ const (
 	Merged Status = "merged"
 	// Current: the repository already pinned the target; nothing to do.
 	Current Status = "current"
+	// Skipped: a base or module campaign's service that does not use the
+	// old base or module.
+	Skipped Status = "skipped"
 	// Failed: the service could not be bumped (Error says why); advancing
 	// again retries it.
 	Failed Status = "failed"

@@ -109,6 +109,10 @@ type AdvanceOptions struct {
 	// AutoMerge merges the open plain-git bumps of the wave (with a forge,
 	// changes are merged on the forge and Advance records them).
 	AutoMerge bool
+	// DenyOldBaseFrom, when set on a base campaign, adds the old base to
+	// the platform policy, denied from that day (see DenyOldBase), once
+	// the campaign has moved as far as it can in this call.
+	DenyOldBaseFrom time.Time
 }
 
 // ErrHalted is wrapped by Advance's error for a halted campaign.
@@ -133,6 +137,11 @@ func (e *Engine) Advance(ctx context.Context, id string, o AdvanceOptions) (*Cam
 		case Halted:
 			return c, failure.PolicyErr(fmt.Errorf("advancing campaign %q: %w: %s: roll it back (paved fleet campaign rollback)", id, ErrHalted, c.Reason))
 		case Done:
+			if !o.DenyOldBaseFrom.IsZero() {
+				if c, err = e.DenyOldBase(ctx, id, o.DenyOldBaseFrom); err != nil {
+					return c, err
+				}
+			}
 			return c, joinFailures(failed)
 		case RolledBack:
 			return c, failure.BadInputErr(fmt.Errorf("advancing campaign %q: it was rolled back: start a new campaign", id))
@@ -151,6 +160,9 @@ func (e *Engine) Advance(ctx context.Context, id string, o AdvanceOptions) (*Cam
 		var passed bool
 		c, passed, err = e.gate(ctx, c)
 		if err != nil || !passed {
+			if err == nil && !o.DenyOldBaseFrom.IsZero() {
+				c, err = e.DenyOldBase(ctx, id, o.DenyOldBaseFrom)
+			}
 			if err == nil {
 				err = joinFailures(failed)
 			}

@@ -113,6 +113,11 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 	}
 	head, hasBranch := r.Tip(branch)
 	if len(changes) == 0 && !hasBranch {
+		if len(edits) == 0 && !hasPin(r, baseTip, c.Target) && c.Target.Kind != pin.Paved {
+			return e.record(ctx, c.ID, Transition{Action: "skipped", Service: s.Name}, s.Name, func(t *Service) {
+				t.Status, t.Branch, t.Error, t.ErrorKind = Skipped, r.Base, "", ""
+			})
+		}
 		if len(edits) == 0 && !hasPin(r, baseTip, c.Target) {
 			return nil, failure.BadInputErr(fmt.Errorf("%w: no %s pin in %s (branch %s): %s", ErrNoPin, c.Target.Kind, gitrepo.Redact(s.Repository), r.Base, pinHint(c.Target)))
 		}
