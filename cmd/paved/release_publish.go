@@ -169,16 +169,16 @@ func serveReleaseRegistry(ctx context.Context, f *releasePublishFlags) (string, 
 }
 
 func printPublish(w io.Writer, res *publish.Result, embedded string, f *releasePublishFlags) {
-	after := "the first release"
+	what := res.Reason
 	if res.Previous != "" {
-		after = "after " + res.Previous
+		what = "after " + res.Previous + ": " + res.Reason
 	}
 	if res.DryRun {
-		fmt.Fprintf(w, "dry run: would release %s, %s: %s\n", res.Version, after, res.Reason)
+		fmt.Fprintf(w, "dry run: would release %s, %s\n", res.Version, what)
 		fmt.Fprintf(w, "  candidate  %s at %s\n  nothing was built, written, committed or tagged\n", res.Candidate, res.CandidateCommit)
 		return
 	}
-	fmt.Fprintf(w, "released %s, %s: %s\n", res.Version, after, res.Reason)
+	fmt.Fprintf(w, "released %s, %s\n", res.Version, what)
 	fmt.Fprintf(w, "  candidate  %s at %s\n", res.Candidate, res.CandidateCommit)
 	fmt.Fprintf(w, "  image      %s (signed, SBOM attested, verified)\n", res.Image)
 	for _, p := range []string{"linux/amd64", "linux/arm64"} {

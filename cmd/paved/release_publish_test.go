@@ -110,13 +110,16 @@ func TestReleasePublishCLIExitCodes(t *testing.T) {
 		{"not semver", func(t *testing.T, _, head string) []string {
 			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--version", "next"}
 		}, nil, 2, "not semver"},
+		{"wrong key password", func(t *testing.T, _, head string) []string {
+			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--platform", "linux/amd64", "--base", "", "--registry-dir", t.TempDir()}
+		}, func(t *testing.T, _ string) { t.Setenv("COSIGN_PASSWORD", "wrong-"+releaseSecret) }, 2, "wrong password (check COSIGN_PASSWORD)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, head, keys := releaseRepo(t)
+			t.Setenv("COSIGN_PASSWORD", releaseSecret)
 			if tc.prep != nil {
 				tc.prep(t, dir)
 			}
-			t.Setenv("COSIGN_PASSWORD", releaseSecret)
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"release", "publish", "--repo", dir, "--main", "./cmd/tiny", "--key", keys.PrivateKey, "--out", "-"}, tc.args(t, dir, head)...)
 			code := run(context.Background(), args, &stdout, &stderr)

@@ -134,6 +134,9 @@ func (p *publisher) decideVersion(context.Context) error {
 	}
 	p.version = d.Version
 	p.res.Version, p.res.Previous, p.res.Reason = d.Version, d.Previous, d.Reason.String()
+	if d.Previous == "" {
+		p.res.Reason = fmt.Sprintf("the first release (Unreleased has %s)", strings.Join(d.Reason.Groups, ", "))
+	}
 	if err := p.candidate.checkVersion(d.Version); err != nil {
 		return err
 	}
