@@ -37,7 +37,12 @@ func newFleetCmd() *cobra.Command {
 
 Relative repository paths are relative to the fleet file. Git credentials
 come from PAVED_GIT_TOKEN (HTTPS) or PAVED_GIT_SSH_KEY, registry credentials
-from the Docker config or PAVED_REGISTRY_USERNAME/PASSWORD.`,
+from the Docker config or PAVED_REGISTRY_USERNAME/PASSWORD.
+
+discover entries ask a forge for an organisation's repositories: forge:
+github needs PAVED_GITHUB_TOKEN (PAVED_GITHUB_API_URL for GitHub
+Enterprise), forge: gitlab needs PAVED_GITLAB_TOKEN (PAVED_GITLAB_API_URL for
+a self-managed GitLab).`,
 	}
 	cmd.AddCommand(newFleetInventoryCmd())
 	for _, newCmd := range fleetCommands {
@@ -128,6 +133,13 @@ func runFleetInventory(cmd *cobra.Command, f *fleetInventoryFlags) error {
 	}
 	if f.noRegistry {
 		opts = append(opts, inventory.WithoutRegistry())
+	}
+	forges, _, err := forgesFromEnv()
+	if err != nil {
+		return err
+	}
+	for name, fg := range forges {
+		opts = append(opts, inventory.WithForge(name, fg))
 	}
 	if f.policy != "" {
 		p, err := policy.Load(cmd.Context(), f.policy, nil)

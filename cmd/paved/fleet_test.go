@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,4 +101,48 @@ func TestFleetInventoryBadInput(t *testing.T) {
 			require.Equal(t, 1, strings.Count(errOut, "\n"), "one line")
 		})
 	}
+}
+
+// TestFleetInventoryDiscoversFromGitHub: a discover entry reaches the GitHub
+// API named by PAVED_GITHUB_API_URL with PAVED_GITHUB_TOKEN, and the token
+// appears nowhere in the output.
+func TestFleetInventoryDiscoversFromGitHub(t *testing.T) {
+	const token = "ghp_test-token-never-printed"
+	dir := t.TempDir()
+	repo := fleettest.NewRepo(t, dir, "discovered", map[string]string{
+		".github/workflows/paved.yml": "    uses: paved-dev/paved/.github/workflows/build-scan-deploy.yml@v0.2.0\n",
+	})
+	fleettest.NewRepo(t, dir, "gitops", map[string]string{"README.md": "nothing deployed yet\n"})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path != "/orgs/acme/repos" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `[{"name":"discovered","full_name":"acme/discovered","clone_url":%q}]`, repo.Dir)
+	}))
+	defer api.Close()
+	file := filepath.Join(dir, "fleet.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("apiVersion: paved.dev/v1\nkind: Fleet\ngitops:\n  repository: gitops.git\ndiscover:\n  - forge: github\n    organisation: acme\n    team: found\n"), 0o644))
+	args := []string{"fleet", "inventory", "--fleet", file, "--cache-dir", t.TempDir(), "--no-registry"}
+
+	t.Setenv(envGitHubAPIURL, api.URL)
+	code, _, errOut := runPaved(t, args...)
+	require.Equal(t, 2, code, "no token: the github forge is unknown")
+	require.Contains(t, errOut, `no such forge "github"`)
+
+	t.Setenv(envGitHubToken, token)
+	code, out, errOut := runPaved(t, args...)
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `discovered\s+found\s+-\s+v0.2.0`, out)
+
+	t.Setenv(envGitHubToken, "ghp_wrong-token-never-printed")
+	code, out, errOut = runPaved(t, args...)
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "acme")
+	require.NotContains(t, out+errOut, "never-printed")
 }

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+
+	"github.com/paved-dev/paved/fleet"
+	"github.com/paved-dev/paved/fleet/forge"
+	"github.com/paved-dev/paved/fleet/forge/github"
+	"github.com/paved-dev/paved/fleet/forge/gitlab"
+)
+
+// Forge credentials and endpoints. Tokens are read here and handed to the
+// forge clients; they never appear in flags, logs or errors.
+const (
+	envGitHubToken  = "PAVED_GITHUB_TOKEN"
+	envGitHubAPIURL = "PAVED_GITHUB_API_URL" // GitHub Enterprise: https://github.example.com/api/v3
+	envGitLabToken  = "PAVED_GITLAB_TOKEN"
+	envGitLabAPIURL = "PAVED_GITLAB_API_URL" // self-managed GitLab: https://gitlab.example.com/api/v4
+)
+
+// forgesFromEnv returns the forges whose token is set, by the names
+// fleet.yaml's discover entries use ("github", "gitlab"): as repository
+// discovery and as the openers of bump changes.
+func forgesFromEnv() (map[string]fleet.Forge, map[string]fleet.Changes, error) {
+	forges, changes := map[string]fleet.Forge{}, map[string]fleet.Changes{}
+	ua := forge.WithUserAgent("paved/" + pavedVersion())
+	withURL := func(env string) []forge.Option {
+		if u := os.Getenv(env); u != "" {
+			return []forge.Option{ua, forge.WithBaseURL(u)}
+		}
+		return []forge.Option{ua}
+	}
+	if tok := os.Getenv(envGitHubToken); tok != "" {
+		gh, err := github.New(tok, withURL(envGitHubAPIURL)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		forges["github"], changes["github"] = gh, gh
+	}
+	if tok := os.Getenv(envGitLabToken); tok != "" {
+		gl, err := gitlab.New(tok, withURL(envGitLabAPIURL)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		forges["gitlab"], changes["gitlab"] = gl, gl
+	}
+	return forges, changes, nil
+}
