@@ -41,6 +41,16 @@ func newResolver(o *Options) *resolver {
 	return &resolver{o: o, resolved: map[string]*remote.Descriptor{}}
 }
 
+// first is the first base resolved, nil when there is none (scratch).
+func (r *resolver) first() *policy.Base {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.bases) == 0 {
+		return nil
+	}
+	return &r.bases[0]
+}
+
 // image resolves ref (checking it against the policy the first time) and
 // returns its image for platform p. "scratch" is the empty image.
 func (r *resolver) image(ctx context.Context, ref string, p v1.Platform) (v1.Image, error) {

@@ -66,7 +66,7 @@ func (g *goBuilder) Build(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		img, err = finish(img, g.o, &r.bases[0])
+		img, err = finish(img, g.o, r.first())
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +77,7 @@ func (g *goBuilder) Build(ctx context.Context) (*Result, error) {
 		timings["layer"] += time.Since(start).Seconds()
 		imgs = append(imgs, img)
 	}
-	res := result(imgs, g.o.Platforms, g.o, r, &r.bases[0])
+	res := result(imgs, g.o.Platforms, g.o, r, r.first())
 	res.Timings = timings
 	return res, nil
 }

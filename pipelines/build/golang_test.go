@@ -125,6 +125,18 @@ func TestGoImage(t *testing.T) {
 	require.Contains(t, string(out), "-trimpath=true")
 }
 
+// TestGoOnScratch: a Go service may build FROM scratch; it has no base to
+// record or annotate.
+func TestGoOnScratch(t *testing.T) {
+	res, err := build.Go(goAPI, goOptions(build.Scratch)...).Build(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, res.Bases)
+	m, err := res.Image.Manifest()
+	require.NoError(t, err)
+	require.NotContains(t, m.Annotations, build.AnnotationBaseName)
+	require.Contains(t, imageFiles(t, res.Image), "app/go-api")
+}
+
 func TestGoMultiPlatform(t *testing.T) {
 	baseRef := staticBase(t)
 	res, err := build.Go(goAPI, goOptions(baseRef, build.WithPlatforms(amd64, arm64))...).Build(context.Background())
