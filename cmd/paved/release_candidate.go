@@ -101,6 +101,10 @@ func runReleaseCandidate(cmd *cobra.Command, f *releaseCandidateFlags) error {
 // the baseline.
 func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*candidate.Options, error) {
 	ctx := cmd.Context()
+	// The version's form first, so a typo fails before anything is read.
+	if err := candidate.CheckVersion(f.version, ""); err != nil {
+		return nil, err
+	}
 	repo, err := filepath.Abs(f.repo)
 	if err != nil {
 		return nil, err
