@@ -285,7 +285,7 @@ func joinFailures(errs []error) error {
 		}
 		lines = append(lines, err.Error())
 	}
-	err := fmt.Errorf("%d services could not be moved (the others were): %s", len(errs), strings.Join(lines, "; "))
+	err := &serviceErrors{msg: fmt.Sprintf("%d services could not be moved (the others were): %s", len(errs), strings.Join(lines, "; ")), errs: errs}
 	switch kind {
 	case failure.Transient:
 		return failure.TransientErr(err)
@@ -294,3 +294,12 @@ func joinFailures(errs []error) error {
 	}
 	return err
 }
+
+// serviceErrors keeps every per-service error for errors.Is and As.
+type serviceErrors struct {
+	msg  string
+	errs []error
+}
+
+func (e *serviceErrors) Error() string   { return e.msg }
+func (e *serviceErrors) Unwrap() []error { return e.errs }
