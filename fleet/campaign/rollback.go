@@ -95,6 +95,16 @@ func (e *Engine) Rollback(ctx context.Context, id, reason string) (*Campaign, er
 // undo reverts or closes one service's bump.
 func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, error) {
 	if s.Status != Merged {
+		// Someone may have merged it since the last advance.
+		ch, err := e.currentChange(ctx, c, s)
+		if err != nil {
+			return nil, err
+		}
+		if ch.State == fleet.ChangeMerged {
+			s.Status, s.Change = Merged, &ch
+		}
+	}
+	if s.Status != Merged {
 		if err := e.changes.Close(ctx, s.Repository, s.Change.ID, fmt.Sprintf("Campaign %s was rolled back: %s", c.ID, c.Reason)); err != nil {
 			return nil, forgeErr(err)
 		}
@@ -124,4 +134,17 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 	return e.record(ctx, c.ID, Transition{Action: "reverted", Service: s.Name, Detail: h.String()}, s.Name, func(t *Service) {
 		t.Status, t.RevertCommit, t.Error, t.ErrorKind = Reverted, h.String(), "", ""
 	})
+}
+
+// currentChange asks where the service's change stands now.
+func (e *Engine) currentChange(ctx context.Context, c *Campaign, s Service) (fleet.Change, error) {
+	if !e.plain {
+		ch, err := e.changes.Get(ctx, s.Repository, s.Change.ID)
+		return ch, forgeErr(err)
+	}
+	r, err := gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth, Branch(c.ID))
+	if err != nil {
+		return fleet.Change{}, err
+	}
+	return r.Change(Branch(c.ID))
 }

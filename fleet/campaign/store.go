@@ -202,9 +202,10 @@ func (s *GitStore) commit(ctx context.Context, batch []*pending) error {
 		tx.tip, _ = s.repo.Tip(s.repo.Base)
 		var done []*pending
 		for _, b := range batch {
-			b.res, b.err = b.apply(tx.fork())
+			fork := tx.fork()
+			b.res, b.err = b.apply(fork)
 			if b.err == nil {
-				tx.merge(b)
+				tx.changes = fork.changes
 				done = append(done, b)
 			}
 		}
@@ -289,13 +290,6 @@ type txn struct {
 // failed write leaves nothing behind.
 func (t *txn) fork() *txn {
 	return &txn{s: t.s, tip: t.tip, changes: cloneMap(t.changes)}
-}
-
-func (t *txn) merge(p *pending) {
-	if p.res != nil {
-		data, _ := encode(p.res)
-		t.changes[File(p.res.ID)] = data
-	}
 }
 
 func cloneMap(m map[string][]byte) map[string][]byte {
