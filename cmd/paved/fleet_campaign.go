@@ -17,18 +17,12 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
-	"github.com/paved-dev/paved/fleet/forge"
-	"github.com/paved-dev/paved/fleet/forge/github"
-	"github.com/paved-dev/paved/fleet/forge/gitlab"
 	"github.com/paved-dev/paved/fleet/pin"
 )
 
 func init() { registerFleet(newFleetCampaignCmd) }
 
-const (
-	envCampaignStateRepo = "PAVED_CAMPAIGN_STATE_REPO" // default of --state-repo
-	envForgeToken        = "PAVED_FORGE_TOKEN"         // API token of --forge
-)
+const envCampaignStateRepo = "PAVED_CAMPAIGN_STATE_REPO" // default of --state-repo
 
 // campaignFlags are the flags every campaign subcommand shares.
 type campaignFlags struct {
@@ -36,7 +30,6 @@ type campaignFlags struct {
 	stateRepo   string
 	stateBranch string
 	forge       string
-	forgeURL    string
 	output      string
 }
 
@@ -45,8 +38,7 @@ func (f *campaignFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.fleetFile, "fleet", gitEnvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+"); its repository's origin is the default state repository")
 	fl.StringVar(&f.stateRepo, "state-repo", os.Getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
 	fl.StringVar(&f.stateBranch, "state-branch", "", "branch of the state repository (default: its HEAD)")
-	fl.StringVar(&f.forge, "forge", "", "open pull requests (github) or merge requests (gitlab) instead of plain branches; token from "+envForgeToken)
-	fl.StringVar(&f.forgeURL, "forge-url", "", "API base URL of --forge (GitHub Enterprise, self-hosted GitLab)")
+	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
 	outputFlag(cmd, &f.output)
 }
 
@@ -140,7 +132,11 @@ func runCampaignStart(cmd *cobra.Command, f *campaignStartFlags) error {
 	if err != nil {
 		return err
 	}
-	services, err := fl.Resolve(cmd.Context(), fleetForges(f.forge, f.forgeURL))
+	forges, _, err := forgesFromEnv()
+	if err != nil {
+		return err
+	}
+	services, err := fl.Resolve(cmd.Context(), forges)
 	if err != nil {
 		return err
 	}
@@ -249,7 +245,7 @@ platform policy, denied from DATE with the new base as replacement, so
 paved build --policy refuses it from then on and warns before.`,
 		Example: `  paved fleet campaign advance paved-v0.3.0 --fleet fleet.yaml --auto-merge
   paved fleet campaign advance base-python-base-1.0.1 --fleet fleet.yaml --auto-merge --deny-old-base-after 2026-12-01
-  paved fleet campaign advance paved-v0.3.0 --fleet fleet.yaml --forge github`,
+  PAVED_GITHUB_TOKEN=... paved fleet campaign advance paved-v0.3.0 --fleet fleet.yaml --forge github`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCampaignAdvance(cmd, &f, args[0]) },
 	}
@@ -397,46 +393,24 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 	sig := gitrepo.Signature{Name: gitEnvOr(envGitAuthorName, "paved"), Email: gitEnvOr(envGitAuthorEmail, "paved@localhost")}
 	opts := []campaign.Option{campaign.WithGitAuth(auth), campaign.WithSignature(sig)}
 	if f.forge != "" {
-		changes, err := campaignForge(f.forge, f.forgeURL)
+		_, all, err := forgesFromEnv()
 		if err != nil {
 			return nil, err
+		}
+		changes := all[f.forge]
+		switch {
+		case f.forge != "github" && f.forge != "gitlab":
+			return nil, usageError{fmt.Errorf("invalid --forge %q: use github or gitlab", f.forge)}
+		case changes == nil:
+			env := envGitHubToken
+			if f.forge == "gitlab" {
+				env = envGitLabToken
+			}
+			return nil, usageError{fmt.Errorf("--forge %s needs a token in %s", f.forge, env)}
 		}
 		opts = append(opts, campaign.WithChanges(changes))
 	}
 	return campaign.New(store, opts...), nil
-}
-
-// campaignForge returns the forge named by --forge, with its token from
-// the environment.
-func campaignForge(kind, baseURL string) (fleet.Changes, error) {
-	var opts []forge.Option
-	if baseURL != "" {
-		opts = append(opts, forge.WithBaseURL(baseURL))
-	}
-	token := os.Getenv(envForgeToken)
-	switch kind {
-	case "github":
-		return github.New(token, opts...)
-	case "gitlab":
-		return gitlab.New(token, opts...)
-	}
-	return nil, usageError{fmt.Errorf("invalid --forge %q: use github or gitlab", kind)}
-}
-
-// fleetForges are the forges a fleet file's discover entries may name.
-func fleetForges(kind, baseURL string) map[string]fleet.Forge {
-	out := map[string]fleet.Forge{}
-	for _, k := range []string{"github", "gitlab"} {
-		if kind != "" && k != kind {
-			continue
-		}
-		if c, err := campaignForge(k, baseURL); err == nil {
-			if fg, ok := c.(fleet.Forge); ok {
-				out[k] = fg
-			}
-		}
-	}
-	return out
 }
 
 func printCampaignList(w io.Writer, output string, all []*campaign.Campaign) error {

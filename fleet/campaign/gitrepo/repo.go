@@ -218,7 +218,7 @@ func RemoteErr(doing, repoURL string, err error) error {
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed), errors.Is(err, transport.ErrInvalidAuthMethod):
 		return failure.BadInputErr(fmt.Errorf("%w: check the git credentials (PAVED_GIT_TOKEN)", msg))
 	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrEmptyRemoteRepository):
-		return failure.BadInputErr(fmt.Errorf("%w: check the repository URL in the fleet file", msg))
+		return failure.BadInputErr(fmt.Errorf("%w: check the repository URL (fleet file, --state-repo or --policy-repo)", msg))
 	case strings.Contains(err.Error(), "couldn't find remote ref"), errors.Is(err, plumbing.ErrReferenceNotFound):
 		return failure.BadInputErr(fmt.Errorf("%w: check the branch", msg))
 	case errors.As(err, &nerr), errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connection refused"):
