@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test release-check
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -12,12 +12,24 @@ demo: build
 
 ## test: format, vet and every test (the project's, the reference apps', the
 ## Dagger module's type-check, the BuildKit tests against a local buildkitd and
-## the runc smoke tests of the reference images on the approved Debian bases)
+## the runc smoke tests of the reference images on the approved Debian bases,
+## the fleet dashboard in headless Chromium, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
+	$(MAKE) chromium-test
+	$(MAKE) release-check
+
+## chromium-test: the fleet inventory's HTML dashboard in headless Chromium (installs Debian's chromium once; root)
+chromium-test:
+	./hack/chromium/test.sh
+
+## release-check: a paved candidate built from this tree through the three reference apps,
+## against the previous release when one is tagged; prints the report (root)
+release-check:
+	./hack/release-check.sh
 
 ## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
 dagger-check:

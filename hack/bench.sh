@@ -21,6 +21,11 @@ done
 echo "==> fleet inventory over ${PAVED_FLEET_BENCH_REPOS:=1000} generated repositories (cold and warm cache)"
 PAVED_FLEET_BENCH_REPOS=$PAVED_FLEET_BENCH_REPOS go test ./fleet/inventory/ -run '^$' -bench Inventory -benchtime 1x -timeout 30m | grep -E '^(Benchmark|ok|FAIL)' || true
 
+echo "==> fleet campaign: one wave of ${PAVED_CAMPAIGN_BENCH_REPOS:=100} bumps (clone, rewrite, commit, push, open the change; then with the merge)"
+PAVED_CAMPAIGN_BENCH_REPOS=$PAVED_CAMPAIGN_BENCH_REPOS go test ./fleet/campaign/ -run '^$' -bench BenchmarkWave100 -benchtime 1x -timeout 30m | grep -E '^(Benchmark|ok|FAIL)' || true
+
+bench ./release/changelog/ 'BenchmarkRelease' 1000x
+
 echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs buildkitd once)"
 ./hack/buildkit/test.sh bench
 
