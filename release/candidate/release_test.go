@@ -79,3 +79,40 @@ func TestReleaseBreakingCandidate(t *testing.T) {
 	require.Equal(t, "go-api/cli/status", cli.Key(app.Name))
 	require.Contains(t, md.String(), "`go-api/cli/status` | regression")
 }
+
+// TestReleaseSameSourceNoDifferences takes two builds of HEAD that differ
+// only in their stamped version through all three apps: whatever the
+// normalisation leaves must be nothing, or every release would carry noise.
+func TestReleaseSameSourceNoDifferences(t *testing.T) {
+	bases, db, key := os.Getenv("PAVED_RELEASE_BASES"), os.Getenv("PAVED_RELEASE_DB"), os.Getenv("PAVED_RELEASE_KEY")
+	if bases == "" || db == "" || key == "" {
+		t.Skip("run through hack/release-check.sh test: it builds the bases, database and key")
+	}
+	ctx := context.Background()
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	work := t.TempDir()
+	env := os.Environ()
+	src := filepath.Join(work, "src")
+	require.NoError(t, Export(ctx, repo, "HEAD", src))
+	base := &Paved{Version: "v0.0.1", Binary: filepath.Join(work, "bin", "paved-baseline")}
+	cand := Paved{Version: "v0.0.2-rc.1", Binary: filepath.Join(work, "bin", "paved-candidate")}
+	require.NoError(t, Build(ctx, src, base.Version, base.Binary, env))
+	require.NoError(t, Build(ctx, src, cand.Version, cand.Binary, env))
+
+	list, err := apps.Load(filepath.Join(repo, apps.File))
+	require.NoError(t, err)
+	rep, err := Check(ctx, Options{
+		Repo: repo, Apps: list.Apps, Bases: list.Bases, BasesDir: bases, Fixtures: list.Fixtures,
+		Candidate: cand, Baseline: base, DBDir: db, Key: key, Env: env, WorkDir: filepath.Join(work, "runs"),
+		Now: time.Now,
+	})
+	require.NoError(t, err)
+	var md strings.Builder
+	require.NoError(t, rep.WriteMarkdown(&md))
+	t.Log("\n" + md.String())
+	require.Equal(t, Pass, rep.Verdict)
+	for _, app := range rep.Apps {
+		require.Empty(t, app.Differences, app.Name)
+	}
+}
