@@ -56,13 +56,19 @@ func (r Reason) String() string {
 }
 
 // BumpOf returns the bump the Unreleased notes call for: the largest bump of
-// any non-empty group. An unknown group name or a list item outside any group
-// is bad input, so that a typo ("### Fixes") cannot pick the wrong version.
+// any non-empty group. An unknown group name, a list item outside any group,
+// a group with text but no list items, and a "## " heading inside Unreleased
+// that is not a release are bad input, so that a typo ("### Fixes") or a
+// note the parser cannot see never picks a smaller version.
 func (c *Changelog) BumpOf() (Reason, error) {
-	u, err := c.Unreleased()
+	i, err := c.unreleased()
 	if err != nil {
 		return Reason{}, err
 	}
+	if err := c.checkAfterUnreleased(i); err != nil {
+		return Reason{}, err
+	}
+	u := &c.Sections[i]
 	if u.Loose > 0 {
 		return Reason{}, failure.BadInputErr(fmt.Errorf("reading Unreleased: %d change notes are not under a ### group: put them under %s", u.Loose, strings.Join(ChangeTypes, ", ")))
 	}
@@ -71,6 +77,9 @@ func (c *Changelog) BumpOf() (Reason, error) {
 		b, ok := bumps[canonical(g.Name)]
 		if !ok {
 			return Reason{}, failure.BadInputErr(fmt.Errorf("reading Unreleased: unknown change type %q on line %d: use %s", g.Name, g.Line, strings.Join(ChangeTypes, ", ")))
+		}
+		if g.Entries == 0 && g.Text > 0 {
+			return Reason{}, failure.BadInputErr(fmt.Errorf("reading Unreleased: group %q on line %d has text but no \"- \" items: write its notes as \"- \" items, the version is decided from them", g.Name, g.Line))
 		}
 		if g.Entries == 0 {
 			continue
@@ -131,6 +140,30 @@ func ParseVersion(s string) (*semver.Version, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("parsing version %q: a release version has no pre-release or build suffix: use v%d.%d.%d", s, v.Major(), v.Minor(), v.Patch()))
 	}
 	return v, nil
+}
+
+// NextVersion returns the version, "vX.Y.Z", that the Unreleased notes of
+// the changelog data call for after the release previous ("vX.Y.Z" or
+// "X.Y.Z"; "" for a first release, which gives v0.1.0). It is what
+// `paved release publish` computes without a requested version, for tools
+// that name a candidate of the next release (vX.Y.Z-rc.N). A previous that is
+// not a release version, unreadable notes or no notes are bad input.
+func NextVersion(data []byte, previous string) (string, error) {
+	c, err := Parse(data)
+	if err != nil {
+		return "", err
+	}
+	var prev *semver.Version
+	if previous != "" {
+		if prev, err = ParseVersion(previous); err != nil {
+			return "", err
+		}
+	}
+	d, err := c.Decide(prev, "")
+	if err != nil {
+		return "", err
+	}
+	return d.Version, nil
 }
 
 // Decision is the version a release gets and why.

@@ -46,6 +46,10 @@ type Changelog struct {
 type Section struct {
 	// Name is the heading's name without brackets: "Unreleased" or "0.1.0".
 	Name string
+	// Heading is the heading line as written, e.g. "## [0.1.0] - 2026-11-02".
+	Heading string
+	// Line is the 1-based line number of the heading.
+	Line int
 	// Date is the release date after the name ("2026-11-02"), if any.
 	Date string
 	// Start is the offset of the heading line; BodyStart the offset after
@@ -63,8 +67,12 @@ type Group struct {
 	Name string
 	// Line is the 1-based line number of the heading.
 	Line int
-	// Entries counts the top-level list items ("- " or "* ") of the group.
+	// Entries counts the list items of the group: "-", "*" or "+" bullets
+	// and ordered items ("1." or "1)"), indented by at most three spaces.
 	Entries int
+	// Text counts the lines before the group's first item that are neither
+	// blank nor HTML comments: prose a bump cannot be read from.
+	Text int
 }
 
 // Link is a link reference definition "[Name]: URL".
@@ -77,6 +85,9 @@ type Link struct {
 var (
 	sectionRe = regexp.MustCompile(`^##[ \t]+\[?([^\]\s]+)\]?(?:[ \t]+-[ \t]+(\S+))?`)
 	linkRe    = regexp.MustCompile(`^\[([^\]]+)\]:[ \t]*(\S+)[ \t]*$`)
+	// itemRe is a CommonMark list item: up to three spaces, a bullet or an
+	// ordered marker, then a space or the end of the line.
+	itemRe = regexp.MustCompile(`^ {0,3}(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]|$)`)
 )
 
 // Parse reads a Keep a Changelog file. It fails only on structure it cannot
@@ -85,7 +96,7 @@ func Parse(data []byte) (*Changelog, error) {
 	c := &Changelog{data: data, linksStart: len(data)}
 	lines := splitLines(data)
 	c.findLinks(lines)
-	fenced := false
+	fenced, comment := false, false
 	var cur *Section
 	var group *Group
 	for i, l := range lines {
@@ -95,6 +106,10 @@ func Parse(data []byte) (*Changelog, error) {
 		text := strings.TrimRight(string(data[l.start:l.end]), "\r\n")
 		if strings.HasPrefix(strings.TrimLeft(text, " "), "```") {
 			fenced = !fenced
+			continue
+		}
+		if !fenced && (comment || strings.HasPrefix(strings.TrimSpace(text), "<!--")) {
+			comment = !strings.Contains(text, "-->")
 			continue
 		}
 		switch {
@@ -107,7 +122,7 @@ func Parse(data []byte) (*Changelog, error) {
 			if cur != nil {
 				cur.End = l.start
 			}
-			c.Sections = append(c.Sections, Section{Name: m[1], Date: m[2], Start: l.start, BodyStart: l.end})
+			c.Sections = append(c.Sections, Section{Name: m[1], Date: m[2], Heading: strings.TrimSpace(text), Line: i + 1, Start: l.start, BodyStart: l.end})
 			cur, group = &c.Sections[len(c.Sections)-1], nil
 		case cur != nil && strings.HasPrefix(text, "### "):
 			cur.Groups = append(cur.Groups, Group{Name: strings.TrimSpace(text[4:]), Line: i + 1})
@@ -118,6 +133,8 @@ func Parse(data []byte) (*Changelog, error) {
 			} else {
 				cur.Loose++
 			}
+		case group != nil && group.Entries == 0 && strings.TrimSpace(text) != "":
+			group.Text++
 		}
 	}
 	if cur != nil {
@@ -131,12 +148,38 @@ func Parse(data []byte) (*Changelog, error) {
 
 // Unreleased returns the Unreleased section, or ErrNoUnreleased.
 func (c *Changelog) Unreleased() (*Section, error) {
+	i, err := c.unreleased()
+	if err != nil {
+		return nil, err
+	}
+	return &c.Sections[i], nil
+}
+
+func (c *Changelog) unreleased() (int, error) {
 	for i := range c.Sections {
 		if strings.EqualFold(c.Sections[i].Name, "unreleased") {
-			return &c.Sections[i], nil
+			return i, nil
 		}
 	}
-	return nil, failure.BadInputErr(fmt.Errorf("reading changelog: %w: add one above the releases", ErrNoUnreleased))
+	return 0, failure.BadInputErr(fmt.Errorf("reading changelog: %w: add one above the releases", ErrNoUnreleased))
+}
+
+// versionRe is what a release heading's name looks like: 1.2.3 or v1.2.3,
+// with any suffix.
+var versionRe = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+`)
+
+// checkAfterUnreleased refuses a "## " heading right after Unreleased that
+// is not a release: the notes under it belong to Unreleased, and reading
+// them as another section would drop them from the bump.
+func (c *Changelog) checkAfterUnreleased(i int) error {
+	if i+1 >= len(c.Sections) {
+		return nil
+	}
+	s := c.Sections[i+1]
+	if versionRe.MatchString(s.Name) {
+		return nil
+	}
+	return failure.BadInputErr(fmt.Errorf("reading Unreleased: heading %q on line %d is inside Unreleased but is no release: make it a ### group or bold text, or move it below the releases", s.Heading, s.Line))
 }
 
 // Section returns the section of version ("1.2.3" or "v1.2.3"), if any.
@@ -205,5 +248,5 @@ func splitLines(data []byte) []line {
 }
 
 func isItem(text string) bool {
-	return strings.HasPrefix(text, "- ") || strings.HasPrefix(text, "* ") || text == "-" || text == "*"
+	return itemRe.MatchString(text)
 }

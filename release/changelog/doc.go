@@ -5,7 +5,11 @@
 //
 // # Which bump the change notes call for
 //
-// The "###" groups under Unreleased that hold at least one entry decide:
+// The "###" groups under Unreleased that hold at least one list item ("-",
+// "*" or "+" bullets, or ordered "1." items, indented by at most three
+// spaces) decide. A group with text but no items, and a "## " heading inside
+// Unreleased that is not a release, are bad input: the bump is never read
+// from less than what the notes say.
 //
 //	Breaking, Removed            -> major
 //	Added, Changed, Deprecated   -> minor
