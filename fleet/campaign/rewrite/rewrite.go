@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
@@ -82,15 +84,26 @@ func (t Target) Matches(p pin.Pin) bool {
 	return true
 }
 
-// Current reports whether p is already at the target.
+// Current reports whether p is already at the target or ahead of it: a
+// paved or module pin whose semantic version is at or above the target's
+// is never moved, so a campaign never downgrades a service.
 func (t Target) Current(p pin.Pin) bool {
-	switch t.Kind {
-	case pin.Paved:
-		return strings.TrimPrefix(p.Version, "v") == strings.TrimPrefix(t.To, "v")
-	case pin.Base:
+	if t.Kind == pin.Base {
 		return p.Image() == t.To
 	}
-	return p.Version == t.To
+	return AtLeast(p.Version, t.To)
+}
+
+// AtLeast reports whether version v is to or above it: compared as
+// semantic versions (with or without a leading v) when both are, else
+// only an equal text is.
+func AtLeast(v, to string) bool {
+	a, errA := semver.StrictNewVersion(strings.TrimPrefix(v, "v"))
+	b, errB := semver.StrictNewVersion(strings.TrimPrefix(to, "v"))
+	if errA != nil || errB != nil {
+		return v == to
+	}
+	return !a.LessThan(b)
 }
 
 // MatchImage reports whether image is the base q: the same repository, or

@@ -38,6 +38,13 @@ func TestFile(t *testing.T) {
 			"{\n  \"name\": \"svc\",\n  \"dependencies\": [{\"name\": \"paved\", \"source\": \"github.com/paved-dev/paved@v0.2.0\"}]\n}\n", paved,
 			"{\n  \"name\": \"svc\",\n  \"dependencies\": [{\"name\": \"paved\", \"source\": \"github.com/paved-dev/paved@v0.3.0\"}]\n}\n", 1},
 		{"already current", ".github/workflows/ci.yml", "    uses: paved-dev/paved/x.yml@v0.3.0\n", paved, "", 0},
+		{"ahead: a major above is never downgraded", ".github/workflows/ci.yml", "    uses: paved-dev/paved/x.yml@v1.0.0\n", paved, "", 0},
+		{"ahead: a minor above is never downgraded", ".gitlab-ci.yml", "  - component: $CI_SERVER_FQDN/paved-dev/paved/x@0.4.0\n", paved, "", 0},
+		{"ahead and behind in one file", "Makefile",
+			"ci:\n\tdagger call -m github.com/paved-dev/paved@v0.10.0 build --paved-version=v0.2.9\n", paved,
+			"ci:\n\tdagger call -m github.com/paved-dev/paved@v0.10.0 build --paved-version=v0.3.0\n", 1},
+		{"a pre-release of the target moves", ".github/workflows/ci.yml", "    uses: paved-dev/paved/x.yml@v0.3.0-rc.1\n", paved, "    uses: paved-dev/paved/x.yml@v0.3.0\n", 1},
+		{"terraform ahead", "main.tf", "  source = \"git::https://git.example.com/modules/db.git?ref=v4.0.0\"\n", tf, "", 0},
 		{"other actions untouched", ".github/workflows/ci.yml", "    uses: actions/checkout@v4.1.0\n", paved, "", 0},
 		{"dockerfile FROM", "Dockerfile",
 			"# syntax=docker/dockerfile:1\nFROM --platform=$BUILDPLATFORM registry.example.com/platform/python-base:1.0 AS build\nRUN echo python-base:1.0\nFROM build\n", base,
@@ -89,6 +96,23 @@ func TestFileRefuses(t *testing.T) {
 			require.ErrorIs(t, err, tc.want)
 			require.Equal(t, failure.BadInput, failure.KindOf(err))
 			require.Contains(t, err.Error(), tc.file+" line 1")
+		})
+	}
+}
+
+func TestCurrent(t *testing.T) {
+	paved := Target{Kind: pin.Paved, To: "v0.3.0"}
+	tests := []struct {
+		version string
+		current bool
+	}{
+		{"v0.3.0", true}, {"0.3.0", true}, {"v0.4.0", true}, {"v1.0.0", true}, {"v0.3.1", true},
+		{"v0.2.9", false}, {"v0.3.0-rc.1", false}, {"v0.1.0", false}, {"main", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.version, func(t *testing.T) {
+			p := pin.Pin{Kind: pin.Paved, Version: tc.version, Semver: pin.IsSemver(tc.version)}
+			require.Equal(t, tc.current, paved.Current(p))
 		})
 	}
 }
