@@ -115,15 +115,18 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 			}
 		})
 	}
+	target, err := e.revertTarget(s)
+	if err != nil {
+		return nil, err
+	}
 	var h plumbing.Hash
-	var err error
 	for try := 1; try <= attempts; try++ {
 		var r *gitrepo.Repo
 		if r, err = gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth); err != nil {
 			return nil, err
 		}
 		msg := fmt.Sprintf("Revert paved campaign %s\n\n%s\n\nPaved-Campaign: %s\n", c.ID, c.Reason, c.ID)
-		h, err = r.Revert(ctx, plumbing.NewHash(s.Change.MergeCommit), msg, e.sig)
+		h, err = r.Revert(ctx, target, msg, e.sig)
 		if err == nil || !gitrepo.Rejected(err) {
 			break
 		}
@@ -134,6 +137,21 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 	return e.record(ctx, c.ID, Transition{Action: "reverted", Service: s.Name, Detail: h.String()}, s.Name, func(t *Service) {
 		t.Status, t.RevertCommit, t.Error, t.ErrorKind = Reverted, h.String(), "", ""
 	})
+}
+
+// revertTarget is the commit a rollback reverts: on plain git the bump
+// itself (against its parent: exactly the bump, however it reached the
+// base branch); on a forge the commit the forge says merged it (a squash
+// or rebase merge puts the bump on the base under another hash).
+func (e *Engine) revertTarget(s Service) (plumbing.Hash, error) {
+	h := s.BumpCommit
+	if !e.plain || h == "" {
+		h = s.Change.MergeCommit
+	}
+	if h == "" {
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reverting the bump of %s in %s: the campaign recorded no bump or merge commit: revert it by hand", s.Name, gitrepo.Redact(s.Repository)))
+	}
+	return plumbing.NewHash(h), nil
 }
 
 // currentChange asks where the service's change stands now.

@@ -71,7 +71,10 @@ func (e *Engine) serviceOnce(ctx context.Context, c *Campaign, s *Service, o Adv
 		if err != nil {
 			return last, err
 		}
-		ch = fleet.Change{ID: s.Change.ID, URL: s.Change.URL, State: fleet.ChangeMerged, MergeCommit: h.String()}
+		ch = fleet.Change{ID: s.Change.ID, URL: s.Change.URL, State: fleet.ChangeMerged}
+		if !h.IsZero() {
+			ch.MergeCommit = h.String()
+		}
 	case e.plain:
 		if ch, err = r.Change(branch); err != nil {
 			return last, err

@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -51,7 +52,9 @@ func (c *Changes) get(ctx context.Context, repository, base, head string) (fleet
 	return r.Change(head)
 }
 
-// Change reports the plain-git change of branch head in this clone.
+// Change reports the plain-git change of branch head in this clone. A
+// merged change whose merge commit is not found (see ErrMergeNotFound)
+// has an empty MergeCommit: the branch's commits are what it merged.
 func (r *Repo) Change(head string) (fleet.Change, error) {
 	ch := fleet.Change{ID: head, State: fleet.ChangeClosed}
 	tip, ok := r.refs[head]
@@ -64,11 +67,14 @@ func (r *Repo) Change(head string) (fleet.Change, error) {
 	}
 	ch.State = fleet.ChangeOpen
 	if merged {
+		ch.State = fleet.ChangeMerged
 		by, err := r.mergedBy(tip)
-		if err != nil {
+		switch {
+		case err == nil:
+			ch.MergeCommit = by.String()
+		case !errors.Is(err, ErrMergeNotFound):
 			return fleet.Change{}, err
 		}
-		ch.State, ch.MergeCommit = fleet.ChangeMerged, by.String()
 	}
 	return ch, nil
 }

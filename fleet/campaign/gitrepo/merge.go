@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -16,7 +17,8 @@ const searchDepth = 500
 // Merge merges branch head into the base branch and pushes it: a
 // fast-forward when the base has not moved since the branch was cut, a
 // merge commit (message msg) otherwise, file by file. A head already
-// merged returns the commit that merged it, pushing nothing. A file
+// merged returns the commit that merged it, pushing nothing (the zero hash
+// when that commit is not found, see ErrMergeNotFound). A file
 // changed on both sides is an ErrConflict; a base that moved during the
 // push is an ErrRejected (clone again and retry).
 func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plumbing.Hash, error) {
@@ -29,7 +31,11 @@ func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plum
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		return r.mergedBy(headTip)
+		by, err := r.mergedBy(headTip)
+		if errors.Is(err, ErrMergeNotFound) {
+			return plumbing.ZeroHash, nil
+		}
+		return by, err
 	}
 	if ff, err := r.IsAncestor(baseTip, headTip); err != nil || ff {
 		if err != nil {
@@ -60,11 +66,19 @@ func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plum
 	return h, r.Push(ctx, r.Base, h)
 }
 
+// ErrMergeNotFound is wrapped by mergedBy's error when the base contains a
+// commit but no commit of its first-parent history within searchDepth
+// brought it in directly (it came in through another branch's merge, or
+// long ago).
+var ErrMergeNotFound = errors.New("the commit that merged it is not on the base branch's first-parent history")
+
 // mergedBy returns the commit of the base branch's first-parent history
 // that brought in c: c itself (a fast-forward) or a merge commit having it
-// as a parent; the base tip when neither is found within searchDepth.
+// as a parent; an error wrapping ErrMergeNotFound when neither is found
+// within searchDepth (never a guess: a wrong merge commit would be
+// reverted by a rollback).
 func (r *Repo) mergedBy(c plumbing.Hash) (plumbing.Hash, error) {
-	found := r.refs[r.Base]
+	var found plumbing.Hash
 	err := r.firstParents(func(cm *object.Commit) bool {
 		for _, p := range append([]plumbing.Hash{cm.Hash}, cm.ParentHashes...) {
 			if p == c {
@@ -74,6 +88,9 @@ func (r *Repo) mergedBy(c plumbing.Hash) (plumbing.Hash, error) {
 		}
 		return true
 	})
+	if err == nil && found.IsZero() {
+		err = fmt.Errorf("finding the merge of %s into %s of %s: %w", c, r.Base, Redact(r.URL), ErrMergeNotFound)
+	}
 	return found, err
 }
 

@@ -1,0 +1,98 @@
+package campaign
+
+import (
+	"context"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
+	"github.com/paved-dev/paved/fleet/fleettest"
+)
+
+const wfPath = ".github/workflows/paved.yml"
+
+// mergeVia merges branch into base of the remote dir by hand, as a
+// developer would: a merge commit on base (base moved first, so it is not
+// a fast-forward).
+func mergeVia(t *testing.T, dir, base, branch string) plumbing.Hash {
+	t.Helper()
+	ctx := context.Background()
+	r, err := gitrepo.Clone(ctx, dir, base, nil, branch)
+	require.NoError(t, err)
+	h, err := r.Merge(ctx, branch, "Merge "+branch+" into "+base, gitrepo.Signature{Name: "dev"})
+	require.NoError(t, err)
+	return h
+}
+
+// pushBranch commits files on top of from and pushes them as branch.
+func pushBranch(t *testing.T, dir, branch string, from plumbing.Hash, files map[string][]byte) plumbing.Hash {
+	t.Helper()
+	ctx := context.Background()
+	r, err := gitrepo.Clone(ctx, dir, "", nil, branch)
+	require.NoError(t, err)
+	h, err := r.Write([]plumbing.Hash{from}, files, "work on "+branch, gitrepo.Signature{Name: "dev"})
+	require.NoError(t, err)
+	require.NoError(t, r.Push(ctx, branch, h))
+	return h
+}
+
+// TestRollbackRevertsExactlyTheBump: the campaign branch reached main
+// through a feature branch; rollback reverts the bump and nothing of the
+// feature.
+func TestRollbackRevertsExactlyTheBump(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	c, err := e.Advance(ctx, c.ID, AdvanceOptions{})
+	require.NoError(t, err)
+	s := c.Service("svc-000")
+	require.Equal(t, Opened, s.Status)
+
+	dir := tf.repos[0].Dir
+	fleettest.Append(t, dir, "main", "other work", map[string]string{"other.txt": "other\n"})
+	pushBranch(t, dir, "feature", plumbing.NewHash(fleettest.Tip(t, dir, "main")), map[string][]byte{"feature.txt": []byte("feature\n")})
+	mergeVia(t, dir, "feature", Branch(c.ID))
+	fleettest.Append(t, dir, "main", "more work", map[string]string{"more.txt": "more\n"})
+	mergeVia(t, dir, "main", "feature")
+	require.Equal(t, newWorkflow, fleettest.ReadFile(t, dir, "main", wfPath))
+
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{})
+	require.NoError(t, err)
+	require.Equal(t, Merged, c.Service("svc-000").Status)
+
+	c, err = e.Rollback(ctx, c.ID, "undo")
+	require.NoError(t, err)
+	require.Equal(t, RolledBack, c.State)
+	require.Equal(t, oldWorkflow, fleettest.ReadFile(t, dir, "main", wfPath))
+	require.Equal(t, "feature\n", fleettest.ReadFile(t, dir, "main", "feature.txt"), "the feature stays")
+	require.Equal(t, "more\n", fleettest.ReadFile(t, dir, "main", "more.txt"))
+	log := fleettest.Log(t, dir, "main")
+	require.Contains(t, log[0].Message, gitrepo.RevertLine(plumbing.NewHash(s.BumpCommit)))
+}
+
+// TestMergeNotFoundIsNotTheTip: a merge the base's first parents do not
+// show is reported as not found, never as the base tip.
+func TestMergeNotFoundIsNotTheTip(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	dir := tf.repos[0].Dir
+	main := plumbing.NewHash(fleettest.Tip(t, dir, "main"))
+	pushBranch(t, dir, "bump", main, map[string][]byte{wfPath: []byte(newWorkflow)})
+	pushBranch(t, dir, "feature", main, map[string][]byte{"feature.txt": []byte("feature\n")})
+	mergeVia(t, dir, "feature", "bump")
+	fleettest.Append(t, dir, "main", "more work", map[string]string{"more.txt": "more\n"})
+	mergeVia(t, dir, "main", "feature")
+
+	r, err := gitrepo.Clone(ctx, dir, "", nil, "bump")
+	require.NoError(t, err)
+	ch, err := r.Change("bump")
+	require.NoError(t, err)
+	require.Equal(t, "merged", string(ch.State))
+	require.Empty(t, ch.MergeCommit, "not the tip of main")
+	h, err := r.Merge(ctx, "bump", "merge", gitrepo.Signature{})
+	require.NoError(t, err)
+	require.True(t, h.IsZero())
+}
