@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -114,6 +116,10 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	if err != nil {
 		return nil, err
 	}
+	appsSum, err := fileSHA256(appsFile)
+	if err != nil {
+		return nil, err
+	}
 	if err := list.CheckQuarantines(time.Now()); err != nil {
 		return nil, err
 	}
@@ -135,7 +141,7 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	if err := candidate.CheckVersion(f.version, tag); err != nil {
 		return nil, err
 	}
-	notes, err := readNotes(orValue(f.changes, filepath.Join(repo, "CHANGELOG.md")))
+	notes, notesSum, err := readNotes(orValue(f.changes, filepath.Join(repo, "CHANGELOG.md")))
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +151,7 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	}
 	o := &candidate.Options{
 		Repo: repo, Apps: selected, Bases: list.Bases, BasesDir: absOr(f.basesDir), Fixtures: list.Fixtures,
+		AllApps: appNames(list.Apps), AppsSHA256: appsSum, ChangelogSHA256: notesSum,
 		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: os.Environ(),
 		WorkDir:   filepath.Join(work, "runs"),
 		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate")},
@@ -173,15 +180,35 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	return o, nil
 }
 
-func readNotes(file string) (candidate.Notes, error) {
+// readNotes reads the change notes and their sha256 (hex); a missing file
+// names no expected difference and has no sum.
+func readNotes(file string) (candidate.Notes, string, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading change notes %q: %w", file, err))
+		return nil, "", failure.BadInputErr(fmt.Errorf("reading change notes %q: %w", file, err))
 	}
-	return candidate.ParseNotes(string(data)), nil
+	sum := sha256.Sum256(data)
+	return candidate.ParseNotes(string(data)), hex.EncodeToString(sum[:]), nil
+}
+
+func fileSHA256(file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", failure.BadInputErr(fmt.Errorf("reading apps file %q: %w", file, err))
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func appNames(list []apps.App) []string {
+	var out []string
+	for _, a := range list {
+		out = append(out, a.Name)
+	}
+	return out
 }
 
 func writeReleaseReports(cmd *cobra.Command, rep *candidate.Report, f *releaseCandidateFlags) error {

@@ -177,13 +177,28 @@ func (app App) check() error {
 	return nil
 }
 
+// MaxQuarantineDays is how far ahead a quarantine's until may be: a
+// quarantine is a short excuse, renewed on purpose, not a way to drop an
+// app from every release.
+const MaxQuarantineDays = 30
+
 // CheckQuarantines returns a bad-input error naming every app whose
-// quarantine has expired at now.
+// quarantine has expired at now or reaches more than MaxQuarantineDays
+// ahead.
 func (a *Apps) CheckQuarantines(now time.Time) error {
 	var errs []error
+	limit := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, MaxQuarantineDays)
 	for _, app := range a.Apps {
-		if q := app.Quarantine; q != nil && !q.Active(now) {
+		q := app.Quarantine
+		if q == nil {
+			continue
+		}
+		if !q.Active(now) {
 			errs = append(errs, fmt.Errorf("app %q: quarantine (%s) expired on %s: renew it in %s with a new until date, or fix the app and remove it", app.Name, q.Reason, q.Until, File))
+			continue
+		}
+		if day, _ := time.Parse(time.DateOnly, q.Until); day.After(limit) {
+			errs = append(errs, fmt.Errorf("app %q: quarantine (%s) until %s is more than %d days ahead: set until to %s at the latest in %s and renew it when it expires", app.Name, q.Reason, q.Until, MaxQuarantineDays, limit.Format(time.DateOnly), File))
 		}
 	}
 	if len(errs) > 0 {

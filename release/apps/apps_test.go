@@ -77,6 +77,34 @@ func TestQuarantine(t *testing.T) {
 	}
 }
 
+// TestQuarantineTooLong: a quarantine reaching more than MaxQuarantine
+// ahead is bad input: a quarantine is a short excuse, not a way to drop an
+// app from the release for good.
+func TestQuarantineTooLong(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		until   string
+		wantErr bool
+	}{
+		{"2026-12-01", false}, // 30 days ahead
+		{"2026-12-02", true},
+		{"2099-12-31", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.until, func(t *testing.T) {
+			a, err := Parse([]byte(validApps + "    quarantine: {reason: flaky mirror, until: " + tc.until + "}\n"))
+			require.NoError(t, err)
+			err = a.CheckQuarantines(now)
+			if !tc.wantErr {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, `app "go-api": quarantine (flaky mirror) until `+tc.until+` is more than 30 days ahead`)
+			require.Equal(t, failure.BadInput, failure.KindOf(err))
+		})
+	}
+}
+
 func TestSelect(t *testing.T) {
 	a, err := Parse([]byte(validApps))
 	require.NoError(t, err)

@@ -49,7 +49,10 @@ type Options struct {
 	Repo string
 	// Apps are the apps to run; Bases, BasesDir and Fixtures come from
 	// release/apps.yaml and the directory of the bases' OCI layouts.
-	Apps     []apps.App
+	Apps []apps.App
+	// AllApps are the names of every app in the apps file: when Apps
+	// leaves one out (--app), the report is partial.
+	AllApps  []string
 	Bases    []apps.Base
 	BasesDir string
 	Fixtures apps.Fixtures
@@ -61,6 +64,10 @@ type Options struct {
 	Baseline *Paved
 	// Notes are the change notes' expected differences.
 	Notes Notes
+	// AppsSHA256 and ChangelogSHA256 are the sha256 (hex) of the apps
+	// file and of the change notes the check used ("" for none), so
+	// publish can tell a report checked against other files.
+	AppsSHA256, ChangelogSHA256 string
 	// DBDir is the vulnerability database and Key the signing key (its
 	// public key next to it, .pub); both runs of an app use the same.
 	DBDir, Key string

@@ -34,6 +34,7 @@ func options(t *testing.T, runner fakeRunner, withBaseline bool) Options {
 		Candidate: Paved{Version: "v0.2.0-rc.1", Commit: commit, Binary: "/bin/candidate"},
 		DBDir:     "/db", Key: "/keys/cosign.key", Env: os.Environ(),
 		WorkDir: t.TempDir(), Runner: runner, Now: func() time.Time { return fixedNow },
+		AllApps: []string{"go-api"}, AppsSHA256: "a1", ChangelogSHA256: "c1",
 	}
 	if withBaseline {
 		o.Baseline = &Paved{Version: "v0.1.0", Commit: commit, Binary: "/bin/baseline"}
@@ -82,9 +83,16 @@ func TestCheck(t *testing.T) {
 			verdict: Fail, appVerdict: VerdictInfraFlake, blocking: true, candAttempts: 2},
 		{name: "app broken with both versions", base: &fakePaved{failAt: "gate"}, cand: &fakePaved{failAt: "gate"},
 			verdict: Fail, appVerdict: VerdictAppBroken, blocking: true, candAttempts: 1},
+		// The only app is quarantined: nothing passed, so the candidate
+		// does not pass either.
 		{name: "quarantined app does not block", base: &fakePaved{failAt: "gate"}, cand: &fakePaved{failAt: "gate"},
 			quarantine: &apps.Quarantine{Reason: "CVE in the base, #42", Until: "2026-12-01"},
-			verdict:    Pass, appVerdict: VerdictAppBroken, candAttempts: 1},
+			verdict:    Fail, appVerdict: VerdictAppBroken, candAttempts: 1},
+		{name: "quarantined regression blocks", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", failAt: "gate"},
+			quarantine: &apps.Quarantine{Reason: "CVE in the base, #42", Until: "2026-12-01"},
+			verdict:    Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1,
+			differences: []string{"go-api/gate/status=regression", "go-api/attest/status=regression", "go-api/deploy/status=regression",
+				"go-api/gate/verdict=regression", "go-api/attest/attestations=regression", "go-api/deploy/gitops=regression"}},
 		{name: "first release passes alone", noBaseline: true, cand: &fakePaved{user: "0"},
 			verdict: Pass, appVerdict: VerdictPass, candAttempts: 1},
 		{name: "first release fails alone", noBaseline: true, cand: &fakePaved{failAt: "gate"},
@@ -108,6 +116,43 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckCoverage: the report says whether every app of the apps file
+// ran and which apps file and change notes it was checked against, so
+// publish can refuse a report that does not cover the release; a
+// candidate no unquarantined app passed does not pass.
+func TestCheckCoverage(t *testing.T) {
+	t.Run("partial", func(t *testing.T) {
+		o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": &fakePaved{user: "0"}}, true)
+		o.AllApps = []string{"go-api", "python-api", "node-web"}
+		rep, err := Check(context.Background(), o)
+		require.NoError(t, err)
+		require.Equal(t, Pass, rep.Verdict)
+		require.True(t, rep.Partial)
+		require.Equal(t, o.AllApps, rep.AllApps)
+		require.Equal(t, "a1", rep.AppsSHA256)
+		require.Equal(t, "c1", rep.ChangelogSHA256)
+		var b bytes.Buffer
+		require.NoError(t, rep.WriteJSON(&b))
+		require.Contains(t, b.String(), `"partial": true`)
+	})
+	t.Run("complete", func(t *testing.T) {
+		o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": &fakePaved{user: "0"}}, true)
+		rep, err := Check(context.Background(), o)
+		require.NoError(t, err)
+		require.False(t, rep.Partial)
+	})
+	t.Run("only quarantined apps", func(t *testing.T) {
+		o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": &fakePaved{user: "0", flakes: 2}}, true)
+		o.Apps[0].Quarantine = &apps.Quarantine{Reason: "mirror down, #7", Until: "2026-12-01"}
+		rep, err := Check(context.Background(), o)
+		require.NoError(t, err)
+		require.False(t, rep.Apps[0].Blocking)
+		require.Equal(t, Fail, rep.Verdict)
+		require.False(t, rep.OnlyInfra())
+		require.Contains(t, rep.Blocking(), noPassReason)
+	})
 }
 
 // TestCheckMissingApp: an app that is not in its pinned commit's tree is

@@ -23,6 +23,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	} else {
 		fmt.Fprintf(&b, "- baseline: none — %s\n", r.BaselineNote)
 	}
+	if r.Partial {
+		fmt.Fprintf(&b, "- apps: %d of %s (**partial**: paved release publish refuses this report)\n", len(r.Apps), strings.Join(r.AllApps, ", "))
+	}
 	fmt.Fprintf(&b, "- change notes: %d expected difference(s) named\n", len(r.Notes))
 	fmt.Fprintf(&b, "- duration: %.0f s\n\n", r.DurationSeconds)
 	b.WriteString("| app | commit | verdict | blocks | candidate | baseline | differences |\n")

@@ -3,8 +3,10 @@ package candidate
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"time"
 
+	"github.com/paved-dev/paved/release/apps"
 	"github.com/paved-dev/paved/release/snapshot"
 )
 
@@ -27,9 +29,18 @@ type Report struct {
 	Version string `json:"version"`
 	Commit  string `json:"commit"`
 	Dirty   bool   `json:"dirty"`
-	// Verdict is pass or fail: fail when an app that is not quarantined
-	// has a verdict other than pass.
+	// Verdict is pass or fail: fail when an app blocks (a verdict other
+	// than pass, not excused by a quarantine) or when no app passed
+	// without a quarantine.
 	Verdict string `json:"verdict"`
+	// Partial says not every app of the apps file ran (--app); AllApps
+	// names them all. paved release publish refuses a partial report.
+	Partial bool     `json:"partial"`
+	AllApps []string `json:"allApps"`
+	// AppsSHA256 and ChangelogSHA256 are the sha256 (hex) of the apps
+	// file and the change notes (CHANGELOG.md) the check used.
+	AppsSHA256      string `json:"appsSHA256"`
+	ChangelogSHA256 string `json:"changelogSHA256"`
 	// Baseline is the previous release compared against; nil for the
 	// first release, with BaselineNote saying so.
 	Baseline     *Paved `json:"baseline"`
@@ -89,6 +100,8 @@ func newReport(o Options, start time.Time) *Report {
 	r := &Report{
 		SchemaVersion: ReportSchema, Version: o.Candidate.Version, Commit: o.Candidate.Commit,
 		Dirty: o.Dirty, Baseline: o.Baseline, Notes: o.Notes, StartedAt: start.UTC(),
+		AllApps: o.AllApps, AppsSHA256: o.AppsSHA256, ChangelogSHA256: o.ChangelogSHA256,
+		Partial: partial(o.Apps, o.AllApps),
 	}
 	if o.Baseline == nil {
 		r.BaselineNote = firstReleaseNote
@@ -99,9 +112,30 @@ func newReport(o Options, start time.Time) *Report {
 	return r
 }
 
+// partial reports whether an app of all did not run (all empty: unknown,
+// so partial).
+func partial(ran []apps.App, all []string) bool {
+	if len(all) == 0 {
+		return true
+	}
+	for _, name := range all {
+		if !slices.ContainsFunc(ran, func(a apps.App) bool { return a.Name == name }) {
+			return true
+		}
+	}
+	return false
+}
+
+// noPassReason is Blocking's word on a candidate no unquarantined app
+// vouches for.
+const noPassReason = "no app passed without a quarantine"
+
 func (r *Report) finish(end time.Time) {
 	r.DurationSeconds = end.Sub(r.StartedAt).Seconds()
 	r.Verdict = Pass
+	if !r.somePassed() {
+		r.Verdict = Fail
+	}
 	for _, a := range r.Apps {
 		if a.Blocking {
 			r.Verdict = Fail
@@ -109,7 +143,18 @@ func (r *Report) finish(end time.Time) {
 	}
 }
 
-// Blocking returns the verdicts of the apps that block the release.
+// somePassed reports whether an app passed without a quarantine.
+func (r *Report) somePassed() bool {
+	for _, a := range r.Apps {
+		if a.Verdict == VerdictPass && a.Quarantine == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Blocking returns the verdicts of the apps that block the release, and
+// noPassReason when no unquarantined app passed.
 func (r *Report) Blocking() []string {
 	var out []string
 	for _, a := range r.Apps {
@@ -117,12 +162,18 @@ func (r *Report) Blocking() []string {
 			out = append(out, a.Name+": "+a.Verdict)
 		}
 	}
+	if !r.somePassed() {
+		out = append(out, noPassReason)
+	}
 	return out
 }
 
 // OnlyInfra reports whether every blocking app is an infra-flake: the
 // release did not pass, and nothing is blamed on the candidate.
 func (r *Report) OnlyInfra() bool {
+	if !r.somePassed() {
+		return false
+	}
 	for _, a := range r.Apps {
 		if a.Blocking && a.Verdict != VerdictInfraFlake {
 			return false

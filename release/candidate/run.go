@@ -75,8 +75,14 @@ func checkApp(ctx context.Context, o Options, app apps.App) (*AppResult, error) 
 	if q := app.Quarantine; q.Active(o.now()) {
 		res.Quarantine = &Quarantine{Reason: q.Reason, Until: q.Until}
 	}
-	res.Blocking = verdict != VerdictPass && res.Quarantine == nil
+	res.Blocking = verdict != VerdictPass && !(res.Quarantine != nil && excused(verdict))
 	return res, nil
+}
+
+// excused reports whether a quarantine excuses verdict: only a broken app
+// or flaky infrastructure, never a regression of the candidate.
+func excused(verdict string) bool {
+	return verdict == VerdictAppBroken || verdict == VerdictInfraFlake
 }
 
 // runWithRetry runs app with p, and once more in a fresh directory when
