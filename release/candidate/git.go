@@ -39,8 +39,18 @@ type State struct {
 	Dirty  bool
 }
 
-// RepoState reads HEAD and whether the work tree is dirty.
+// RepoState reads HEAD and whether the work tree is dirty. A shallow
+// clone is bad input: its missing history would hide the release tags
+// (making any candidate a first release) and the apps' pinned commits.
+// A full clone without tags is a first release, and the report says so.
 func RepoState(ctx context.Context, repo string) (State, error) {
+	shallow, err := git(ctx, repo, "rev-parse", "--is-shallow-repository")
+	if err != nil {
+		return State{}, fmt.Errorf("reading the history of %q: %w", repo, err)
+	}
+	if shallow == "true" {
+		return State{}, failure.BadInputErr(fmt.Errorf("reading the history of %q: it is a shallow clone, so the previous release and the apps' commits may be missing: fetch full history and tags (git fetch --unshallow --tags; in CI a checkout with fetch-depth: 0)", repo))
+	}
 	head, err := git(ctx, repo, "rev-parse", "HEAD")
 	if err != nil {
 		return State{}, fmt.Errorf("reading HEAD of %q: %w", repo, err)
