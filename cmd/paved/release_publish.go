@@ -46,14 +46,16 @@ v0.1.0, or the --version asked for.
 
 Then paved builds its own release with its own libraries: the --main package
 for every --platform onto the static base (from this machine's Debian
-packages, unless --base), pushed by digest and tagged with the version to
---registry (default: an embedded registry persisted in --registry-dir), an
-SPDX SBOM of each platform image, Cosign signatures of the index and each
-image, an SBOM attestation of each image, all verified with --public-key;
-binary tarballs, SBOMs and SHA256SUMS go to --out. Only then is CHANGELOG.md
-released, committed ("chore(release): vX.Y.Z") and tagged vX.Y.Z (annotated,
-at the root: what 'dagger call -m github.com/paved-dev/paved@vX.Y.Z'
-resolves). If the commit or the tag fails, the repository is left as it was.
+packages, unless --base), pushed by digest only to --registry (default: an
+embedded registry persisted in --registry-dir), an SPDX SBOM of each platform
+image, Cosign signatures of the index and each image, an SBOM attestation of
+each image, all verified with --public-key; binary tarballs, SBOMs and
+SHA256SUMS go to --out. Only then is CHANGELOG.md released, committed
+("chore(release): vX.Y.Z") and tagged vX.Y.Z (annotated, at the root: what
+'dagger call -m github.com/paved-dev/paved@vX.Y.Z' resolves), and the image
+tagged vX.Y.Z in the registry; a registry tag vX.Y.Z at another image is
+refused. If the commit, the tag or the image tag fails, the repository is
+left as it was.
 Nothing is pushed to git unless --push-remote.
 
 COSIGN_PASSWORD is the key's password. Exit codes: 0 released (or dry run

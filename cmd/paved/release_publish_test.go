@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +15,12 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/pipelines/registry"
 	"github.com/paved-dev/paved/pipelines/sign"
 )
 
@@ -111,7 +117,7 @@ func TestReleasePublishCLIExitCodes(t *testing.T) {
 			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--version", "next"}
 		}, nil, 2, "not semver"},
 		{"wrong key password", func(t *testing.T, _, head string) []string {
-			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--platform", "linux/amd64", "--base", "", "--registry-dir", t.TempDir()}
+			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--platform", "linux/amd64", "--base", ""}
 		}, func(t *testing.T, _ string) { t.Setenv("COSIGN_PASSWORD", "wrong-"+releaseSecret) }, 2, "wrong password (check COSIGN_PASSWORD)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,7 +127,8 @@ func TestReleasePublishCLIExitCodes(t *testing.T) {
 				tc.prep(t, dir)
 			}
 			var stdout, stderr bytes.Buffer
-			args := append([]string{"release", "publish", "--repo", dir, "--main", "./cmd/tiny", "--key", keys.PrivateKey, "--out", "-"}, tc.args(t, dir, head)...)
+			regDir := t.TempDir()
+			args := append([]string{"release", "publish", "--repo", dir, "--main", "./cmd/tiny", "--key", keys.PrivateKey, "--out", "-", "--registry-dir", regDir}, tc.args(t, dir, head)...)
 			code := run(context.Background(), args, &stdout, &stderr)
 			require.Equal(t, tc.code, code, stderr.String())
 			require.Contains(t, stderr.String(), tc.want)
@@ -131,6 +138,23 @@ func TestReleasePublishCLIExitCodes(t *testing.T) {
 			require.NoError(t, err)
 			_, err = r.Tag("v0.2.0")
 			require.ErrorIs(t, err, git.ErrTagNotFound)
+			requireNoImageTag(t, regDir, "paved-dev/paved:v0.2.0")
 		})
 	}
+}
+
+// requireNoImageTag checks that the embedded registry persisted in dir has
+// no tag ref (REPOSITORY:TAG).
+func requireNoImageTag(t *testing.T, dir, ref string) {
+	t.Helper()
+	h, err := registry.Handler(dir)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	tag, err := name.NewTag(strings.TrimPrefix(srv.URL, "http://") + "/" + ref)
+	require.NoError(t, err)
+	_, err = remote.Head(tag)
+	var terr *transport.Error
+	require.ErrorAs(t, err, &terr, "the registry has %s", ref)
+	require.Equal(t, http.StatusNotFound, terr.StatusCode)
 }

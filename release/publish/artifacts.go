@@ -7,20 +7,27 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/paved-dev/paved/pipelines/base"
 	"github.com/paved-dev/paved/pipelines/build"
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	imgpublish "github.com/paved-dev/paved/pipelines/publish"
 	"github.com/paved-dev/paved/pipelines/sbom"
 )
@@ -81,13 +88,42 @@ func (p *publisher) build(ctx context.Context, baseRef string) (*build.Result, e
 	return res, nil
 }
 
-// push pushes the index by digest and tags it with the version.
+// push pushes the index by digest only: the version tag comes after the
+// release verified (see tagImage).
 func (p *publisher) push(ctx context.Context, idx v1.ImageIndex) (*imgpublish.Result, error) {
-	pub, err := imgpublish.Registry(p.o.Repository, []string{p.version}, p.o.Keychain, p.o.Transport)
+	pub, err := imgpublish.Registry(p.o.Repository, nil, p.o.Keychain, p.o.Transport)
 	if err != nil {
 		return nil, err
 	}
 	return imgpublish.All(ctx, imgpublish.Artifact{Index: idx}, pub)
+}
+
+// checkImageTag refuses a version tag in the registry that points at
+// another digest than index: a version names one image. It reports whether
+// the tag already points at index (a rerun after a later step failed).
+func (p *publisher) checkImageTag(ctx context.Context, index name.Digest) (bool, error) {
+	tag := index.Context().Tag(p.version)
+	desc, err := remote.Head(tag, oci.Remote(ctx, p.o.Keychain, p.o.Transport)...)
+	var terr *transport.Error
+	switch {
+	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
+		return false, nil
+	case err != nil:
+		return false, oci.Classify(fmt.Errorf("reading tag %s: %w", tag, err))
+	case desc.Digest.String() == index.DigestStr():
+		return true, nil
+	}
+	return false, failure.BadInputErr(fmt.Errorf("registry tag %s already points at %s, not at the release %s: a version names one image; release the next version",
+		tag, desc.Digest, index.DigestStr()))
+}
+
+// tagImage points the version tag at the verified index.
+func (p *publisher) tagImage(ctx context.Context, index name.Digest, idx v1.ImageIndex) error {
+	tag := index.Context().Tag(p.version)
+	if err := remote.Tag(tag, idx, oci.Remote(ctx, p.o.Keychain, p.o.Transport)...); err != nil {
+		return oci.Classify(fmt.Errorf("tagging %s as %s: %w", index, tag, err))
+	}
+	return nil
 }
 
 // platformImages returns the index's images in platform order.

@@ -2,12 +2,16 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/failure"
@@ -81,6 +85,46 @@ func TestPublishVerifiesBeforeTagging(t *testing.T) {
 	require.Equal(t, failure.Policy, failure.KindOf(err), err.Error())
 	require.ErrorContains(t, err, "no signature verifies")
 	f.requireUnchanged(t, before)
+	_, tagged := f.imageTag(t, "v0.2.0")
+	require.False(t, tagged, "the registry tag v0.2.0 points at an unverified image")
+}
+
+// TestPublishRefusesImageTagElsewhere: a registry tag of the version at
+// another image is never moved, and nothing is committed or tagged.
+func TestPublishRefusesImageTagElsewhere(t *testing.T) {
+	f := newFixture(t)
+	img, err := random.Image(64, 1)
+	require.NoError(t, err)
+	ref, err := name.NewTag(f.registry + "/paved-dev/tiny:v0.2.0")
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, img))
+	other, err := img.Digest()
+	require.NoError(t, err)
+	before := f.snapshot(t)
+
+	_, err = Publish(context.Background(), f.options())
+	require.Equal(t, failure.BadInput, failure.KindOf(err), "%v", err)
+	require.ErrorContains(t, err, "registry tag "+ref.String()+" already points at "+other.String())
+	f.requireUnchanged(t, before)
+	got, _ := f.imageTag(t, "v0.2.0")
+	require.Equal(t, other.String(), got, "the tag was moved")
+}
+
+// TestCommitAndTagUndoAfterImageTag: when tagging the image fails after the
+// git commit and tag, both are undone.
+func TestCommitAndTagUndoAfterImageTag(t *testing.T) {
+	f := newFixture(t)
+	r, err := openRepo(f.dir)
+	require.NoError(t, err)
+	before := f.snapshot(t)
+	who, err := r.identity(f.options().Now())
+	require.NoError(t, err)
+
+	_, err = r.commitAndTag([]byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who,
+		func() error { return errors.New("tagging the image: registry down") })
+	require.ErrorContains(t, err, "registry down")
+	require.NotContains(t, err.Error(), "undoing it failed")
+	f.requireUnchanged(t, before)
 }
 
 // TestCommitAndTagUndo: when the tag cannot be created after the commit,
@@ -95,7 +139,7 @@ func TestCommitAndTagUndo(t *testing.T) {
 	who, err := r.identity(f.options().Now())
 	require.NoError(t, err)
 
-	_, err = r.commitAndTag([]byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who)
+	_, err = r.commitAndTag([]byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
 	require.ErrorContains(t, err, "creating tag v0.2.0")
 	require.NotContains(t, err.Error(), "undoing it failed")
 	f.requireUnchanged(t, before)

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -16,7 +17,10 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/sign"
@@ -217,6 +221,21 @@ func (f *fixture) addRemote(t *testing.T) *git.Repository {
 	_, err = f.repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{dir}})
 	require.NoError(t, err)
 	return bare
+}
+
+// imageTag returns the digest the registry's tag of the tiny repository
+// points at, and whether it exists.
+func (f *fixture) imageTag(t *testing.T, tag string) (string, bool) {
+	t.Helper()
+	ref, err := name.NewTag(f.registry + "/paved-dev/tiny:" + tag)
+	require.NoError(t, err)
+	desc, err := remote.Head(ref)
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return "", false
+	}
+	require.NoError(t, err)
+	return desc.Digest.String(), true
 }
 
 func writeFile(t *testing.T, path, data string) {

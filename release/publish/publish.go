@@ -68,7 +68,7 @@ type Options struct {
 	SourceURL string
 
 	// Repository is where the release image goes, REGISTRY/PATH; it is
-	// pushed by digest and tagged with the version.
+	// pushed by digest and tagged with the version only after it verified.
 	Repository string
 	// Base is the base image; empty assembles the static base from the
 	// Debian packages under DebianRoot and pushes it to BaseRepository.

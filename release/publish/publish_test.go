@@ -41,6 +41,9 @@ func TestPublish(t *testing.T) {
 	require.True(t, res.Verified)
 	require.Len(t, res.Platforms, 2)
 	require.Contains(t, res.Base, f.registry+"/paved-dev/tiny/base@sha256:")
+	tagged, ok := f.imageTag(t, "v0.2.0")
+	require.True(t, ok, "the registry tag v0.2.0 exists")
+	require.True(t, strings.HasSuffix(res.Image, "@"+tagged), "v0.2.0 is at %s, the release is %s", tagged, res.Image)
 
 	// The commit moves the notes into v0.2.0 on top of the candidate commit,
 	// and the annotated tag points at it.

@@ -169,10 +169,11 @@ func (r *repo) identity(now time.Time) (*object.Signature, error) {
 	return &object.Signature{Name: cfg.User.Name, Email: cfg.User.Email, When: now}, nil
 }
 
-// commitAndTag writes the released changelog, commits it with message and
-// creates the annotated tag at that commit. On any failure the work tree,
-// the index, the branch and the tags are left as they were.
-func (r *repo) commitAndTag(changelog []byte, message, tag, tagMessage string, who *object.Signature) (plumbing.Hash, error) {
+// commitAndTag writes the released changelog, commits it with message,
+// creates the annotated tag at that commit and then runs then (nil for
+// nothing). On any failure the work tree, the index, the branch and the tags
+// are left as they were.
+func (r *repo) commitAndTag(changelog []byte, message, tag, tagMessage string, who *object.Signature, then func() error) (plumbing.Hash, error) {
 	path := filepath.Join(r.root, ChangelogFile)
 	old, err := os.ReadFile(path)
 	if err != nil {
@@ -188,6 +189,11 @@ func (r *repo) commitAndTag(changelog []byte, message, tag, tagMessage string, w
 	}
 	if _, err := r.git.CreateTag(tag, commit, &git.CreateTagOptions{Tagger: who, Message: tagMessage}); err != nil {
 		return plumbing.ZeroHash, r.undo(fmt.Errorf("creating tag %s at %s: %w", tag, short(commit.String()), err), path, old, headRef, tag)
+	}
+	if then != nil {
+		if err := then(); err != nil {
+			return plumbing.ZeroHash, r.undo(err, path, old, headRef, tag)
+		}
 	}
 	return commit, nil
 }

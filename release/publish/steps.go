@@ -75,10 +75,19 @@ func (p *publisher) release(ctx context.Context) error {
 		return err
 	}
 	p.res.Verified = true
+	tagged, err := p.checkImageTag(ctx, index)
+	if err != nil {
+		return err
+	}
 	if err := p.writeOut(plats, imgs); err != nil {
 		return err
 	}
-	return p.tag(index)
+	return p.tag(index, func() error {
+		if tagged {
+			return nil
+		}
+		return p.tagImage(ctx, index, built.Index)
+	})
 }
 
 func (p *publisher) readCandidate(context.Context) error {
@@ -208,8 +217,10 @@ func (p *publisher) writeOut(plats []platformRelease, imgs []v1.Image) error {
 }
 
 // tag moves the change notes into the new version's section, commits that
-// and tags the commit, then pushes both when asked.
-func (p *publisher) tag(index name.Digest) error {
+// and tags the commit, runs tagImage (the registry's version tag; on its
+// failure the commit and the git tag are undone), then pushes both when
+// asked.
+func (p *publisher) tag(index name.Digest, tagImage func() error) error {
 	data, err := os.ReadFile(filepath.Join(p.repo.root, ChangelogFile))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", ChangelogFile, err)
@@ -225,7 +236,7 @@ func (p *publisher) tag(index name.Digest) error {
 	}
 	msg := fmt.Sprintf("chore(release): %s", p.version)
 	tagMsg := fmt.Sprintf("paved %s\n\nImage: %s\nCandidate: %s built from %s\n", p.version, index, p.candidate.Version, p.head.Hash)
-	commit, err := p.repo.commitAndTag(released, msg, p.version, tagMsg, who)
+	commit, err := p.repo.commitAndTag(released, msg, p.version, tagMsg, who, tagImage)
 	if err != nil {
 		return err
 	}
