@@ -76,7 +76,8 @@ func TestCheck(t *testing.T) {
 		{name: "gate fails with the candidate only", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", failAt: "gate"},
 			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1,
 			differences: []string{"go-api/gate/status=regression", "go-api/attest/status=regression", "go-api/deploy/status=regression",
-				"go-api/gate/verdict=regression", "go-api/attest/attestations=regression", "go-api/deploy/gitops=regression"}},
+				"go-api/gate/verdict=regression", "go-api/attest/attestations=regression", "go-api/deploy/gitops=regression",
+				"go-api/cli/exitCode=regression"}},
 		{name: "flake retried once then passes", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 1},
 			verdict: Pass, appVerdict: VerdictPass, candAttempts: 2},
 		{name: "flake twice", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 2},
@@ -92,11 +93,14 @@ func TestCheck(t *testing.T) {
 			quarantine: &apps.Quarantine{Reason: "CVE in the base, #42", Until: "2026-12-01"},
 			verdict:    Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1,
 			differences: []string{"go-api/gate/status=regression", "go-api/attest/status=regression", "go-api/deploy/status=regression",
-				"go-api/gate/verdict=regression", "go-api/attest/attestations=regression", "go-api/deploy/gitops=regression"}},
+				"go-api/gate/verdict=regression", "go-api/attest/attestations=regression", "go-api/deploy/gitops=regression",
+				"go-api/cli/exitCode=regression"}},
 		{name: "first release passes alone", noBaseline: true, cand: &fakePaved{user: "0"},
 			verdict: Pass, appVerdict: VerdictPass, candAttempts: 1},
 		{name: "first release fails alone", noBaseline: true, cand: &fakePaved{failAt: "gate"},
 			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1, differences: []string{"go-api/gate/status=regression"}},
+		{name: "ok record then exit 1", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", exitAfter: 1},
+			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 1, differences: []string{"go-api/cli/exitCode=regression"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

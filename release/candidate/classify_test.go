@@ -31,6 +31,15 @@ func failedRun(step string, code, attempts int) *Outcome {
 	}}
 }
 
+// exitedAfterOK wrote an ok run record, every step ok, then paved exited
+// with code, as snapshot.Collect sees it.
+func exitedAfterOK(code int) *Outcome {
+	o := okRun("0")
+	o.Snapshot.Status, o.Snapshot.ExitCode = snapshot.StatusFailed, code
+	o.Snapshot.Failure = &snapshot.Failure{Step: snapshot.StepCLI, ExitCode: code, Message: "paved exited with 1 after writing a run record"}
+	return o
+}
+
 func TestClassify(t *testing.T) {
 	notes := Notes{{Key: "go-api/build/config.user", Entry: "go-api runs as nonroot"}}
 	tests := []struct {
@@ -47,12 +56,15 @@ func TestClassify(t *testing.T) {
 			verdict: VerdictRegression, differences: []string{"node-web/build/config.user=regression"}},
 		{name: "candidate fails where baseline passes", app: "python-api", base: okRun("0"), cand: failedRun("gate", 3, 1),
 			verdict: VerdictRegression, differences: []string{
-				"python-api/gate/status=regression", "python-api/build/config.user=regression", "python-api/gate/verdict=regression"}},
+				"python-api/gate/status=regression", "python-api/build/config.user=regression", "python-api/gate/verdict=regression",
+				"python-api/cli/exitCode=regression"}},
+		{name: "ok record with a non-zero exit", app: "go-api", base: okRun("0"), cand: exitedAfterOK(1),
+			verdict: VerdictRegression, differences: []string{"go-api/cli/exitCode=regression"}},
 		{name: "flake retried once", app: "go-api", base: okRun("0"), cand: failedRun("push", 4, 2), verdict: VerdictInfraFlake},
 		{name: "baseline flake", app: "go-api", base: failedRun("push", 4, 2), cand: okRun("0"), verdict: VerdictInfraFlake},
 		{name: "app broken with both", app: "node-web", base: failedRun("build", 2, 1), cand: failedRun("build", 2, 1), verdict: VerdictAppBroken},
 		{name: "both fail at different steps", app: "node-web", base: failedRun("build", 2, 1), cand: failedRun("gate", 3, 1),
-			verdict: VerdictRegression, differences: []string{"node-web/build/status=regression", "node-web/gate/status=regression"}},
+			verdict: VerdictRegression, differences: []string{"node-web/build/status=regression", "node-web/gate/status=regression", "node-web/cli/exitCode=regression"}},
 		{name: "first release passes", app: "go-api", cand: okRun("0"), verdict: VerdictPass},
 		{name: "first release fails", app: "go-api", cand: failedRun("scan", 1, 1),
 			verdict: VerdictRegression, differences: []string{"go-api/scan/status=regression"}},

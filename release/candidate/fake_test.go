@@ -28,7 +28,9 @@ type fakePaved struct {
 	packages []string
 	flakes   int    // attempts that exit 4 first
 	failAt   string // a step that fails with exit 3
-	calls    int
+	// exitAfter is the exit code after an ok run record (0: none).
+	exitAfter int
+	calls     int
 }
 
 // fakeRunner dispatches on the binary's name.
@@ -93,7 +95,7 @@ func (p *fakePaved) run(ctx context.Context, inv Invocation) (Result, error) {
 		return Result{}, err
 	}
 	rec["steps"] = append(steps, map[string]any{"name": "deploy", "status": "ok"})
-	return Result{}, writeJSONFile(filepath.Join(reportDir, "paved-run.json"), rec)
+	return Result{ExitCode: p.exitAfter, Output: "paved: done"}, writeJSONFile(filepath.Join(reportDir, "paved-run.json"), rec)
 }
 
 const recordSchemaForTest = "paved.dev/run-record/v1"

@@ -47,6 +47,13 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 		return nil, err
 	}
 	fromRecord(s, rec)
+	if in.ExitCode != 0 && s.Failure == nil {
+		// The record says ok, paved's exit code does not: CI acts on the
+		// exit code, so the run failed.
+		s.Status = StatusFailed
+		s.Failure = &Failure{Step: StepCLI, ExitCode: in.ExitCode,
+			Message: fmt.Sprintf("paved exited with %d after writing a run record: %s", in.ExitCode, lastLine(in.Output))}
+	}
 	if rec.Image != "" {
 		if s.Image, err = image(ctx, rec.Image, in.Registry); err != nil {
 			return nil, err

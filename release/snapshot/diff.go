@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -15,10 +16,10 @@ type Difference struct {
 	// Step is the step that produces the aspect (build, sbom, scan, gate,
 	// attest, record, deploy, or any step for status).
 	Step string `json:"step"`
-	// Aspect names what differs: status, config.env, config.entrypoint,
-	// config.cmd, config.user, config.workingDir, config.exposedPorts,
-	// config.labels, annotations, layers, packages, findings, verdict,
-	// attestations, gitops.
+	// Aspect names what differs: status, exitCode (step cli: paved's
+	// exit code), config.env, config.entrypoint, config.cmd, config.user,
+	// config.workingDir, config.exposedPorts, config.labels, annotations,
+	// layers, packages, findings, verdict, attestations, gitops.
 	Aspect    string `json:"aspect"`
 	Baseline  string `json:"baseline"`
 	Candidate string `json:"candidate"`
@@ -45,6 +46,7 @@ func Diff(base, cand *Snapshot) []Difference {
 	for _, name := range stepNames(base, cand) {
 		add(name, "status", stepStatus(base, name), stepStatus(cand, name))
 	}
+	add(StepCLI, "exitCode", strconv.Itoa(base.ExitCode), strconv.Itoa(cand.ExitCode))
 	bi, ci := orEmpty(base.Image), orEmpty(cand.Image)
 	addSet("build", "config.env", bi.Env, ci.Env)
 	add("build", "config.entrypoint", list(bi.Entrypoint), list(ci.Entrypoint))

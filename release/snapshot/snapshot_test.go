@@ -83,3 +83,23 @@ func TestDiff(t *testing.T) {
 	}, Diff(base, cand), "durations are reported, never diffed")
 	require.Empty(t, Diff(base, base))
 }
+
+// TestCollectExitCode: a run whose record says ok but whose paved exited
+// non-zero failed: the exit code is what CI acts on.
+func TestCollectExitCode(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "paved-run.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"schemaVersion":"paved.dev/run-record/v1","status":"ok",
+		"steps":[{"name":"build","status":"ok"}]}`), 0o644))
+	s, err := Collect(context.Background(), Input{ExitCode: 1, Output: "panic: nil map\n", RecordFile: file, Dir: dir})
+	require.NoError(t, err)
+	require.Equal(t, StatusFailed, s.Status)
+	require.Equal(t, StepCLI, s.FailedStep())
+	require.Equal(t, 1, s.Failure.ExitCode)
+	require.Contains(t, s.Failure.Message, "panic: nil map")
+
+	ok, err := Collect(context.Background(), Input{ExitCode: 0, RecordFile: file, Dir: dir})
+	require.NoError(t, err)
+	require.Equal(t, StatusOK, ok.Status)
+	require.Contains(t, Diff(ok, s), Difference{Step: StepCLI, Aspect: "exitCode", Baseline: "0", Candidate: "1"})
+}
