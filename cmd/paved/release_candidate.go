@@ -31,9 +31,11 @@ func newReleaseCandidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "candidate --version vX.Y.Z-rc.N",
 		Short: "Run a paved candidate and the previous release on the reference apps and diff what they produce",
-		Long: `candidate builds paved from the work tree (stamped --version) and the
+		Long: `candidate builds paved from HEAD (a git archive export, stamped --version;
+uncommitted changes are not in it and the report records dirty: true) and the
 previous release (the highest vX.Y.Z tag reachable from HEAD, built from that
-tag's tree), then runs build-scan-deploy with each on every app of
+tag's tree), both with the release flags (CGO_ENABLED=0, -trimpath,
+-buildvcs=false, -ldflags "-s -w -X …version"), then runs build-scan-deploy with each on every app of
 release/apps.yaml, exported at its pinned commit, each run with its own
 embedded registry and GitOps remote, on the same database, key and
 SOURCE_DATE_EPOCH. It diffs image config, annotations and layers, SBOM package
@@ -157,31 +159,25 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate")},
 	}
 	stderr := cmd.ErrOrStderr()
-	fmt.Fprintf(stderr, "paved: building candidate %s from %s\n", f.version, repo)
-	if err := candidate.Build(ctx, repo, f.version, o.Candidate.Binary, o.Env); err != nil {
+	if state.Dirty {
+		fmt.Fprintf(stderr, "paved: the work tree has uncommitted changes: they are not in the candidate, built from HEAD %s (the report records dirty: true; publish refuses it)\n", state.Commit)
+	}
+	fmt.Fprintf(stderr, "paved: building candidate %s from HEAD (git archive of %s)\n", f.version, state.Commit)
+	if err := candidate.BuildCommit(ctx, repo, state.Commit, f.version, filepath.Join(work, "candidate-src"), o.Candidate.Binary, o.Env); err != nil {
 		return nil, err
 	}
 	if tag == "" {
 		fmt.Fprintln(stderr, "paved: no release tag: first release, no baseline")
 		return o, nil
 	}
-	src := filepath.Join(work, "baseline-src")
-	if err := os.RemoveAll(src); err != nil {
-		return nil, err
-	}
-	if err := candidate.Export(ctx, repo, tag, src); err != nil {
-		return nil, err
-	}
 	o.Baseline = &candidate.Paved{Version: tag, Commit: tagCommit, Binary: filepath.Join(work, "bin", "paved-baseline")}
 	fmt.Fprintf(stderr, "paved: building baseline %s from its tag\n", tag)
-	if err := candidate.Build(ctx, src, tag, o.Baseline.Binary, o.Env); err != nil {
+	if err := candidate.BuildCommit(ctx, repo, tag, tag, filepath.Join(work, "baseline-src"), o.Baseline.Binary, o.Env); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
-// readNotes reads the change notes and their sha256 (hex); a missing file
-// names no expected difference and has no sum.
 func readNotes(file string) (candidate.Notes, string, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {

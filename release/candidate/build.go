@@ -3,6 +3,7 @@ package candidate
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -10,18 +11,41 @@ import (
 // VersionVar is the variable paved's version is stamped into.
 const VersionVar = "github.com/paved-dev/paved/internal/version.Version"
 
+// BuildArgs are the go build arguments (before -o) of a paved stamped with
+// version: the flags pipelines/build's Go builder uses for a released
+// binary (-trimpath, -buildvcs=false, -ldflags "-s -w -X …"), so what the
+// harness tests is built the way paved release publish builds it.
+// -trimpath also makes the compiled packages independent of the source's
+// location, so every export reuses the Go build cache.
+func BuildArgs(version string) []string {
+	return []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -X " + VersionVar + "=" + version}
+}
+
+// BuildEnv is added to a build's environment: CGO off as in
+// pipelines/build, and GOEXPERIMENT=jsonv2 (Trivy needs it).
+var BuildEnv = []string{"CGO_ENABLED=0", "GOEXPERIMENT=jsonv2"}
+
 // Build compiles paved from the source tree src into out, stamped with
-// version. -trimpath makes the compiled packages independent of src's
-// location, so a baseline built in a temporary directory reuses the Go
-// build cache for every package that did not change. env is the build's
-// environment; GOEXPERIMENT=jsonv2 (Trivy needs it) is added.
+// version. env is the build's environment, BuildEnv is added.
 func Build(ctx context.Context, src, version, out string, env []string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
-		"-ldflags", "-X "+VersionVar+"="+version, "-o", out, "./cmd/paved")
+	cmd := exec.CommandContext(ctx, "go", append(BuildArgs(version), "-o", out, "./cmd/paved")...)
 	cmd.Dir = src
-	cmd.Env = append(append([]string{}, env...), "GOEXPERIMENT=jsonv2")
+	cmd.Env = append(append([]string{}, env...), BuildEnv...)
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building paved %s from %q: %w:\n%s", version, src, err, strings.TrimSpace(string(output)))
 	}
 	return nil
+}
+
+// BuildCommit exports rev of repo with git archive into src (emptied
+// first) and builds paved from it: only what the commit holds is compiled,
+// never an uncommitted edit or a file git ignores or excludes.
+func BuildCommit(ctx context.Context, repo, rev, version, src, out string, env []string) error {
+	if err := os.RemoveAll(src); err != nil {
+		return err
+	}
+	if err := Export(ctx, repo, rev, src); err != nil {
+		return err
+	}
+	return Build(ctx, src, version, out, env)
 }

@@ -34,7 +34,8 @@ func git(ctx context.Context, repo string, args ...string) (string, error) {
 // State is the repository a candidate is built from.
 type State struct {
 	// Commit is HEAD; Dirty says the work tree has uncommitted changes
-	// (the candidate is built from the work tree as it is).
+	// (they are not in the candidate, which is built from a git archive
+	// of HEAD).
 	Commit string
 	Dirty  bool
 }
