@@ -31,11 +31,14 @@ func newReleasePublishCmd() *cobra.Command {
 		Short: "Publish a paved candidate that passed: build, sign and verify the release, then tag it",
 		Long: `publish releases the candidate that 'paved release candidate' passed.
 
-It refuses, with nothing written: a dirty work tree; a candidate report that
-is missing, whose verdict is not pass, that was built from another commit
-than HEAD (or from a dirty tree), or that is a candidate of another version;
-a --version that is not semver or disagrees with the change notes; a tag
-that exists.
+It refuses, with nothing written: a dirty work tree or a shallow clone; a
+candidate report that is missing, of another schemaVersion or an older
+paved, whose verdict is not pass, that ran only some apps (partial), that
+ran with another release/apps.yaml or CHANGELOG.md than HEAD's, that was
+compared with another previous release than HEAD's history has, that was
+built from another commit than HEAD (or from a dirty tree), or that is a
+candidate of another version; a --version that is not semver or disagrees
+with the change notes; a tag that exists here or on --push-remote.
 
 The version comes from CHANGELOG.md's Unreleased notes and the highest
 vX.Y.Z tag in HEAD's history: Breaking or Removed -> major, Added, Changed or
@@ -60,8 +63,8 @@ Nothing is pushed to git unless --push-remote.
 
 COSIGN_PASSWORD is the key's password. Exit codes: 0 released (or dry run
 passed), 1 internal, 2 bad input (dirty tree, missing report, version not
-semver or disagreeing, existing tag), 3 the candidate did not pass or the
-release did not verify, 4 transient (registry or git remote unreachable).`,
+semver or disagreeing, existing tag), 3 the candidate did not pass, ran only
+some apps, or the release did not verify, 4 transient (registry or git remote unreachable).`,
 		Example: `  # What would be released, without writing anything
   paved release publish --candidate-report .paved/release/report.json --dry-run
 

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/registry"
 	"github.com/paved-dev/paved/pipelines/sign"
+	"github.com/paved-dev/paved/release/publish"
 )
 
 const releaseSecret = "pw-must-not-leak-7f3a"
@@ -35,6 +38,7 @@ func releaseRepo(t *testing.T) (string, string, *sign.KeyPair) {
 		"go.mod":           "module example.com/tiny\n\ngo 1.22\n",
 		"cmd/tiny/main.go": "package main\n\nfunc main() {}\n",
 		"CHANGELOG.md":     "# Changelog\n\n## [Unreleased]\n\n### Added\n- A verb.\n\n## [0.1.0] - 2026-10-01\n\n### Added\n- First.\n",
+		publish.AppsFile:   "apps: []\n",
 	}
 	for name, data := range files {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
@@ -59,10 +63,18 @@ func releaseRepo(t *testing.T) (string, string, *sign.KeyPair) {
 	return dir, head.String(), keys
 }
 
-func candidateReport(t *testing.T, commit, verdict string) string {
+func candidateReport(t *testing.T, dir, commit, verdict string) string {
 	t.Helper()
-	data, err := json.Marshal(map[string]any{"schemaVersion": "paved.dev/release-candidate-report/v1",
-		"version": "v0.2.0-rc.1", "commit": commit, "dirty": false, "verdict": verdict})
+	sum := func(file string) string {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		require.NoError(t, err)
+		s := sha256.Sum256(data)
+		return hex.EncodeToString(s[:])
+	}
+	data, err := json.Marshal(map[string]any{"schemaVersion": publish.ReportSchema,
+		"version": "v0.2.0-rc.1", "commit": commit, "dirty": false, "verdict": verdict, "partial": false,
+		"appsSHA256": sum(publish.AppsFile), "changelogSHA256": sum(publish.ChangelogFile),
+		"baseline": map[string]string{"version": "v0.1.0", "commit": commit}})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "report.json")
 	require.NoError(t, os.WriteFile(path, data, 0o644))
@@ -75,7 +87,7 @@ func TestReleasePublishCLI(t *testing.T) {
 	regDir := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"release", "publish", "--repo", dir,
-		"--candidate-report", candidateReport(t, head, "pass"), "--main", "./cmd/tiny", "--platform", "linux/amd64",
+		"--candidate-report", candidateReport(t, dir, head, "pass"), "--main", "./cmd/tiny", "--platform", "linux/amd64",
 		"--key", keys.PrivateKey, "--registry-dir", regDir, "--out", "-"}, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	out := stdout.String()
@@ -102,22 +114,22 @@ func TestReleasePublishCLIExitCodes(t *testing.T) {
 		{"missing report", func(_ *testing.T, dir, _ string) []string {
 			return []string{"--candidate-report", filepath.Join(dir, "none.json")}
 		}, nil, 2, "does not exist"},
-		{"candidate failed", func(t *testing.T, _, head string) []string {
-			return []string{"--candidate-report", candidateReport(t, head, "fail")}
+		{"candidate failed", func(t *testing.T, dir, head string) []string {
+			return []string{"--candidate-report", candidateReport(t, dir, head, "fail")}
 		}, nil, 3, "did not pass"},
-		{"dirty tree", func(t *testing.T, _, head string) []string {
-			return []string{"--candidate-report", candidateReport(t, head, "pass")}
+		{"dirty tree", func(t *testing.T, dir, head string) []string {
+			return []string{"--candidate-report", candidateReport(t, dir, head, "pass")}
 		}, func(t *testing.T, dir string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "CHANGELOG.md"), []byte("edited\n"), 0o644))
 		}, 2, "not clean (CHANGELOG.md)"},
-		{"disagreeing version", func(t *testing.T, _, head string) []string {
-			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--version", "v1.0.1"}
+		{"disagreeing version", func(t *testing.T, dir, head string) []string {
+			return []string{"--candidate-report", candidateReport(t, dir, head, "pass"), "--version", "v1.0.1"}
 		}, nil, 2, "the change notes call for a minor release"},
-		{"not semver", func(t *testing.T, _, head string) []string {
-			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--version", "next"}
+		{"not semver", func(t *testing.T, dir, head string) []string {
+			return []string{"--candidate-report", candidateReport(t, dir, head, "pass"), "--version", "next"}
 		}, nil, 2, "not semver"},
-		{"wrong key password", func(t *testing.T, _, head string) []string {
-			return []string{"--candidate-report", candidateReport(t, head, "pass"), "--platform", "linux/amd64", "--base", ""}
+		{"wrong key password", func(t *testing.T, dir, head string) []string {
+			return []string{"--candidate-report", candidateReport(t, dir, head, "pass"), "--platform", "linux/amd64", "--base", ""}
 		}, func(t *testing.T, _ string) { t.Setenv("COSIGN_PASSWORD", "wrong-"+releaseSecret) }, 2, "wrong password (check COSIGN_PASSWORD)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

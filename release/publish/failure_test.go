@@ -41,6 +41,7 @@ func TestPublishFirstRelease(t *testing.T) {
 	f := newFixture(t)
 	require.NoError(t, f.repo.DeleteTag("v0.1.0"))
 	f.replaceNotes(t, notes[strings.Index(notes, "## [0.1.0]"):], "")
+	f.baseline = nil
 	o := f.options()
 	o.DryRun = true
 	for _, tc := range []struct{ requested, candidate, want string }{

@@ -1,6 +1,8 @@
 package publish
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -64,6 +66,8 @@ type fixture struct {
 	head          plumbing.Hash
 	keys          *sign.KeyPair
 	candidate     string
+	// baseline is the report's baseline: the previous release, or nil.
+	baseline any
 }
 
 // newFixture makes a git repository holding a tiny Go main package and a
@@ -79,6 +83,7 @@ func newFixture(t *testing.T) *fixture {
 		"README.md":         "tiny\n",
 		".gitignore":        "/out/\n",
 		"docs/unchanged.md": "x\n",
+		"release/apps.yaml": "apps:\n  - name: go-api\n",
 	}
 	for name, data := range files {
 		writeFile(t, filepath.Join(f.dir, name), data)
@@ -93,6 +98,7 @@ func newFixture(t *testing.T) *fixture {
 	f.commit(t, "feat: tiny")
 	_, err = r.CreateTag("v0.1.0", f.head, &git.CreateTagOptions{Tagger: sig(), Message: "v0.1.0"})
 	require.NoError(t, err)
+	f.baseline = map[string]string{"version": "v0.1.0", "commit": f.head.String()}
 	// An rc tag of a later version must not count as the previous release.
 	_, err = r.CreateTag("v0.9.0-rc.1", f.head, nil)
 	require.NoError(t, err)
@@ -121,11 +127,19 @@ func (f *fixture) commit(t *testing.T, msg string) {
 	require.NoError(t, err)
 }
 
-// report writes a candidate report outside the repository.
+// report writes a candidate report outside the repository, with the
+// hashes of the apps file and changelog in the work tree. Each extra field
+// is set to true, or removed when it starts with "-".
 func (f *fixture) report(t *testing.T, version, commit, verdict string, extra ...string) string {
 	t.Helper()
-	fields := map[string]any{"version": version, "commit": commit, "verdict": verdict, "apps": []string{"go-api"}}
+	fields := map[string]any{"schemaVersion": ReportSchema, "version": version, "commit": commit, "verdict": verdict,
+		"apps": []string{"go-api"}, "partial": false, "baseline": f.baseline,
+		"appsSHA256": f.sha256(t, AppsFile), "changelogSHA256": f.sha256(t, ChangelogFile)}
 	for _, k := range extra {
+		if strings.HasPrefix(k, "-") {
+			delete(fields, k[1:])
+			continue
+		}
 		fields[k] = true
 	}
 	data, err := json.Marshal(fields)
@@ -133,6 +147,14 @@ func (f *fixture) report(t *testing.T, version, commit, verdict string, extra ..
 	path := filepath.Join(t.TempDir(), "candidate.json")
 	require.NoError(t, os.WriteFile(path, data, 0o644))
 	return path
+}
+
+func (f *fixture) sha256(t *testing.T, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(f.dir, file))
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // options publishes the tiny main package, for both platforms.

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -86,6 +87,96 @@ func TestPublishRefuses(t *testing.T) {
 			},
 			kind: failure.BadInput,
 			want: []string{"built from a work tree with uncommitted changes", "on a clean tree"},
+		},
+		{
+			name: "partial report",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass", "partial")
+			},
+			kind: failure.Policy,
+			want: []string{"ran only some apps of release/apps.yaml", "run paved release candidate again with every app"},
+		},
+		{
+			name: "report of another apps file",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				writeFile(t, filepath.Join(f.dir, AppsFile), "apps: []\n")
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass")
+				require.NoError(t, exec.Command("git", "-C", f.dir, "checkout", "--", AppsFile).Run())
+			},
+			kind: failure.BadInput,
+			want: []string{"ran with another release/apps.yaml (sha256 ", "than HEAD's", "run paved release candidate again"},
+		},
+		{
+			name: "report of another changelog",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				writeFile(t, filepath.Join(f.dir, ChangelogFile), notes+"\nmore\n")
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass")
+				writeFile(t, filepath.Join(f.dir, ChangelogFile), notes)
+			},
+			kind: failure.BadInput,
+			want: []string{"ran with another CHANGELOG.md"},
+		},
+		{
+			name: "report of an older paved",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass", "-partial", "-baseline")
+			},
+			kind: failure.BadInput,
+			want: []string{"no partial, baseline: it was written by an older paved; run paved release candidate again"},
+		},
+		{
+			name: "report of another schema",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass", "-schemaVersion")
+			},
+			kind: failure.BadInput,
+			want: []string{`schemaVersion "", publish reads "paved.dev/release-candidate-report/v1"`},
+		},
+		{
+			name: "baseline of another release",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				f.baseline = map[string]string{"version": "v0.0.9", "commit": f.head.String()}
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass")
+			},
+			kind: failure.BadInput,
+			want: []string{"was compared with v0.0.9, but the previous release is v0.1.0"},
+		},
+		{
+			name: "no baseline but a previous release",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				f.baseline = nil
+				o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass")
+			},
+			kind: failure.BadInput,
+			want: []string{"was compared with no previous release, but the previous release is v0.1.0"},
+		},
+		{
+			name: "a baseline but no release tag",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				require.NoError(t, f.repo.DeleteTag("v0.1.0"))
+			},
+			kind: failure.BadInput,
+			want: []string{"was compared with v0.1.0, but HEAD's history has no release tag: fetch the tags"},
+		},
+		{
+			name: "shallow clone",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				writeFile(t, filepath.Join(f.dir, ".git", "shallow"), f.head.String()+"\n")
+			},
+			kind: failure.BadInput,
+			want: []string{"is a shallow clone: fetch the full history and tags"},
+		},
+		{
+			name: "tag exists on the remote",
+			setup: func(t *testing.T, f *fixture, o *Options) {
+				bare := f.addRemote(t)
+				require.NoError(t, f.repo.Push(&git.PushOptions{RemoteName: "origin"}))
+				_, err := bare.CreateTag("v0.2.0", f.head, nil)
+				require.NoError(t, err)
+				o.PushRemote = "origin"
+			},
+			kind: failure.BadInput,
+			want: []string{`tag v0.2.0 already exists on remote "origin"`, "release the next one"},
 		},
 		{
 			name:  "not semver",

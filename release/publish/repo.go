@@ -1,8 +1,11 @@
 package publish
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/paved-dev/paved/pipelines/failure"
 )
@@ -41,6 +45,67 @@ func openRepo(dir string) (*repo, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("opening work tree of %q: %w", dir, err))
 	}
 	return &repo{git: r, wt: wt, root: wt.Filesystem.Root()}, nil
+}
+
+// checkFullHistory refuses a shallow clone: without the full history and
+// the tags, the previous release cannot be found and every run would look
+// like a first release.
+func (r *repo) checkFullHistory() error {
+	shallow, err := r.git.Storer.Shallow()
+	if err != nil {
+		return fmt.Errorf("reading the shallow commits of %q: %w", r.root, err)
+	}
+	if len(shallow) > 0 {
+		return failure.BadInputErr(fmt.Errorf("the repository %q is a shallow clone: fetch the full history and tags (git fetch --unshallow --tags), the previous release is found in it", r.root))
+	}
+	return nil
+}
+
+// fileSHA256 returns the sha256 (hex) of path in commit's tree.
+func fileSHA256(c *object.Commit, path string) (string, error) {
+	f, err := c.File(path)
+	if errors.Is(err, object.ErrFileNotFound) {
+		return "", failure.BadInputErr(fmt.Errorf("reading %s at HEAD: it is not committed: publish releases what the candidate ran with", path))
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading %s at HEAD: %w", path, err)
+	}
+	rd, err := f.Reader()
+	if err != nil {
+		return "", fmt.Errorf("reading %s at HEAD: %w", path, err)
+	}
+	defer rd.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rd); err != nil {
+		return "", fmt.Errorf("reading %s at HEAD: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// checkNoRemoteTag refuses a tag that the remote already has, before
+// anything is built; a remote that cannot be listed is transient.
+func (r *repo) checkNoRemoteTag(remote, tag string) error {
+	rem, err := r.git.Remote(remote)
+	if errors.Is(err, git.ErrRemoteNotFound) {
+		return failure.BadInputErr(fmt.Errorf("reading git remote %q: it does not exist: add it or pick another (git remote -v)", remote))
+	}
+	if err != nil {
+		return fmt.Errorf("reading git remote %q: %w", remote, err)
+	}
+	refs, err := rem.List(&git.ListOptions{})
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		return nil
+	}
+	if err != nil {
+		return failure.TransientErr(fmt.Errorf("listing the refs of git remote %q: %w", remote, err))
+	}
+	want := plumbing.NewTagReferenceName(tag)
+	for _, ref := range refs {
+		if ref.Name() == want {
+			return failure.BadInputErr(fmt.Errorf("tag %s already exists on remote %q (at %s): a version is released once; fetch its tags (git fetch --tags %s) and release the next one", tag, remote, short(ref.Hash().String()), remote))
+		}
+	}
+	return nil
 }
 
 // checkClean refuses a work tree with changed, staged or untracked files

@@ -106,6 +106,9 @@ func (p *publisher) checkTree(context.Context) error {
 		return err
 	}
 	p.repo = r
+	if err := r.checkFullHistory(); err != nil {
+		return err
+	}
 	return r.checkClean()
 }
 
@@ -115,7 +118,18 @@ func (p *publisher) checkCandidate(context.Context) error {
 		return err
 	}
 	p.head, p.branch, p.created = head, branch, head.Committer.When.UTC()
-	return p.candidate.check(head.Hash.String())
+	if err := p.candidate.check(head.Hash.String()); err != nil {
+		return err
+	}
+	apps, err := fileSHA256(head, AppsFile)
+	if err != nil {
+		return err
+	}
+	notes, err := fileSHA256(head, ChangelogFile)
+	if err != nil {
+		return err
+	}
+	return p.candidate.checkCovers(apps, notes)
 }
 
 func (p *publisher) decideVersion(context.Context) error {
@@ -130,6 +144,9 @@ func (p *publisher) decideVersion(context.Context) error {
 	}
 	prev, err := p.repo.previous(p.head)
 	if err != nil {
+		return err
+	}
+	if err := p.candidate.checkBaseline(prev); err != nil {
 		return err
 	}
 	d, err := c.Decide(prev, p.o.Version)
@@ -150,7 +167,13 @@ func (p *publisher) decideVersion(context.Context) error {
 		return err
 	}
 	p.res.Tag = d.Version
-	return p.repo.checkNoTag(d.Version)
+	if err := p.repo.checkNoTag(d.Version); err != nil {
+		return err
+	}
+	if p.o.PushRemote == "" {
+		return nil
+	}
+	return p.repo.checkNoRemoteTag(p.o.PushRemote, d.Version)
 }
 
 func (p *publisher) checkReleaseInputs(context.Context) error {
