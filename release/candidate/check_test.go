@@ -80,8 +80,16 @@ func TestCheck(t *testing.T) {
 				"go-api/cli/exitCode=regression"}},
 		{name: "flake retried once then passes", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 1},
 			verdict: Pass, appVerdict: VerdictPass, candAttempts: 2},
-		{name: "flake twice", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 2},
+		{name: "flake twice with both", base: &fakePaved{user: "0", flakes: 2}, cand: &fakePaved{user: "0", flakes: 2},
 			verdict: Fail, appVerdict: VerdictInfraFlake, blocking: true, candAttempts: 2},
+		{name: "candidate flakes twice, baseline passes", base: &fakePaved{user: "0"}, cand: &fakePaved{user: "0", flakes: 2},
+			verdict: Fail, appVerdict: VerdictRegression, blocking: true, candAttempts: 2,
+			differences: []string{"go-api/build/status=regression", "go-api/sbom/status=regression", "go-api/scan/status=regression",
+				"go-api/gate/status=regression", "go-api/attest/status=regression", "go-api/deploy/status=regression",
+				"go-api/push/status=regression", "go-api/build/config.user=regression", "go-api/gate/verdict=regression",
+				"go-api/attest/attestations=regression", "go-api/deploy/gitops=regression", "go-api/cli/exitCode=regression",
+				"go-api/build/config.env=regression", "go-api/build/config.cmd=regression", "go-api/build/annotations=regression",
+				"go-api/scan/findings=regression"}},
 		{name: "app broken with both versions", base: &fakePaved{failAt: "gate"}, cand: &fakePaved{failAt: "gate"},
 			verdict: Fail, appVerdict: VerdictAppBroken, blocking: true, candAttempts: 1},
 		// The only app is quarantined: nothing passed, so the candidate
@@ -148,7 +156,7 @@ func TestCheckCoverage(t *testing.T) {
 		require.False(t, rep.Partial)
 	})
 	t.Run("only quarantined apps", func(t *testing.T) {
-		o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": &fakePaved{user: "0", flakes: 2}}, true)
+		o := options(t, fakeRunner{"baseline": &fakePaved{user: "0", flakes: 2}, "candidate": &fakePaved{user: "0", flakes: 2}}, true)
 		o.Apps[0].Quarantine = &apps.Quarantine{Reason: "mirror down, #7", Until: "2026-12-01"}
 		rep, err := Check(context.Background(), o)
 		require.NoError(t, err)

@@ -46,8 +46,18 @@ type Classified struct {
 // Classify decides an app's verdict from the baseline's outcome (nil for
 // the first release) and the candidate's, and classifies each difference
 // against the change notes.
+//
+// A candidate that exits 4 twice is an infra-flake only when the baseline
+// flaked too or there is none: when the baseline passed on the same inputs,
+// the candidate's exit is compared like any other. When both fail at the
+// same step the app is app-broken, provided nothing else differs: the exit
+// codes, and every aspect of the steps both completed.
 func Classify(app string, base, cand *Outcome, notes Notes) (string, []Classified) {
-	if base.flaked() || cand.flaked() {
+	if cand.flaked() && (base == nil || base.flaked()) {
+		return VerdictInfraFlake, nil
+	}
+	if base.flaked() && !cand.flaked() {
+		// Nothing to compare the candidate with.
 		return VerdictInfraFlake, nil
 	}
 	candFailed := cand.Snapshot.Status != snapshot.StatusOK
@@ -62,20 +72,50 @@ func Classify(app string, base, cand *Outcome, notes Notes) (string, []Classifie
 		return VerdictRegression, classify(app, []snapshot.Difference{d}, notes)
 	}
 	if candFailed && base.Snapshot.Status != snapshot.StatusOK && base.Snapshot.FailedStep() == cand.Snapshot.FailedStep() {
-		return VerdictAppBroken, nil
-	}
-	diffs := classify(app, snapshot.Diff(base.Snapshot, cand.Snapshot), notes)
-	for _, d := range diffs {
-		if d.Classification == ClassRegression {
+		diffs := classify(app, bothBroken(base.Snapshot, cand.Snapshot), notes)
+		if regressed(diffs) {
 			return VerdictRegression, diffs
 		}
+		return VerdictAppBroken, diffs
 	}
-	if candFailed {
-		// Every difference was expected, and the candidate still failed:
-		// a failing run never passes.
+	diffs := classify(app, snapshot.Diff(base.Snapshot, cand.Snapshot), notes)
+	if regressed(diffs) || candFailed {
+		// A failing run never passes, even when every difference was
+		// expected.
 		return VerdictRegression, diffs
 	}
 	return VerdictPass, diffs
+}
+
+// bothBroken are the differences of two runs that failed at the same
+// step: the exit code, the status of every other step, and the aspects
+// of the steps both completed (the failing step's message is not
+// compared: it names run-specific paths and addresses).
+func bothBroken(base, cand *snapshot.Snapshot) []snapshot.Difference {
+	failed := cand.FailedStep()
+	completed := func(step string) bool {
+		b, c := base.Step(step), cand.Step(step)
+		return b != nil && c != nil && b.Status == snapshot.StatusOK && c.Status == snapshot.StatusOK
+	}
+	var out []snapshot.Difference
+	for _, d := range snapshot.Diff(base, cand) {
+		switch {
+		case d.Aspect == "exitCode",
+			d.Aspect == "status" && d.Step != failed,
+			d.Aspect != "status" && completed(d.Step):
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func regressed(diffs []Classified) bool {
+	for _, d := range diffs {
+		if d.Classification == ClassRegression {
+			return true
+		}
+	}
+	return false
 }
 
 func classify(app string, diffs []snapshot.Difference, notes Notes) []Classified {

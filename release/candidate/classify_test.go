@@ -40,6 +40,13 @@ func exitedAfterOK(code int) *Outcome {
 	return o
 }
 
+// brokenAt failed at step after building an image running as user.
+func brokenAt(step, user string) *Outcome {
+	o := failedRun(step, 3, 1)
+	o.Snapshot.Image = &snapshot.Image{User: user}
+	return o
+}
+
 func TestClassify(t *testing.T) {
 	notes := Notes{{Key: "go-api/build/config.user", Entry: "go-api runs as nonroot"}}
 	tests := []struct {
@@ -60,9 +67,19 @@ func TestClassify(t *testing.T) {
 				"python-api/cli/exitCode=regression"}},
 		{name: "ok record with a non-zero exit", app: "go-api", base: okRun("0"), cand: exitedAfterOK(1),
 			verdict: VerdictRegression, differences: []string{"go-api/cli/exitCode=regression"}},
-		{name: "flake retried once", app: "go-api", base: okRun("0"), cand: failedRun("push", 4, 2), verdict: VerdictInfraFlake},
+		{name: "candidate flakes twice where the baseline passed", app: "go-api", base: okRun("0"), cand: failedRun("push", 4, 2),
+			verdict: VerdictRegression, differences: []string{
+				"go-api/gate/status=regression", "go-api/push/status=regression", "go-api/build/config.user=expected",
+				"go-api/gate/verdict=regression", "go-api/cli/exitCode=regression"}},
+		{name: "both flake", app: "go-api", base: failedRun("push", 4, 2), cand: failedRun("push", 4, 2), verdict: VerdictInfraFlake},
 		{name: "baseline flake", app: "go-api", base: failedRun("push", 4, 2), cand: okRun("0"), verdict: VerdictInfraFlake},
 		{name: "app broken with both", app: "node-web", base: failedRun("build", 2, 1), cand: failedRun("build", 2, 1), verdict: VerdictAppBroken},
+		{name: "both fail at one step with other exit codes", app: "node-web", base: failedRun("gate", 3, 1), cand: failedRun("gate", 1, 1),
+			verdict: VerdictRegression, differences: []string{"node-web/cli/exitCode=regression"}},
+		{name: "both fail at one step, a completed step differs", app: "node-web", base: brokenAt("gate", "0"), cand: brokenAt("gate", "65532"),
+			verdict: VerdictRegression, differences: []string{"node-web/build/config.user=regression"}},
+		{name: "both fail at one step, the difference expected", app: "go-api", base: brokenAt("gate", "0"), cand: brokenAt("gate", "65532"),
+			verdict: VerdictAppBroken, differences: []string{"go-api/build/config.user=expected"}},
 		{name: "both fail at different steps", app: "node-web", base: failedRun("build", 2, 1), cand: failedRun("gate", 3, 1),
 			verdict: VerdictRegression, differences: []string{"node-web/build/status=regression", "node-web/gate/status=regression", "node-web/cli/exitCode=regression"}},
 		{name: "first release passes", app: "go-api", cand: okRun("0"), verdict: VerdictPass},
