@@ -96,3 +96,15 @@ func (o *Options) runner() Runner {
 	}
 	return ExecRunner{}
 }
+
+// appNames are the apps of the apps file (AllApps), or the apps run.
+func (o *Options) appNames() []string {
+	if len(o.AllApps) > 0 {
+		return o.AllApps
+	}
+	var out []string
+	for _, a := range o.Apps {
+		out = append(out, a.Name)
+	}
+	return out
+}

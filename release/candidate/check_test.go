@@ -167,6 +167,26 @@ func TestCheckCoverage(t *testing.T) {
 	})
 }
 
+// TestCheckNotes: a note with an unknown aspect stops the check before
+// anything runs; a note that matched no difference is reported.
+func TestCheckNotes(t *testing.T) {
+	cand := &fakePaved{user: "0"}
+	o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": cand}, true)
+	o.Notes = Notes{{Key: "*/*/*", Entry: "everything changes"}}
+	_, err := Check(context.Background(), o)
+	require.ErrorContains(t, err, "names no aspect")
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.Zero(t, cand.calls)
+
+	o.Notes = Notes{{Key: "go-api/build/layers", Entry: "new layers (release-diff: go-api/build/layers)"}}
+	rep, err := Check(context.Background(), o)
+	require.NoError(t, err)
+	require.Equal(t, o.Notes, rep.UnmatchedNotes)
+	var md bytes.Buffer
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.Contains(t, md.String(), "`go-api/build/layers`")
+}
+
 // TestCheckMissingApp: an app that is not in its pinned commit's tree is
 // bad input naming the app and the commit, before anything runs.
 func TestCheckMissingApp(t *testing.T) {

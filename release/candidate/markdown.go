@@ -27,6 +27,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "- apps: %d of %s (**partial**: paved release publish refuses this report)\n", len(r.Apps), strings.Join(r.AllApps, ", "))
 	}
 	fmt.Fprintf(&b, "- change notes: %d expected difference(s) named\n", len(r.Notes))
+	for _, n := range r.UnmatchedNotes {
+		fmt.Fprintf(&b, "- change note matched no difference: `%s` (%s)\n", n.Key, n.Entry)
+	}
 	fmt.Fprintf(&b, "- duration: %.0f s\n\n", r.DurationSeconds)
 	b.WriteString("| app | commit | verdict | blocks | candidate | baseline | differences |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")

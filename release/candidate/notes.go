@@ -1,13 +1,20 @@
 package candidate
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/release/snapshot"
 )
 
 // Note is one expected difference named by the change notes.
 type Note struct {
-	// Key is APP/STEP/ASPECT, any segment "*".
+	// Key is APP/STEP/ASPECT; APP and STEP may be "*", ASPECT may not,
+	// and a "*" never matches a status difference (see Match).
 	Key string `json:"key"`
 	// Entry is the change-notes line that names it.
 	Entry string `json:"entry"`
@@ -43,7 +50,41 @@ func ParseNotes(changelog string) Notes {
 	return notes
 }
 
-// Match returns the note naming key (APP/STEP/ASPECT).
+// Check returns a bad-input error naming every note whose key is not
+// APP/STEP/ASPECT with APP one of apps (or "*") and ASPECT a known aspect
+// (never "*": a note expecting every difference expects nothing in
+// particular and would hide every regression).
+func (n Notes) Check(apps []string) error {
+	var errs []error
+	for _, note := range n {
+		if err := checkKey(note.Key, apps); err != nil {
+			errs = append(errs, fmt.Errorf("change note %q: %w", note.Key, err))
+		}
+	}
+	if len(errs) > 0 {
+		return failure.BadInputErr(fmt.Errorf("checking the change notes' (release-diff: …) keys: %w", errors.Join(errs...)))
+	}
+	return nil
+}
+
+func checkKey(key string, apps []string) error {
+	p := strings.Split(key, "/")
+	switch {
+	case len(p) != 3 || p[0] == "" || p[1] == "" || p[2] == "":
+		return errors.New("want APP/STEP/ASPECT")
+	case strings.Contains(p[2], "*"):
+		return fmt.Errorf("names no aspect: name one of %s", strings.Join(snapshot.Aspects, ", "))
+	case p[0] != "*" && !slices.Contains(apps, p[0]):
+		return fmt.Errorf("unknown app %q (apps: %s)", p[0], strings.Join(apps, ", "))
+	case !slices.Contains(snapshot.Aspects, p[2]):
+		return fmt.Errorf("unknown aspect %q (aspects: %s)", p[2], strings.Join(snapshot.Aspects, ", "))
+	}
+	return nil
+}
+
+// Match returns the note naming key (APP/STEP/ASPECT). A status
+// difference (a step that now fails or no longer runs) matches only a
+// note naming its app and step.
 func (n Notes) Match(key string) (Note, bool) {
 	for _, note := range n {
 		if keyMatches(note.Key, key) {
@@ -56,6 +97,9 @@ func (n Notes) Match(key string) (Note, bool) {
 func keyMatches(pattern, key string) bool {
 	p, k := strings.Split(pattern, "/"), strings.Split(key, "/")
 	if len(p) != 3 || len(k) != 3 {
+		return false
+	}
+	if k[2] == "status" && strings.Contains(pattern, "*") {
 		return false
 	}
 	for i := range p {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 const changelog = `# Changelog
@@ -40,4 +42,45 @@ func TestNotes(t *testing.T) {
 			require.Equal(t, tc.entry, n.Entry)
 		})
 	}
+}
+
+// TestNotesCheck: a note naming everything (a "*" aspect), an unknown app
+// or an unknown aspect is bad input: it would mark real regressions
+// expected, or expect nothing at all.
+func TestNotesCheck(t *testing.T) {
+	apps := []string{"go-api", "node-web"}
+	tests := []struct{ key, wantErr string }{
+		{"go-api/build/config.user", ""},
+		{"*/gate/verdict", ""},
+		{"node-web/*/attestations", ""},
+		{"go-api/cli/exitCode", ""},
+		{"*/*/*", "names no aspect"},
+		{"go-api/build/*", "names no aspect"},
+		{"ruby-api/build/layers", `unknown app "ruby-api"`},
+		{"go-api/build/colour", `unknown aspect "colour"`},
+		{"go-api/build", "want APP/STEP/ASPECT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key, func(t *testing.T) {
+			err := Notes{{Key: tc.key, Entry: "x"}}.Check(apps)
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.wantErr)
+			require.ErrorContains(t, err, tc.key)
+			require.Equal(t, failure.BadInput, failure.KindOf(err))
+		})
+	}
+}
+
+// TestNotesStatusNotByWildcard: a step's status (a run that now fails) is
+// expected only when the note names the app and the step.
+func TestNotesStatusNotByWildcard(t *testing.T) {
+	_, ok := Notes{{Key: "*/gate/status"}}.Match("go-api/gate/status")
+	require.False(t, ok)
+	_, ok = Notes{{Key: "go-api/*/status"}}.Match("go-api/gate/status")
+	require.False(t, ok)
+	_, ok = Notes{{Key: "go-api/gate/status"}}.Match("go-api/gate/status")
+	require.True(t, ok)
 }

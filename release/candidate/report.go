@@ -45,8 +45,11 @@ type Report struct {
 	// first release, with BaselineNote saying so.
 	Baseline     *Paved `json:"baseline"`
 	BaselineNote string `json:"baselineNote,omitempty"`
-	// Notes are the expected differences the change notes name.
+	// Notes are the expected differences the change notes name;
+	// UnmatchedNotes those that matched no difference of any app run
+	// (a stale note, or a change that did not happen).
 	Notes           Notes       `json:"notes"`
+	UnmatchedNotes  Notes       `json:"unmatchedNotes"`
 	StartedAt       time.Time   `json:"startedAt"`
 	DurationSeconds float64     `json:"durationSeconds"`
 	Apps            []AppResult `json:"apps"`
@@ -110,6 +113,23 @@ func newReport(o Options, start time.Time) *Report {
 		r.Notes = Notes{}
 	}
 	return r
+}
+
+// unmatched are the notes no difference matched.
+func (r *Report) unmatched() Notes {
+	out := Notes{}
+	for _, n := range r.Notes {
+		used := false
+		for _, a := range r.Apps {
+			for _, d := range a.Differences {
+				used = used || keyMatches(n.Key, d.Key(a.Name))
+			}
+		}
+		if !used {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // partial reports whether an app of all did not run (all empty: unknown,

@@ -20,6 +20,9 @@ import (
 // paved does in a run is in the report.
 func Check(ctx context.Context, o Options) (*Report, error) {
 	start := o.now()
+	if err := o.Notes.Check(o.appNames()); err != nil {
+		return nil, err
+	}
 	if err := checkApps(ctx, o); err != nil {
 		return nil, err
 	}
@@ -31,6 +34,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Apps = append(rep.Apps, *res)
 	}
+	rep.UnmatchedNotes = rep.unmatched()
 	rep.finish(o.now())
 	return rep, nil
 }

@@ -25,6 +25,13 @@ type Difference struct {
 	Candidate string `json:"candidate"`
 }
 
+// Aspects are every aspect Diff reports, for checking the change notes.
+var Aspects = []string{
+	"status", "exitCode", "config.env", "config.entrypoint", "config.cmd", "config.user",
+	"config.workingDir", "config.exposedPorts", "config.labels", "annotations", "layers",
+	"packages", "findings", "verdict", "attestations", "gitops",
+}
+
 // Key is the difference's name in change notes: APP/STEP/ASPECT.
 func (d Difference) Key(app string) string { return app + "/" + d.Step + "/" + d.Aspect }
 
