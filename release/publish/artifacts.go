@@ -56,7 +56,9 @@ func (p *publisher) staticBase(ctx context.Context) (string, error) {
 }
 
 // build compiles o.Main for every platform onto baseRef, as `paved build`
-// does for a Go service, with the version stamped into o.VersionVar.
+// does for a Go service (CGO_ENABLED=0, -trimpath, -buildvcs=false), with
+// the version stamped into o.VersionVar. It builds an export of HEAD's tree,
+// not the work tree, so that an ignored or excluded file cannot slip in.
 func (p *publisher) build(ctx context.Context, baseRef string) (*build.Result, error) {
 	opts := []build.Option{
 		build.WithBase(baseRef),
@@ -73,7 +75,15 @@ func (p *publisher) build(ctx context.Context, baseRef string) (*build.Result, e
 		ann[build.AnnotationSource] = p.o.SourceURL
 	}
 	opts = append(opts, build.WithAnnotations(ann))
-	res, err := build.Go(p.repo.root, opts...).Build(ctx)
+	src, err := os.MkdirTemp("", "paved-release-src-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the source export directory: %w", err)
+	}
+	defer os.RemoveAll(src)
+	if err := exportTree(p.head, src); err != nil {
+		return nil, err
+	}
+	res, err := build.Go(src, opts...).Build(ctx)
 	if err != nil {
 		return nil, err
 	}

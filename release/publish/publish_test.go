@@ -28,10 +28,16 @@ import (
 func TestPublish(t *testing.T) {
 	f := newFixture(t)
 	bare := f.addRemote(t)
-	candidate := f.head
 	o := f.options()
 	o.OutDir = filepath.Join(t.TempDir(), "dist")
 	o.PushRemote = "origin"
+	// An ignored file is not HEAD's and must not be built into the release.
+	writeFile(t, filepath.Join(f.dir, ".gitignore"), "/out/\n/cmd/tiny/zz_debug.go\n")
+	f.commit(t, "chore: ignore a debug file")
+	writeFile(t, filepath.Join(f.dir, "cmd", "tiny", "zz_debug.go"), "package main\n\nfunc init() { version = \"from the work tree\" }\n")
+	o.CandidateReport = f.report(t, "v0.2.0-rc.1", f.head.String(), "pass")
+
+	candidate := f.head
 
 	res, err := Publish(context.Background(), o)
 	require.NoError(t, err)
