@@ -54,8 +54,9 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 		s.Failure = &Failure{Step: StepCLI, ExitCode: in.ExitCode,
 			Message: fmt.Sprintf("paved exited with %d after writing a run record: %s", in.ExitCode, lastLine(in.Output))}
 	}
+	digest := ""
 	if rec.Image != "" {
-		if s.Image, err = image(ctx, rec.Image, in.Registry); err != nil {
+		if s.Image, digest, err = image(ctx, rec.Image, in.Registry); err != nil {
 			return nil, err
 		}
 	}
@@ -68,7 +69,7 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 		}
 	}
 	if in.GitOpsRepo != "" {
-		if s.GitOps, err = gitopsChange(ctx, in.GitOpsRepo, in.GitOpsSeed, in.Registry); err != nil {
+		if s.GitOps, err = gitopsChange(ctx, in.GitOpsRepo, in.GitOpsSeed, in.Registry, digest); err != nil {
 			return nil, err
 		}
 	}
@@ -119,22 +120,27 @@ var dropped = map[string]bool{
 	"dev.paved.trace-id":         true,
 }
 
-func image(ctx context.Context, ref, registry string) (*Image, error) {
+// image reads the run's image and its digest.
+func image(ctx context.Context, ref, registry string) (*Image, string, error) {
 	r, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
-		return nil, fmt.Errorf("parsing image %q of the run record: %w", ref, err)
+		return nil, "", fmt.Errorf("parsing image %q of the run record: %w", ref, err)
 	}
 	img, err := remote.Image(r, remote.WithContext(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("reading image %q: %w", ref, err)
+		return nil, "", fmt.Errorf("reading image %q: %w", ref, err)
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
-		return nil, fmt.Errorf("reading the config of image %q: %w", ref, err)
+		return nil, "", fmt.Errorf("reading the config of image %q: %w", ref, err)
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading the manifest of image %q: %w", ref, err)
+		return nil, "", fmt.Errorf("reading the manifest of image %q: %w", ref, err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the digest of image %q: %w", ref, err)
 	}
 	c := cf.Config
 	out := &Image{
@@ -151,7 +157,7 @@ func image(ctx context.Context, ref, registry string) (*Image, error) {
 	for _, d := range cf.RootFS.DiffIDs {
 		out.Layers = append(out.Layers, d.String())
 	}
-	return out, nil
+	return out, digest.String(), nil
 }
 
 func normaliseMap(m map[string]string, registry string) map[string]string {
@@ -182,8 +188,17 @@ var (
 	volatileRE = regexp.MustCompile(`^([+\- ]\s*(paved_version|deployed_at|trace_id|run_id):).*$`)
 )
 
-// gitopsChange is the normalised diff seed..HEAD of the GitOps repository.
-func gitopsChange(ctx context.Context, repo, seed, registry string) (string, error) {
+// Digest placeholders in the GitOps change: the run's own image (whose
+// digest carries paved's version) and any other image.
+const (
+	DigestSelf  = "sha256:DIGEST"
+	DigestOther = "sha256:OTHER"
+)
+
+// gitopsChange is the normalised diff seed..HEAD of the GitOps repository:
+// the run's image digest becomes DigestSelf, any other digest DigestOther,
+// so a run that deploys another image than it built differs.
+func gitopsChange(ctx context.Context, repo, seed, registry, digest string) (string, error) {
 	out, err := exec.CommandContext(ctx, "git", "-C", repo, "diff", "--no-color", "--no-ext-diff", seed, "HEAD").Output()
 	if err != nil {
 		return "", fmt.Errorf("diffing GitOps repository %q from %s: %w", repo, seed, err)
@@ -193,7 +208,12 @@ func gitopsChange(ctx context.Context, repo, seed, registry string) (string, err
 		if strings.HasPrefix(l, "index ") {
 			continue
 		}
-		l = digestRE.ReplaceAllString(normalise(l, registry), "sha256:DIGEST")
+		l = digestRE.ReplaceAllStringFunc(normalise(l, registry), func(d string) string {
+			if d == digest {
+				return DigestSelf
+			}
+			return DigestOther
+		})
 		lines = append(lines, volatileRE.ReplaceAllString(l, "$1 NORMALISED"))
 	}
 	return strings.TrimRight(strings.Join(lines, "\n"), "\n"), nil

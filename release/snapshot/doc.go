@@ -13,10 +13,11 @@
 //   - the annotations and labels dev.paved.pipeline.version (the version of
 //     paved that ran: differs by design) and dev.paved.trace-id (a new trace
 //     per run) are dropped;
-//   - image digests (sha256:…) in the GitOps change become sha256:DIGEST: the
-//     manifest carries paved's version annotation, so the digest always
+//   - the run's own image digest in the GitOps change becomes sha256:DIGEST
+//     (the manifest carries paved's version annotation, so the digest always
 //     differs; the image's content is compared by its config and layer diff
-//     ids instead;
+//     ids instead); any other digest becomes sha256:OTHER, so deploying
+//     another image than the one built is a difference;
 //   - in versions.yaml, the values of paved_version, deployed_at, trace_id
 //     and run_id become NORMALISED, and the diff's index lines are dropped
 //     (blob ids follow from the digests).

@@ -48,11 +48,16 @@ func TestGitOpsChange(t *testing.T) {
       trace_id: dcd584f0de84db750f02ff9f5f237afe
       run_id: release-go-api
       source_revision: d05e98391dfc
+    prod:
+      image: 127.0.0.1:41234/services/go-api@sha256:0000000000000000000000000000000000000000000000000000000000000000
 `)
-	got, err := gitopsChange(context.Background(), repo, seed[:len(seed)-1], "127.0.0.1:41234")
+	const digest = "sha256:3ebde498e23175a99b97360cde03998af1218412857afe31e2eeb47cf312c5ef"
+	got, err := gitopsChange(context.Background(), repo, seed[:len(seed)-1], "127.0.0.1:41234", digest)
 	require.NoError(t, err)
 	require.NotContains(t, got, "index ")
 	require.Contains(t, got, "+      image: REGISTRY/services/go-api@sha256:DIGEST")
+	// Any other digest (a wrong image deployed) stays visible.
+	require.Contains(t, got, "+      image: REGISTRY/services/go-api@sha256:OTHER")
 	for _, k := range []string{"paved_version", "deployed_at", "trace_id", "run_id"} {
 		require.Contains(t, got, "+      "+k+": NORMALISED")
 	}
