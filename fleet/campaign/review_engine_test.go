@@ -9,6 +9,7 @@ import (
 
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/fleettest"
+	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 const wfPath = ".github/workflows/paved.yml"
@@ -95,4 +96,26 @@ func TestMergeNotFoundIsNotTheTip(t *testing.T) {
 	h, err := r.Merge(ctx, "bump", "merge", gitrepo.Signature{})
 	require.NoError(t, err)
 	require.True(t, h.IsZero())
+}
+// TestMergeRefusesChangedBranch: a commit pushed onto the campaign branch
+// after the bump is not merged under paved's name.
+func TestMergeRefusesChangedBranch(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	c, err := e.Advance(ctx, c.ID, AdvanceOptions{})
+	require.NoError(t, err)
+	dir := tf.repos[0].Dir
+	before := fleettest.Tip(t, dir, "main")
+	fleettest.Append(t, dir, Branch(c.ID), "sneak in", map[string]string{"extra.txt": "extra\n"})
+
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.Error(t, err)
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.ErrorIs(t, err, ErrBranchChanged)
+	require.Equal(t, before, fleettest.Tip(t, dir, "main"), "nothing merged")
+	s := c.Service("svc-000")
+	require.Equal(t, Opened, s.Status)
+	require.Contains(t, s.Error, "merge it by hand")
 }

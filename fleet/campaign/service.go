@@ -67,6 +67,9 @@ func (e *Engine) serviceOnce(ctx context.Context, c *Campaign, s *Service, o Adv
 	var ch fleet.Change
 	switch {
 	case e.plain && o.AutoMerge:
+		if err := sameBump(r, branch, s); err != nil {
+			return last, err
+		}
 		h, err := r.Merge(ctx, branch, mergeMessage(c, r.Base), e.sig)
 		if err != nil {
 			return last, err
@@ -161,13 +164,28 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 	if err != nil {
 		return nil, forgeErr(err)
 	}
-	s.Status, s.Change = Opened, &ch
+	s.Status, s.Change, s.BumpCommit = Opened, &ch, head.String()
 	return e.record(ctx, c.ID, Transition{Action: "opened", Service: s.Name, Detail: head.String()}, s.Name, func(t *Service) {
 		t.Status, t.Branch, t.BumpCommit, t.Change, t.Error, t.ErrorKind = Opened, r.Base, head.String(), &ch, "", ""
 		if len(edits) > 0 {
 			t.Edits = edits
 		}
 	})
+}
+
+// ErrBranchChanged is wrapped when the campaign branch no longer ends at
+// the recorded bump: paved merges only what it wrote.
+var ErrBranchChanged = errors.New("the branch changed since the bump")
+
+// sameBump refuses to merge branch unless its tip is the service's
+// recorded bump.
+func sameBump(r *gitrepo.Repo, branch string, s *Service) error {
+	tip, _ := r.Tip(branch)
+	if s.BumpCommit != "" && tip.String() == s.BumpCommit {
+		return nil
+	}
+	return failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: %w (bump %s, branch at %s): review it and merge it by hand (the next advance records the merge)",
+		branch, r.Base, gitrepo.Redact(s.Repository), ErrBranchChanged, or(s.BumpCommit, "not recorded"), tip))
 }
 
 // record updates service name in the stored campaign.
