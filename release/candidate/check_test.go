@@ -187,6 +187,27 @@ func TestCheckNotes(t *testing.T) {
 	require.Contains(t, md.String(), "`go-api/build/layers`")
 }
 
+// TestCheckCollectFails: when the candidate's outputs cannot be collected
+// (its record names an image the registry does not hold), the candidate
+// failed at step collect: a regression naming the app and the step, not
+// an error that aborts the whole check.
+func TestCheckCollectFails(t *testing.T) {
+	o := options(t, fakeRunner{"baseline": &fakePaved{user: "0"}, "candidate": &fakePaved{user: "0", lostImage: true}}, true)
+	rep, err := Check(context.Background(), o)
+	require.NoError(t, err)
+	app := rep.Apps[0]
+	require.Equal(t, VerdictRegression, app.Verdict)
+	require.Equal(t, "collect", app.Candidate.Failure.Step)
+	require.Contains(t, app.Candidate.Failure.Message, "reading image")
+	require.Contains(t, keys(app), "go-api/collect/status=regression")
+
+	// The baseline's outputs are the harness's to collect: an error, naming the app.
+	o = options(t, fakeRunner{"baseline": &fakePaved{user: "0", lostImage: true}, "candidate": &fakePaved{user: "0"}}, true)
+	_, err = Check(context.Background(), o)
+	require.ErrorContains(t, err, `app "go-api"`)
+	require.ErrorContains(t, err, "baseline")
+}
+
 // TestCheckMissingApp: an app that is not in its pinned commit's tree is
 // bad input naming the app and the commit, before anything runs.
 func TestCheckMissingApp(t *testing.T) {

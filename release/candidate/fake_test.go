@@ -30,6 +30,8 @@ type fakePaved struct {
 	failAt   string // a step that fails with exit 3
 	// exitAfter is the exit code after an ok run record (0: none).
 	exitAfter int
+	// lostImage records an image digest the registry does not hold.
+	lostImage bool
 	calls     int
 }
 
@@ -73,6 +75,9 @@ func (p *fakePaved) run(ctx context.Context, inv Invocation) (Result, error) {
 		return Result{}, err
 	}
 	rec["image"] = ref
+	if p.lostImage {
+		rec["image"] = reg + "/services/" + svc + "@sha256:" + strings.Repeat("0", 64)
+	}
 	sbom := filepath.Join(reportDir, "sbom.cdx.json")
 	if err := writeJSONFile(sbom, cdx(p.packages)); err != nil {
 		return Result{}, err

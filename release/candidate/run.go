@@ -30,7 +30,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 	for _, app := range o.Apps {
 		res, err := checkApp(ctx, o, app)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("checking app %q: %w", app.Name, err)
 		}
 		rep.Apps = append(rep.Apps, *res)
 	}
@@ -99,8 +99,8 @@ func runWithRetry(ctx context.Context, o Options, app apps.App, p Paved, label s
 		attempt++
 		dir := filepath.Join(o.WorkDir, app.Name, label, "attempt-"+strconv.Itoa(attempt))
 		var err error
-		if snap, err = runOnce(ctx, o, app, p, dir, epoch); err != nil {
-			return nil, err
+		if snap, err = runOnce(ctx, o, app, p, label, dir, epoch); err != nil {
+			return nil, fmt.Errorf("running the %s %s: %w", label, p.Version, err)
 		}
 		if snap.ExitCode != exitTransient {
 			break
@@ -111,7 +111,7 @@ func runWithRetry(ctx context.Context, o Options, app apps.App, p Paved, label s
 
 // runOnce exports the app, prepares it, gives it a fresh registry and
 // GitOps remote, runs paved build-scan-deploy and collects the outputs.
-func runOnce(ctx context.Context, o Options, app apps.App, p Paved, dir string, epoch time.Time) (*snapshot.Snapshot, error) {
+func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir string, epoch time.Time) (*snapshot.Snapshot, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -154,10 +154,27 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, dir string, 
 	if err := os.WriteFile(filepath.Join(dir, "paved.log"), []byte(res.Output), 0o644); err != nil {
 		return nil, err
 	}
-	return snapshot.Collect(ctx, snapshot.Input{
+	snap, err := snapshot.Collect(ctx, snapshot.Input{
 		ExitCode: res.ExitCode, Output: res.Output, RecordFile: filepath.Join(reportDir, "paved-run.json"), Dir: src,
 		Registry: iso.addr, GitOpsRepo: iso.gitops, GitOpsSeed: iso.seed,
 	})
+	if err != nil && label == "candidate" {
+		// What the candidate left cannot be read (a record that does not
+		// decode, an image it names but did not push): it failed.
+		return collectFailed(res.ExitCode, err), nil
+	}
+	return snap, err
+}
+
+// collectFailed is a candidate run whose outputs could not be collected:
+// failed at the collect step.
+func collectFailed(exitCode int, err error) *snapshot.Snapshot {
+	msg := "collecting its outputs: " + err.Error()
+	return &snapshot.Snapshot{
+		Status: snapshot.StatusFailed, ExitCode: exitCode,
+		Failure: &snapshot.Failure{Step: snapshot.StepCollect, ExitCode: exitCode, Message: msg},
+		Steps:   []snapshot.Step{{Name: snapshot.StepCollect, Status: snapshot.StatusFailed, Error: msg}},
+	}
 }
 
 // prepare runs the app's preparation; a failing command makes a snapshot

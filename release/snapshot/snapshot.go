@@ -39,6 +39,9 @@ const (
 	// failure here (an unknown flag, a missing argument) leaves no run
 	// record.
 	StepCLI = "cli"
+	// StepCollect is the harness reading a run's outputs: a candidate
+	// whose record or image cannot be read failed here.
+	StepCollect = "collect"
 )
 
 // Step statuses, as in the run record.
