@@ -126,9 +126,9 @@ const (
 // verdict reads the run records of a merged service from its base branch
 // and returns the latest that counts: it ran the target (the campaign's
 // paved version; for a base, the new digest when the run names its bases)
-// on the merge commit or a descendant, and finished within the window
-// after the merge.
-func verdict(r *gitrepo.Repo, c *Campaign, s *Service) (*Verdict, error) {
+// on the merge commit or a descendant, and finished by deadline, the end
+// of its wave's health window.
+func verdict(r *gitrepo.Repo, c *Campaign, s *Service, deadline time.Time) (*Verdict, error) {
 	tip, _ := r.Tip(r.Base)
 	merge := plumbing.NewHash(s.Change.MergeCommit)
 	files, err := r.Files(tip, func(p string) bool { return path.Dir(p) == RunsDir && strings.HasSuffix(p, ".json") })
@@ -142,7 +142,7 @@ func verdict(r *gitrepo.Repo, c *Campaign, s *Service) (*Verdict, error) {
 		if err != nil || !ranTarget(c, run) || !isHash(run.Commit) {
 			continue
 		}
-		if w := time.Duration(c.Health.Window); w > 0 && s.MergedAt != nil && !run.FinishedAt.IsZero() && run.FinishedAt.After(s.MergedAt.Add(w)) {
+		if !run.FinishedAt.IsZero() && run.FinishedAt.After(deadline) {
 			continue
 		}
 		if ok, err := r.IsAncestor(merge, plumbing.NewHash(run.Commit)); err != nil || !ok {
