@@ -121,7 +121,7 @@ func TestCommitAndTagUndoAfterImageTag(t *testing.T) {
 	who, err := r.identity(f.options().Now())
 	require.NoError(t, err)
 
-	_, err = r.commitAndTag([]byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who,
+	_, err = r.commitAndTag(f.head, []byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who,
 		func() error { return errors.New("tagging the image: registry down") })
 	require.ErrorContains(t, err, "registry down")
 	require.NotContains(t, err.Error(), "undoing it failed")
@@ -140,8 +140,43 @@ func TestCommitAndTagUndo(t *testing.T) {
 	who, err := r.identity(f.options().Now())
 	require.NoError(t, err)
 
-	_, err = r.commitAndTag([]byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
+	_, err = r.commitAndTag(f.head, []byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
 	require.ErrorContains(t, err, "creating tag v0.2.0")
 	require.NotContains(t, err.Error(), "undoing it failed")
 	f.requireUnchanged(t, before)
+}
+
+// TestCommitAndTagRechecks: a tree made dirty or a HEAD moved while the
+// release was built is refused right before the commit.
+func TestCommitAndTagRechecks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, f *fixture)
+		want  string
+		dirty []string
+	}{
+		{"dirty", func(t *testing.T, f *fixture) {
+			writeFile(t, filepath.Join(f.dir, "cmd/tiny/late.go"), "package main\n")
+		}, "not clean (cmd/tiny/late.go)", []string{"cmd/tiny/late.go"}},
+		{"HEAD moved", func(t *testing.T, f *fixture) {
+			writeFile(t, filepath.Join(f.dir, "README.md"), "late\n")
+			f.commit(t, "late")
+		}, "HEAD moved to ", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			built := f.head
+			r, err := openRepo(f.dir)
+			require.NoError(t, err)
+			tc.setup(t, f)
+			before := f.snapshot(t)
+			who, err := r.identity(f.options().Now())
+			require.NoError(t, err)
+
+			_, err = r.commitAndTag(built, []byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
+			require.Equal(t, failure.BadInput, failure.KindOf(err), "%v", err)
+			require.ErrorContains(t, err, tc.want)
+			f.requireUnchanged(t, before, tc.dirty...)
+		})
+	}
 }

@@ -234,21 +234,31 @@ func (r *repo) identity(now time.Time) (*object.Signature, error) {
 	return &object.Signature{Name: cfg.User.Name, Email: cfg.User.Email, When: now}, nil
 }
 
-// commitAndTag writes the released changelog, commits it with message,
+// commitAndTag checks again that the tree is clean and HEAD is parent,
+// writes the released changelog, commits it with message on parent,
 // creates the annotated tag at that commit and then runs then (nil for
 // nothing). On any failure the work tree, the index, the branch and the tags
 // are left as they were.
-func (r *repo) commitAndTag(changelog []byte, message, tag, tagMessage string, who *object.Signature, then func() error) (plumbing.Hash, error) {
-	path := filepath.Join(r.root, ChangelogFile)
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reading %q: %w", path, err))
+func (r *repo) commitAndTag(parent plumbing.Hash, changelog []byte, message, tag, tagMessage string, who *object.Signature, then func() error) (plumbing.Hash, error) {
+	// The checks ran minutes ago, before the build: check again that the
+	// tree is clean and HEAD is what was built, right before writing.
+	if err := r.checkClean(); err != nil {
+		return plumbing.ZeroHash, err
 	}
 	headRef, err := r.git.Head()
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("reading HEAD: %w", err)
 	}
-	commit, err := r.commit(path, changelog, message, who)
+	if headRef.Hash() != parent {
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("HEAD moved to %s while the release of %s was built: nothing was committed or tagged; run paved release candidate again at the new HEAD",
+			short(headRef.Hash().String()), short(parent.String())))
+	}
+	path := filepath.Join(r.root, ChangelogFile)
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reading %q: %w", path, err))
+	}
+	commit, err := r.commit(path, changelog, message, who, parent)
 	if err != nil {
 		return plumbing.ZeroHash, r.undo(err, path, old, headRef, "")
 	}
@@ -263,14 +273,14 @@ func (r *repo) commitAndTag(changelog []byte, message, tag, tagMessage string, w
 	return commit, nil
 }
 
-func (r *repo) commit(path string, changelog []byte, message string, who *object.Signature) (plumbing.Hash, error) {
+func (r *repo) commit(path string, changelog []byte, message string, who *object.Signature, parent plumbing.Hash) (plumbing.Hash, error) {
 	if err := os.WriteFile(path, changelog, 0o644); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("writing %q: %w", path, err)
 	}
 	if _, err := r.wt.Add(ChangelogFile); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("staging %s: %w", ChangelogFile, err)
 	}
-	h, err := r.wt.Commit(message, &git.CommitOptions{Author: who, Committer: who})
+	h, err := r.wt.Commit(message, &git.CommitOptions{Author: who, Committer: who, Parents: []plumbing.Hash{parent}})
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("committing %s: %w", ChangelogFile, err)
 	}

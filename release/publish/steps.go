@@ -259,7 +259,7 @@ func (p *publisher) tag(index name.Digest, tagImage func() error) error {
 	}
 	msg := fmt.Sprintf("chore(release): %s", p.version)
 	tagMsg := fmt.Sprintf("paved %s\n\nImage: %s\nCandidate: %s built from %s\n", p.version, index, p.candidate.Version, p.head.Hash)
-	commit, err := p.repo.commitAndTag(released, msg, p.version, tagMsg, who, tagImage)
+	commit, err := p.repo.commitAndTag(p.head.Hash, released, msg, p.version, tagMsg, who, tagImage)
 	if err != nil {
 		return err
 	}
