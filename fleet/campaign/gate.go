@@ -30,6 +30,10 @@ type GateResult struct {
 	Retrying   []string `json:",omitempty"`
 	// Unsettled names services whose bump is not merged yet.
 	Unsettled []string
+	// Unverified names OK services of a base campaign whose run did not
+	// report its base images: they count, but the new base is not
+	// verified.
+	Unverified []string `json:",omitempty"`
 }
 
 // Counted is the gate's denominator: merged services and failed bumps.
@@ -63,6 +67,9 @@ func (c *Campaign) Gate() GateResult {
 				g.Missing = append(g.Missing, s.Name)
 			case s.Health.Status == HealthOK:
 				g.OK = append(g.OK, s.Name)
+				if s.Health.Unverified {
+					g.Unverified = append(g.Unverified, s.Name)
+				}
 			default:
 				g.Failed = append(g.Failed, s.Name)
 			}
@@ -155,6 +162,9 @@ func decide(c *Campaign, now time.Time) (string, string) {
 	n, ok := g.Counted(), len(g.OK)
 	bad := len(g.Failed) + len(g.BumpFailed)
 	healthy := fmt.Sprintf("%d of %d healthy", ok, n)
+	if len(g.Unverified) > 0 {
+		healthy += fmt.Sprintf(", %d with the new base unverified (their runs report no bases: %s)", len(g.Unverified), strings.Join(first(g.Unverified, 10), ", "))
+	}
 	switch {
 	case len(g.Unsettled) > 0: // another process reopened a bump meanwhile
 		return "health", fmt.Sprintf("wave %s waits: not merged yet %s", g.Wave, strings.Join(first(g.Unsettled, 10), ", "))

@@ -114,6 +114,10 @@ type Verdict struct {
 	Step       string     `yaml:"step,omitempty" json:"step,omitempty"`
 	Message    string     `yaml:"message,omitempty" json:"message,omitempty"`
 	FinishedAt *time.Time `yaml:"finishedAt,omitempty" json:"finishedAt,omitempty"`
+	// Unverified marks a base campaign's run that did not report the base
+	// images it built on: it counts (paved's own run record does not
+	// report bases), but the new base is not verified.
+	Unverified bool `yaml:"unverified,omitempty" json:"unverified,omitempty"`
 }
 
 // Verdict statuses.
@@ -139,7 +143,8 @@ func verdict(r *gitrepo.Repo, c *Campaign, s *Service, deadline time.Time) (*Ver
 	var latest time.Time
 	for _, f := range files {
 		run, err := ParseRun(f.Path, f.Data)
-		if err != nil || !ranTarget(c, run) || !isHash(run.Commit) {
+		counts, verified := ranTarget(c, run)
+		if err != nil || !counts || !isHash(run.Commit) {
 			continue
 		}
 		if !run.FinishedAt.IsZero() && run.FinishedAt.After(deadline) {
@@ -156,29 +161,35 @@ func verdict(r *gitrepo.Repo, c *Campaign, s *Service, deadline time.Time) (*Ver
 		v = &Verdict{Status: HealthOK, Commit: run.Commit, File: f.Path, FinishedAt: &at}
 		if run.Status != "ok" {
 			v.Status, v.Step, v.Message = HealthFailed, or(run.Step, "unknown step"), run.Message
+		} else if !verified {
+			v.Unverified, v.Message = true, "the run did not report its base images: the new base is not verified"
 		}
 	}
 	return v, nil
 }
 
-// ranTarget reports whether run ran the campaign's target.
-func ranTarget(c *Campaign, run RunStatus) bool {
+// ranTarget reports whether run counts for the campaign's target, and
+// whether it is verified: a paved campaign's run must have run its
+// version; a base campaign's run must name the new base's digest among
+// its bases, or, naming no bases, counts unverified.
+func ranTarget(c *Campaign, run RunStatus) (counts, verified bool) {
 	switch c.Target.Kind {
 	case pin.Paved:
-		return strings.TrimPrefix(run.PavedVersion, "v") == strings.TrimPrefix(c.Target.To, "v")
+		v := strings.TrimPrefix(run.PavedVersion, "v") == strings.TrimPrefix(c.Target.To, "v")
+		return v, v
 	case pin.Base:
 		if len(run.Bases) == 0 {
-			return true
+			return true, false
 		}
 		_, _, digest := pin.SplitImage(c.Target.To)
 		for _, b := range run.Bases {
-			if strings.HasSuffix(b, digest) {
-				return true
+			if _, _, d := pin.SplitImage(b); d == digest || b == digest {
+				return true, true
 			}
 		}
-		return false
+		return false, false
 	}
-	return true
+	return true, true
 }
 
 func isHash(s string) bool {

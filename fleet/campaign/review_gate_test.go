@@ -194,3 +194,30 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// TestRanTargetBases: a base campaign counts a run that names the new
+// base's digest, not one on another digest, and one that names no bases
+// only as unverified.
+func TestRanTargetBases(t *testing.T) {
+	c := &Campaign{Target: rewrite.Target{Kind: pin.Base, From: "python-base:1.0", To: fixedBase}}
+	tests := []struct {
+		name             string
+		bases            []string
+		counts, verified bool
+	}{
+		{"the new digest", []string{"registry.example.com/platform/python-base@" + fixedDigest}, true, true},
+		{"a bare digest", []string{fixedDigest}, true, true},
+		{"the old digest", []string{"registry.example.com/platform/python-base@" + oldDigest}, false, false},
+		{"no bases reported", nil, true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			counts, verified := ranTarget(c, RunStatus{Status: "ok", Bases: tc.bases})
+			require.Equal(t, tc.counts, counts)
+			require.Equal(t, tc.verified, verified)
+		})
+	}
+	g := (&Campaign{Wave: 0, Waves: []Wave{{Name: "canary"}}, Services: []Service{
+		{Name: "a", Status: Merged, Health: &Verdict{Status: HealthOK, Unverified: true}},
+	}}).Gate()
+	require.Equal(t, []string{"a"}, g.Unverified)
+}

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/paved-dev/paved/fleet/pin"
@@ -76,27 +77,103 @@ func flagValue(line, flag, value string) int {
 
 func moveBase(lines []string, p pin.Pin, t Target) (*Edit, error) {
 	old := p.Image()
-	candidates := []int{p.Line - 1}
+	i := p.Line - 1
 	if p.Source == pin.SourceDockerfile {
-		// FROM ${BASE}: the image is the default of a global ARG.
-		for i, l := range lines {
-			if f := strings.Fields(l); len(f) > 1 && strings.EqualFold(f[0], "ARG") && i != p.Line-1 {
-				candidates = append(candidates, i)
+		if names := fromArgs(lines[i]); len(names) > 0 {
+			// FROM ${BASE}: the image is the default of global ARG BASE.
+			return moveArg(lines, names, old, t)
+		}
+	}
+	if at := find(lines[i], old, isRefChar, isRefChar); at >= 0 {
+		lines[i] = lines[i][:at] + t.To + lines[i][at+len(old):]
+		return &Edit{Line: i + 1, Old: old, New: t.To}, nil
+	}
+	if find(lines[i], t.To, isRefChar, isRefChar) >= 0 {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrNotFound, old)
+}
+
+// argRef matches a variable in a Dockerfile word: $NAME or ${NAME...}.
+var argRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// fromArgs returns the variables the image of a FROM line refers to.
+func fromArgs(line string) []string {
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.EqualFold(f[0], "FROM") {
+		return nil
+	}
+	for _, w := range f[1:] {
+		if strings.HasPrefix(w, "--") {
+			continue // --platform=$BUILDPLATFORM
+		}
+		var names []string
+		for _, m := range argRef.FindAllStringSubmatch(w, -1) {
+			names = append(names, m[1])
+		}
+		return names
+	}
+	return nil
+}
+
+// moveArg moves the image old in the default of the global ARG (one
+// declared before the first FROM; the last declaration wins) that the
+// FROM line names, and in no other ARG.
+func moveArg(lines []string, names []string, old string, t Target) (*Edit, error) {
+	if len(names) != 1 {
+		return nil, fmt.Errorf("%w: the image %s is assembled from ARGs %s: move it by hand", ErrNotFound, old, strings.Join(names, ", "))
+	}
+	name := names[0]
+	line, from, to := -1, 0, 0
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if strings.EqualFold(f[0], "FROM") {
+			break
+		}
+		if strings.EqualFold(f[0], "ARG") {
+			if a, b, ok := argValue(l, name); ok {
+				line, from, to = i, a, b
 			}
 		}
 	}
-	for _, i := range candidates {
-		if at := find(lines[i], old, isRefChar, isRefChar); at >= 0 {
-			lines[i] = lines[i][:at] + t.To + lines[i][at+len(old):]
-			return &Edit{Line: i + 1, Old: old, New: t.To}, nil
-		}
+	if line < 0 {
+		return nil, fmt.Errorf("%w: no global ARG %s with a default naming %s", ErrNotFound, name, old)
 	}
-	for _, i := range candidates {
-		if find(lines[i], t.To, isRefChar, isRefChar) >= 0 {
-			return nil, nil
-		}
+	value := lines[line][from:to]
+	if at := find(value, old, isRefChar, isRefChar); at >= 0 {
+		at += from
+		lines[line] = lines[line][:at] + t.To + lines[line][at+len(old):]
+		return &Edit{Line: line + 1, Old: old, New: t.To}, nil
 	}
-	return nil, fmt.Errorf("%w: %s", ErrNotFound, old)
+	if find(value, t.To, isRefChar, isRefChar) >= 0 {
+		return nil, nil // an earlier FROM ${name} moved it
+	}
+	return nil, fmt.Errorf("%w: ARG %s does not name %s", ErrNotFound, name, old)
+}
+
+// argValue returns the span of NAME's default in an ARG line
+// (ARG A=x NAME=value), quotes included.
+func argValue(line, name string) (int, int, bool) {
+	for from := 0; ; {
+		i := strings.Index(line[from:], name+"=")
+		if i < 0 {
+			return 0, 0, false
+		}
+		at := from + i
+		if at > 0 && line[at-1] != ' ' && line[at-1] != '\t' {
+			from = at + 1
+			continue
+		}
+		start := at + len(name) + 1
+		end := start
+		for end < len(line) && line[end] != ' ' && line[end] != '\t' && line[end] != '\n' && line[end] != '\r' {
+			end++
+		}
+		return start, end, true
+	}
 }
 
 func moveModule(lines []string, p pin.Pin, t Target) (*Edit, error) {

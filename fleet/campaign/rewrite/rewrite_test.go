@@ -52,6 +52,12 @@ func TestFile(t *testing.T) {
 		{"dockerfile ARG", "Dockerfile",
 			"ARG BASE=registry.example.com/platform/python-base:1.0\nFROM ${BASE}\nFROM ${BASE} AS two\n", base,
 			"ARG BASE=" + newBase + "\nFROM ${BASE}\nFROM ${BASE} AS two\n", 1},
+		{"dockerfile ARG: only the one FROM names", "Dockerfile",
+			"ARG CACHE=registry.example.com/platform/python-base:1.0\nARG TOOLS=x BASE=registry.example.com/platform/python-base:1.0\nFROM ${BASE}\n", base,
+			"ARG CACHE=registry.example.com/platform/python-base:1.0\nARG TOOLS=x BASE=" + newBase + "\nFROM ${BASE}\n", 1},
+		{"dockerfile ARG: the last global declaration wins", "Dockerfile",
+			"ARG BASE=registry.example.com/platform/python-base:0.9\nARG BASE=registry.example.com/platform/python-base:1.0\nFROM $BASE AS b\nARG BASE=registry.example.com/platform/python-base:1.0\n", base,
+			"ARG BASE=registry.example.com/platform/python-base:0.9\nARG BASE=" + newBase + "\nFROM $BASE AS b\nARG BASE=registry.example.com/platform/python-base:1.0\n", 1},
 		{"dockerfile other tag", "Dockerfile", "FROM registry.example.com/platform/python-base:1.1\n", base, "", 0},
 		{"dockerfile longer repo", "Dockerfile", "FROM registry.example.com/platform/python-base-slim:1.0\n", base, "", 0},
 		{"paved.yaml build.base", "paved.yaml",
@@ -98,6 +104,17 @@ func TestFileRefuses(t *testing.T) {
 			require.Contains(t, err.Error(), tc.file+" line 1")
 		})
 	}
+}
+
+// TestFileRefusesAssembledImage: an image built from an ARG and text is
+// not moved in some other ARG that happens to name the old image.
+func TestFileRefusesAssembledImage(t *testing.T) {
+	base := Target{Kind: pin.Base, From: "python-base:1.0", To: newBase}
+	in := "ARG REG=registry.example.com/platform\nARG BASE=registry.example.com/platform/python-base:1.0\nFROM ${REG}/python-base:1.0\n"
+	_, _, err := File("Dockerfile", []byte(in), base)
+	require.ErrorIs(t, err, ErrNotFound)
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.Contains(t, err.Error(), "Dockerfile line 3")
 }
 
 func TestCurrent(t *testing.T) {
