@@ -154,7 +154,7 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	o := &candidate.Options{
 		Repo: repo, Apps: selected, Bases: list.Bases, BasesDir: absOr(f.basesDir), Fixtures: list.Fixtures,
 		AllApps: appNames(list.Apps), AppsSHA256: appsSum, ChangelogSHA256: notesSum,
-		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: os.Environ(),
+		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: candidate.SharedCaches(os.Environ()),
 		WorkDir:   filepath.Join(work, "runs"),
 		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate")},
 	}

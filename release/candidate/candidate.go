@@ -71,8 +71,10 @@ type Options struct {
 	// DBDir is the vulnerability database and Key the signing key (its
 	// public key next to it, .pub); both runs of an app use the same.
 	DBDir, Key string
-	// Env is the environment of every program run (COSIGN_PASSWORD for
-	// the key, PATH, the Go and npm caches).
+	// Env is the harness's environment (see SharedCaches). The builds
+	// get it whole; each run keeps only PATH, the Go and npm caches,
+	// GOEXPERIMENT and COSIGN_PASSWORD, with a HOME of its own
+	// (IsolatedEnv).
 	Env []string
 	// WorkDir holds every run's directory; it is kept for inspection.
 	WorkDir string

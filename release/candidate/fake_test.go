@@ -32,6 +32,7 @@ type fakePaved struct {
 	exitAfter int
 	// lostImage records an image digest the registry does not hold.
 	lostImage bool
+	env       []string // the last run's environment
 	calls     int
 }
 
@@ -57,6 +58,7 @@ func flagValue(args []string, name string) string {
 
 func (p *fakePaved) run(ctx context.Context, inv Invocation) (Result, error) {
 	p.calls++
+	p.env = inv.Env
 	svc := filepath.Base(inv.Args[2])
 	reg, reportDir, gitops := flagValue(inv.Args, "--registry"), flagValue(inv.Args, "--report-dir"), flagValue(inv.Args, "--gitops-repo")
 	if flagValue(inv.Args, "--env") != "dev" {

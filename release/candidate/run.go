@@ -121,7 +121,11 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 		return nil, fmt.Errorf("exporting app %q at commit %s: %w", app.Name, app.Commit, err)
 	}
 	appDir := filepath.Join(src, filepath.FromSlash(app.Path))
-	env := append(append([]string{}, o.Env...),
+	env, err := IsolatedEnv(o.Env, dir)
+	if err != nil {
+		return nil, err
+	}
+	env = append(env,
 		"SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch.Unix(), 10),
 		"PAVED_GIT_AUTHOR_NAME=paved release", "PAVED_GIT_AUTHOR_EMAIL=release@paved.invalid")
 	if snap, err := prepare(ctx, o, app, appDir, env); snap != nil || err != nil {
