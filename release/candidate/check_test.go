@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,6 +218,20 @@ func TestCheckMissingApp(t *testing.T) {
 	_, err := Check(context.Background(), o)
 	require.ErrorContains(t, err, `app "go-api" at commit `+o.Apps[0].Commit)
 	require.ErrorContains(t, err, "examples/reference-apps/ruby-api is not in that commit's tree")
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.Zero(t, cand.calls)
+}
+
+// TestCheckMissingCommit: an app pinned at a commit the repository does not
+// hold is not "an app missing from its tree": the history is.
+func TestCheckMissingCommit(t *testing.T) {
+	cand := &fakePaved{}
+	o := options(t, fakeRunner{"candidate": cand}, false)
+	o.Apps[0].Commit = strings.Repeat("ab", 20)
+	_, err := Check(context.Background(), o)
+	require.ErrorContains(t, err, `app "go-api": commit `+o.Apps[0].Commit+" is not in repository")
+	require.ErrorContains(t, err, "fetch the full history")
+	require.NotContains(t, err.Error(), "not in that commit's tree")
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
 	require.Zero(t, cand.calls)
 }

@@ -128,7 +128,14 @@ func CommitTime(ctx context.Context, repo, rev string) (time.Time, error) {
 	return time.Unix(secs, 0).UTC(), nil
 }
 
-// HasPath reports whether path exists in the tree of commit.
+// HasCommit reports whether repo holds the commit object.
+func HasCommit(ctx context.Context, repo, commit string) bool {
+	_, err := git(ctx, repo, "cat-file", "-e", commit+"^{commit}")
+	return err == nil
+}
+
+// HasPath reports whether path exists in the tree of commit (false too
+// when the commit is missing: see HasCommit).
 func HasPath(ctx context.Context, repo, commit, path string) bool {
 	_, err := git(ctx, repo, "cat-file", "-e", commit+":"+path)
 	return err == nil

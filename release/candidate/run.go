@@ -43,6 +43,9 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 // the tree of its pinned commit.
 func checkApps(ctx context.Context, o Options) error {
 	for _, app := range o.Apps {
+		if !HasCommit(ctx, o.Repo, app.Commit) {
+			return failure.BadInputErr(fmt.Errorf("exporting app %q: commit %s is not in repository %q: fetch the full history (git fetch --unshallow --tags), or pin the app at a commit of this repository (%s)", app.Name, app.Commit, o.Repo, apps.File))
+		}
 		for _, p := range []string{app.Path, o.Fixtures.Policy, o.Fixtures.GitOps} {
 			if p != "" && !HasPath(ctx, o.Repo, app.Commit, p) {
 				return failure.BadInputErr(fmt.Errorf("exporting app %q at commit %s: %s is not in that commit's tree: pin the app at a commit that has it (%s)", app.Name, app.Commit, p, apps.File))
