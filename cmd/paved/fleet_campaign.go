@@ -242,7 +242,10 @@ says who is missing). Run it again, from any machine, to go on.
 
 --deny-old-base-after DATE (base campaigns) also adds the old base to the
 platform policy, denied from DATE with the new base as replacement, so
-paved build --policy refuses it from then on and warns before.`,
+paved build --policy refuses it from then on and warns before. The denial
+is added only by the advance that finds the campaign done (every wave
+passed its gate): pass the flag on every advance, or advance once more
+when it is done. Rollback lifts it again.`,
 		Example: `  paved fleet campaign advance paved-v0.3.0 --fleet fleet.yaml --auto-merge
   paved fleet campaign advance base-python-base-1.0.1 --fleet fleet.yaml --auto-merge --deny-old-base-after 2026-12-01
   PAVED_GITHUB_TOKEN=... paved fleet campaign advance paved-v0.3.0 --fleet fleet.yaml --forge github`,
@@ -251,7 +254,7 @@ paved build --policy refuses it from then on and warns before.`,
 	}
 	f.bind(cmd)
 	cmd.Flags().BoolVar(&f.autoMerge, "auto-merge", false, "merge the wave's plain-git bump branches into their base branches")
-	cmd.Flags().StringVar(&f.denyAfter, "deny-old-base-after", "", "base campaigns: deny the old base in the platform policy from this date (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&f.denyAfter, "deny-old-base-after", "", "base campaigns: once the campaign is done, deny the old base in the platform policy from this date (YYYY-MM-DD)")
 	return cmd
 }
 
@@ -320,8 +323,10 @@ func newCampaignRollbackCmd() *cobra.Command {
 		Long: `rollback undoes the campaign in every wave it started: each merged bump is
 reverted by a new commit on the base branch (history kept, never a force
 push); each open change is closed (plain git: its branch is deleted; a
-forge keeps the branch of a closed pull or merge request). Run it again to
-finish after an error; what is done stays done.`,
+forge keeps the branch of a closed pull or merge request). A base campaign
+that denied its old base (advance --deny-old-base-after) has that policy
+commit reverted by a forward commit too, since the fleet is back on the
+old base. Run it again to finish after an error; what is done stays done.`,
 		Example: `  paved fleet campaign rollback paved-v0.3.0 --fleet fleet.yaml
   paved fleet campaign rollback paved-v0.3.0 --fleet fleet.yaml --reason "canary regressions" --forge gitlab`,
 		Args: cobra.ExactArgs(1),

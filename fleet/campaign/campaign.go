@@ -121,11 +121,14 @@ type PolicyFile struct {
 	Path       string `yaml:"path" json:"path"`
 }
 
-// Denial is a denial a campaign added to the platform policy.
+// Denial is a denial a campaign added to the platform policy: Commit the
+// policy commit that added it (empty when the policy already denied the
+// image), LiftedBy rollback's forward revert of that commit.
 type Denial struct {
-	Image  string `yaml:"image" json:"image"`
-	From   string `yaml:"from" json:"from"`
-	Commit string `yaml:"commit" json:"commit"`
+	Image    string `yaml:"image" json:"image"`
+	From     string `yaml:"from" json:"from"`
+	Commit   string `yaml:"commit" json:"commit"`
+	LiftedBy string `yaml:"liftedBy,omitempty" json:"liftedBy,omitempty"`
 }
 
 // Wave is one wave of a campaign.

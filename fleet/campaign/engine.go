@@ -111,7 +111,9 @@ type AdvanceOptions struct {
 	AutoMerge bool
 	// DenyOldBaseFrom, when set on a base campaign, adds the old base to
 	// the platform policy, denied from that day (see DenyOldBase), once
-	// the campaign has moved as far as it can in this call.
+	// the campaign is done (every wave passed its gate): an Advance that
+	// leaves it running denies nothing, so a canary cannot lock the rest
+	// of the fleet out of its old base. Rollback lifts the denial.
 	DenyOldBaseFrom time.Time
 }
 
@@ -159,12 +161,16 @@ func (e *Engine) Advance(ctx context.Context, id string, o AdvanceOptions) (*Cam
 		failed = append(failed, errs...)
 		var passed bool
 		c, passed, err = e.gate(ctx, c)
+		if err == nil && c.State == Done {
+			continue // the last wave passed: deny the old base if asked
+		}
 		if err != nil || !passed {
-			if err == nil && !o.DenyOldBaseFrom.IsZero() {
-				c, err = e.DenyOldBase(ctx, id, o.DenyOldBaseFrom)
-			}
-			if err == nil {
-				err = joinFailures(failed)
+			if jf := joinFailures(failed); err == nil {
+				err = jf
+			} else if jf != nil {
+				// The halt classifies the error; the services that could
+				// not be moved are still named.
+				err = fmt.Errorf("%w; %w", err, jf)
 			}
 			return c, err
 		}

@@ -186,8 +186,8 @@ func TestBadInputPerRepository(t *testing.T) {
 	c := startPaved(t, New(tf.store()), tf, "100%")
 
 	c, err := New(tf.store()).Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
-	require.Error(t, err)
-	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.ErrorIs(t, err, ErrHalted, "3 of 6 bumps failed: the gate halts the campaign")
+	require.Equal(t, failure.Policy, failure.KindOf(err))
 	for _, want := range []struct{ name, text string }{
 		{"no-pin", "no paved pin"},
 		{"branch-pin", "not a release version"},

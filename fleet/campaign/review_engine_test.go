@@ -3,12 +3,15 @@ package campaign
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
+	"github.com/paved-dev/paved/fleet/campaign/rewrite"
 	"github.com/paved-dev/paved/fleet/fleettest"
+	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
@@ -118,4 +121,55 @@ func TestMergeRefusesChangedBranch(t *testing.T) {
 	s := c.Service("svc-000")
 	require.Equal(t, Opened, s.Status)
 	require.Contains(t, s.Error, "merge it by hand")
+}
+
+// TestDenialOnlyWhenDoneAndLiftedByRollback: the old base is denied only
+// once every wave passed, and rollback lifts the denial with a forward
+// commit in the policy repository.
+func TestDenialOnlyWhenDoneAndLiftedByRollback(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 3)
+	platform := fleettest.NewRepo(t, tf.dir, "platform", map[string]string{"policy.yaml": policyYAML})
+	e := New(tf.store())
+	waves, err := ParseWaves("canary:svc-000,100%")
+	require.NoError(t, err)
+	c, err := e.Start(ctx, Spec{
+		Target:   rewrite.Target{Kind: pin.Base, From: "python-base:1.0", To: fixedBase},
+		Services: tf.services, Waves: waves, MaxInFlight: 2,
+		Health: Health{Ratio: 1, Window: Duration(24 * time.Hour)},
+		Policy: &PolicyFile{Repository: platform.Dir, Path: "policy.yaml"},
+	})
+	require.NoError(t, err)
+	deny := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	first := fleettest.Tip(t, platform.Dir, "main")
+	reported := map[string]bool{}
+	for try := 0; c.State == Running; try++ {
+		require.Less(t, try, 5)
+		c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true, DenyOldBaseFrom: deny})
+		require.NoError(t, err)
+		if c.State != Running {
+			break
+		}
+		require.Nil(t, c.Denial, "no denial while wave %d runs", c.Wave)
+		require.Equal(t, first, fleettest.Tip(t, platform.Dir, "main"))
+		for _, s := range c.InWave(c.Wave) {
+			if s.Status == Merged && !reported[s.Name] {
+				reported[s.Name] = true
+				tf.report(t, serviceIndex(tf, s.Name), "v0.2.0", "ok", "")
+			}
+		}
+	}
+	require.Equal(t, Done, c.State)
+	require.NotNil(t, c.Denial)
+	require.NotEqual(t, policyYAML, fleettest.ReadFile(t, platform.Dir, "main", "policy.yaml"))
+
+	c, err = e.Rollback(ctx, c.ID, "the fixed base breaks TLS")
+	require.NoError(t, err)
+	require.Equal(t, RolledBack, c.State)
+	require.Equal(t, policyYAML, fleettest.ReadFile(t, platform.Dir, "main", "policy.yaml"), "the old base builds again")
+	log := fleettest.Log(t, platform.Dir, "main")
+	require.Equal(t, log[0].Hash.String(), c.Denial.LiftedBy)
+	require.Contains(t, log[0].Message, gitrepo.RevertLine(plumbing.NewHash(c.Denial.Commit)))
+	require.Equal(t, first, log[2].Hash.String(), "history kept")
+	require.Equal(t, "FROM "+oldBase+"\nCOPY app /app\n", fleettest.ReadFile(t, tf.repos[0].Dir, "main", "Dockerfile"))
 }

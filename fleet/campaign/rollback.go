@@ -86,6 +86,9 @@ func (e *Engine) Rollback(ctx context.Context, id, reason string) (*Campaign, er
 		c, _ = e.store.Load(ctx, id)
 		return c, joinFailures(errs)
 	}
+	if c, err = e.liftDenial(ctx, id); err != nil {
+		return c, err
+	}
 	return e.store.Update(ctx, id, &Transition{Action: "rolled-back", Detail: reason}, func(c *Campaign) error {
 		c.State = RolledBack
 		return nil
@@ -165,4 +168,39 @@ func (e *Engine) currentChange(ctx context.Context, c *Campaign, s Service) (fle
 		return fleet.Change{}, err
 	}
 	return r.Change(Branch(c.ID))
+}
+
+// liftDenial reverts, with a forward commit in the policy repository, the
+// commit that denied the old base of a base campaign, and records it: the
+// fleet is back on the old base, which must build again.
+func (e *Engine) liftDenial(ctx context.Context, id string) (*Campaign, error) {
+	c, err := e.store.Load(ctx, id)
+	if err != nil || c.Denial == nil || c.Denial.Commit == "" || c.Denial.LiftedBy != "" || c.Policy == nil {
+		return c, err
+	}
+	var h plumbing.Hash
+	for try := 1; try <= attempts; try++ {
+		var r *gitrepo.Repo
+		if r, err = gitrepo.Clone(ctx, c.Policy.Repository, c.Policy.Branch, e.auth); err != nil {
+			return c, err
+		}
+		msg := fmt.Sprintf("policy: allow %s again\n\nThe base campaign %s was rolled back: %s\n\nPaved-Campaign: %s\nPaved-Transition: denial-lifted\n", c.Denial.Image, c.ID, c.Reason, c.ID)
+		h, err = r.Revert(ctx, plumbing.NewHash(c.Denial.Commit), msg, e.sig)
+		if err == nil || !gitrepo.Rejected(err) {
+			break
+		}
+	}
+	if err != nil {
+		return c, failure.BadInputErr(fmt.Errorf("lifting the denial of %s (policy commit %s in %s): %w: revert that commit by hand, then roll back again", c.Denial.Image, c.Denial.Commit, gitrepo.Redact(c.Policy.Repository), err))
+	}
+	lifted := h.String()
+	if h.IsZero() {
+		lifted = "already undone"
+	}
+	return e.store.Update(ctx, id, &Transition{Action: "denial-lifted", Detail: lifted}, func(c *Campaign) error {
+		if c.Denial != nil {
+			c.Denial.LiftedBy = lifted
+		}
+		return nil
+	})
 }
