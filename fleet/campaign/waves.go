@@ -98,7 +98,8 @@ func Plan(specs []WaveSpec, services []fleet.Service) ([]Wave, []Service, error)
 		waves[w].Name = spec.Name
 		switch {
 		case spec.Percent > 0:
-			want := int(math.Ceil(spec.Percent / 100 * float64(len(svcs))))
+			// Less one part in a billion: 7% of 100 is 7, not 7.000000000000001 → 8.
+			want := int(math.Ceil(spec.Percent*float64(len(svcs))/100 - 1e-9))
 			for i := 0; i < len(svcs) && assigned < want; i++ {
 				if svcs[i].Wave < 0 {
 					take(w, i)
