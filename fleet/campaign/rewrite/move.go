@@ -49,8 +49,30 @@ func movePaved(lines []string, p pin.Pin, t Target) (*Edit, error) {
 	if at < 0 {
 		return nil, fmt.Errorf("%w: %s@%s", ErrNotFound, p.Ref, p.Version)
 	}
+	if c := commentAt(line); c >= 0 && at > c {
+		return nil, nil // in a trailing comment (# was uses: …@v0.1.0): not a pin
+	}
 	lines[p.Line-1] = line[:at] + to + line[at+len(p.Version):]
 	return &Edit{Line: p.Line, Old: p.Version, New: to}, nil
+}
+
+// commentAt returns the offset of the # that starts a trailing comment
+// in line (at the start or after a blank, outside quotes), -1 when none.
+func commentAt(line string) int {
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return i
+		}
+	}
+	return -1
 }
 
 // flagValue returns the offset of value after flag (--flag value,
