@@ -50,9 +50,11 @@ every app on its own.
 The markdown report goes to stdout (and --report-md); the JSON report
 (paved.dev/release-candidate-report/v1: version, commit, dirty, verdict, apps)
 to --report-json. COSIGN_PASSWORD is the key's password.
-Exit codes: 0 pass, 2 bad input (version, apps.yaml, expired quarantine, an
-app missing at its commit), 3 the candidate did not pass, 4 only infra
-flakes kept it from passing.`,
+Exit codes: 0 pass, 2 bad input (version, apps.yaml, a quarantine expired or
+more than 30 days ahead, a change-note key naming no aspect or an unknown app,
+an app missing at its commit, a shallow clone, --key, --db-dir or --bases
+missing), 3 the candidate did not pass (including: it does not compile), 4
+only infra flakes kept it from passing.`,
 		Example: `  # What make release-check runs, after building the bases, database and keys
   COSIGN_PASSWORD=check paved release candidate --version v0.1.0-rc.1 \
     --bases .paved/release/bases --db-dir .paved/release/db --key .paved/release/keys/cosign.key \
@@ -129,8 +131,9 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	if err != nil {
 		return nil, err
 	}
-	if f.key == "" || f.dbDir == "" {
-		return nil, usageError{errors.New("--key and --db-dir are required: the signing key and vulnerability database both versions use")}
+	inputs := candidate.Inputs{BasesDir: absOr(f.basesDir), Bases: list.Bases, DBDir: absOr(f.dbDir), Key: absOr(f.key)}
+	if err := inputs.Check(); err != nil {
+		return nil, err
 	}
 	state, err := candidate.RepoState(ctx, repo)
 	if err != nil {
@@ -164,6 +167,10 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	}
 	fmt.Fprintf(stderr, "paved: building candidate %s from HEAD (git archive of %s)\n", f.version, state.Commit)
 	if err := candidate.BuildCommit(ctx, repo, state.Commit, f.version, filepath.Join(work, "candidate-src"), o.Candidate.Binary, o.Env); err != nil {
+		if errors.Is(err, candidate.ErrCompile) {
+			// The candidate did not pass: it does not even build.
+			return nil, failure.PolicyErr(fmt.Errorf("candidate %s: %w", f.version, err))
+		}
 		return nil, err
 	}
 	if tag == "" {

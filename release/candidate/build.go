@@ -2,6 +2,7 @@ package candidate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,12 +27,19 @@ func BuildArgs(version string) []string {
 var BuildEnv = []string{"CGO_ENABLED=0", "GOEXPERIMENT=jsonv2"}
 
 // Build compiles paved from the source tree src into out, stamped with
-// version. env is the build's environment, BuildEnv is added.
+// version. env is the build's environment, BuildEnv is added. Source that
+// does not compile is ErrCompile.
 func Build(ctx context.Context, src, version, out string, env []string) error {
 	cmd := exec.CommandContext(ctx, "go", append(BuildArgs(version), "-o", out, "./cmd/paved")...)
 	cmd.Dir = src
 	cmd.Env = append(append([]string{}, env...), BuildEnv...)
-	if output, err := cmd.CombinedOutput(); err != nil {
+	output, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		// go ran and refused the source.
+		return fmt.Errorf("building paved %s from %q: %w (%w):\n%s", version, src, ErrCompile, err, strings.TrimSpace(string(output)))
+	case err != nil:
 		return fmt.Errorf("building paved %s from %q: %w:\n%s", version, src, err, strings.TrimSpace(string(output)))
 	}
 	return nil
