@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -179,4 +181,28 @@ func TestCommitAndTagRechecks(t *testing.T) {
 			f.requireUnchanged(t, before, tc.dirty...)
 		})
 	}
+}
+
+// TestPushNonFastForward: a remote branch ahead of the release is bad input
+// that says how to drop the local release, not a transient failure.
+func TestPushNonFastForward(t *testing.T) {
+	f := newFixture(t)
+	f.addRemote(t)
+	base := f.head
+	writeFile(t, filepath.Join(f.dir, "README.md"), "pushed by someone else\n")
+	f.commit(t, "elsewhere")
+	require.NoError(t, f.repo.Push(&git.PushOptions{RemoteName: "origin"}))
+	wt, err := f.repo.Worktree()
+	require.NoError(t, err)
+	require.NoError(t, wt.Reset(&git.ResetOptions{Commit: base, Mode: git.HardReset}))
+	writeFile(t, filepath.Join(f.dir, "CHANGELOG.md"), "released\n")
+	f.commit(t, "chore(release): v0.2.0")
+	_, err = f.repo.CreateTag("v0.2.0", f.head, nil)
+	require.NoError(t, err)
+	r, err := openRepo(f.dir)
+	require.NoError(t, err)
+
+	err = r.push("origin", plumbing.NewBranchReferenceName("main"), "v0.2.0")
+	require.Equal(t, failure.BadInput, failure.KindOf(err), "%v", err)
+	require.ErrorContains(t, err, "git tag -d v0.2.0 && git reset --keep HEAD~1), pull, and release again")
 }

@@ -105,11 +105,12 @@ func TestPublish(t *testing.T) {
 		require.Equal(t, "tiny v0.2.0\n", string(out))
 	}
 
-	// A second publish of the same candidate is refused: it is no longer
-	// HEAD, and v0.2.0 is tagged.
+	// A second publish is refused: HEAD is the release commit, which says
+	// how to push it if that was what failed.
 	_, err = Publish(context.Background(), o)
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
-	require.ErrorContains(t, err, "run paved release candidate again")
+	require.ErrorContains(t, err, "HEAD is the release commit of v0.2.0, tagged here")
+	require.ErrorContains(t, err, "push only: git push --atomic origin main v0.2.0")
 }
 
 func mustTag(t *testing.T, r *git.Repository, tag string) plumbing.Hash {

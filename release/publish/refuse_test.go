@@ -214,7 +214,7 @@ func TestPublishRefuses(t *testing.T) {
 				f.head = head.Hash()
 			},
 			kind: failure.BadInput,
-			want: []string{"tag v0.2.0 already exists (at ", "release the next one"},
+			want: []string{"tag v0.2.0 already exists (at ", ", on branch side)", "release from the branch that has it", "release the next one"},
 		},
 		{
 			name: "nothing to release",

@@ -149,7 +149,8 @@ func (r *repo) head() (*object.Commit, plumbing.ReferenceName, error) {
 	return c, ref.Name(), nil
 }
 
-// previous returns the highest release tag (vX.Y.Z, no pre-release) in
+// previous returns the highest release tag (vX.Y.Z, no pre-release, no
+// build metadata: as the candidate finds its baseline) in
 // head's history, or nil when there is none. Tags on other branches are not
 // releases of this line; one that has the next version is refused later as
 // an existing tag.
@@ -209,17 +210,82 @@ func (r *repo) peel(ref *plumbing.Reference) (plumbing.Hash, error) {
 	return plumbing.ZeroHash, fmt.Errorf("reading tag %s: %w", ref.Name().Short(), err)
 }
 
-// checkNoTag refuses a tag that already exists.
+// checkNoTag refuses a tag that already exists, naming the branches it is
+// on when it is not in HEAD's history.
 func (r *repo) checkNoTag(tag string) error {
 	ref, err := r.git.Reference(plumbing.NewTagReferenceName(tag), false)
 	switch {
-	case err == nil:
-		return failure.BadInputErr(fmt.Errorf("tag %s already exists (at %s): a version is released once; add change notes and release the next one", tag, short(ref.Hash().String())))
 	case errors.Is(err, plumbing.ErrReferenceNotFound):
 		return nil
+	case err != nil:
+		return fmt.Errorf("reading tag %s: %w", tag, err)
 	}
-	return fmt.Errorf("reading tag %s: %w", tag, err)
+	target, err := r.peel(ref)
+	if err != nil {
+		return err
+	}
+	where := ""
+	if branches := r.branchesWith(target); len(branches) > 0 {
+		where = fmt.Sprintf(", on branch %s", strings.Join(branches, ", "))
+	}
+	return failure.BadInputErr(fmt.Errorf("tag %s already exists (at %s%s): a version is released once; release from the branch that has it, or add change notes here and release the next one",
+		tag, short(target.String()), where))
 }
+
+// branchesWith returns the local branches whose history has commit.
+func (r *repo) branchesWith(commit plumbing.Hash) []string {
+	c, err := r.git.CommitObject(commit)
+	if err != nil {
+		return nil
+	}
+	iter, err := r.git.Branches()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	_ = iter.ForEach(func(b *plumbing.Reference) error {
+		if b.Hash() == commit {
+			out = append(out, b.Name().Short())
+			return nil
+		}
+		if tip, err := r.git.CommitObject(b.Hash()); err == nil {
+			if ok, err := c.IsAncestor(tip); err == nil && ok {
+				out = append(out, b.Name().Short())
+			}
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out
+}
+
+// releasedAt returns the release tag at head when head is its release
+// commit ("chore(release): vX.Y.Z"), "" otherwise.
+func (r *repo) releasedAt(head *object.Commit) (string, error) {
+	tags, err := r.git.Tags()
+	if err != nil {
+		return "", fmt.Errorf("listing tags of %q: %w", r.root, err)
+	}
+	found := ""
+	err = tags.ForEach(func(ref *plumbing.Reference) error {
+		name := ref.Name().Short()
+		if head.Message != releaseMessage(name) && strings.TrimSpace(head.Message) != releaseMessage(name) {
+			return nil
+		}
+		target, err := r.peel(ref)
+		if err != nil {
+			return err
+		}
+		if target == head.Hash {
+			found = name
+		}
+		return nil
+	})
+	return found, err
+}
+
+// releaseMessage is the message of the commit that releases version.
+func releaseMessage(version string) string { return "chore(release): " + version }
 
 // identity is who commits and tags: user.name and user.email from git's
 // configuration (repository, then global, then system).
@@ -323,6 +389,10 @@ func (r *repo) push(remote string, branch plumbing.ReferenceName, tag string) er
 		Atomic: true,
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		if strings.Contains(err.Error(), "non-fast-forward") {
+			return failure.BadInputErr(fmt.Errorf("pushing %s and %s to %q: %w: the remote has commits this branch lacks, so the release (committed and tagged here only) is on a stale HEAD; drop it (git tag -d %s && git reset --keep HEAD~1), pull, and release again",
+				branch.Short(), tag, remote, err, tag))
+		}
 		e := fmt.Errorf("pushing %s and %s to %q: %w: the release is committed and tagged here; push it with git push --atomic %s %s %s",
 			branch.Short(), tag, remote, err, remote, branch.Short(), tag)
 		if errors.Is(err, git.ErrRemoteNotFound) {

@@ -118,6 +118,18 @@ func (p *publisher) checkCandidate(context.Context) error {
 		return err
 	}
 	p.head, p.branch, p.created = head, branch, head.Committer.When.UTC()
+	released, err := p.repo.releasedAt(head)
+	if err != nil {
+		return err
+	}
+	if released != "" {
+		remote := p.o.PushRemote
+		if remote == "" {
+			remote = "origin"
+		}
+		return failure.BadInputErr(fmt.Errorf("HEAD is the release commit of %s, tagged here: it is released; if it was not pushed, push only: git push --atomic %s %s %s",
+			released, remote, branch.Short(), released))
+	}
 	if err := p.candidate.check(head.Hash.String()); err != nil {
 		return err
 	}
@@ -257,7 +269,7 @@ func (p *publisher) tag(index name.Digest, tagImage func() error) error {
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("chore(release): %s", p.version)
+	msg := releaseMessage(p.version)
 	tagMsg := fmt.Sprintf("paved %s\n\nImage: %s\nCandidate: %s built from %s\n", p.version, index, p.candidate.Version, p.head.Hash)
 	commit, err := p.repo.commitAndTag(p.head.Hash, released, msg, p.version, tagMsg, who, tagImage)
 	if err != nil {
