@@ -22,6 +22,9 @@ import (
 
 func TestPublishDryRun(t *testing.T) {
 	f := newFixture(t)
+	// A tag with build metadata is no release, as for the candidate.
+	_, err := f.repo.CreateTag("v0.5.0+build.1", f.head, nil)
+	require.NoError(t, err)
 	o := f.options()
 	o.DryRun = true
 	o.Key, o.PublicKey, o.Repository = "", "", ""

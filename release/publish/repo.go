@@ -167,7 +167,7 @@ func (r *repo) previous(head *object.Commit) (*semver.Version, error) {
 	err = tags.ForEach(func(ref *plumbing.Reference) error {
 		name := ref.Name().Short()
 		v, err := semver.StrictNewVersion(strings.TrimPrefix(name, "v"))
-		if !strings.HasPrefix(name, "v") || err != nil || v.Prerelease() != "" {
+		if !strings.HasPrefix(name, "v") || err != nil || v.Prerelease() != "" || v.Metadata() != "" {
 			return nil
 		}
 		c, err := r.peel(ref)
