@@ -70,6 +70,33 @@ func (t Target) Validate() error {
 // the kind and the pins it selects.
 func (t Target) Key() string { return string(t.Kind) + ":" + t.From }
 
+// Overlaps reports whether t and o may move the same pins, so two
+// campaigns must not run on them at once: any two paved targets; bases
+// where one names the other (python-base:1.0 and
+// registry.example.com/platform/python-base:1.0, or python-base and
+// python-base:1.0); modules whose sources are equal or one ends the other.
+func (t Target) Overlaps(o Target) bool {
+	if t.Kind != o.Kind {
+		return false
+	}
+	switch t.Kind {
+	case pin.Base:
+		return MatchImage(t.From, o.From) || MatchImage(o.From, t.From)
+	case pin.Module:
+		return sourceEnds(t.From, o.From) || sourceEnds(o.From, t.From)
+	}
+	return true
+}
+
+// sourceEnds reports whether module source src is end, or ends with it
+// after a / or :.
+func sourceEnds(src, end string) bool {
+	if src == end {
+		return true
+	}
+	return end != "" && len(src) > len(end) && strings.HasSuffix(src, end) && strings.ContainsRune("/:", rune(src[len(src)-len(end)-1]))
+}
+
 // Matches reports whether the target moves p.
 func (t Target) Matches(p pin.Pin) bool {
 	if p.Kind != t.Kind {
@@ -79,7 +106,7 @@ func (t Target) Matches(p pin.Pin) bool {
 	case pin.Base:
 		return MatchImage(t.From, p.Image())
 	case pin.Module:
-		return p.Ref == t.From || (strings.HasSuffix(p.Ref, t.From) && strings.ContainsAny(p.Ref[len(p.Ref)-len(t.From)-1:][:1], "/:"))
+		return sourceEnds(p.Ref, t.From)
 	}
 	return true
 }

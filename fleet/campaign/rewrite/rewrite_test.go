@@ -126,6 +126,31 @@ func TestFileRefusesAssembledImage(t *testing.T) {
 	require.Contains(t, err.Error(), "Dockerfile line 3")
 }
 
+func TestOverlaps(t *testing.T) {
+	base := func(from string) Target { return Target{Kind: pin.Base, From: from, To: newBase} }
+	mod := func(from string) Target { return Target{Kind: pin.Module, From: from, To: "v1.0.0"} }
+	tests := []struct {
+		name string
+		a, b Target
+		want bool
+	}{
+		{"two paved", Target{Kind: pin.Paved, To: "v0.3.0"}, Target{Kind: pin.Paved, To: "v0.4.0"}, true},
+		{"short and full base", base("python-base:1.0"), base("registry.example.com/platform/python-base:1.0"), true},
+		{"base without tag", base("python-base"), base("python-base:1.0"), true},
+		{"other tags", base("python-base:1.0"), base("python-base:1.1"), false},
+		{"other repositories", base("python-base:1.0"), base("python-base-slim:1.0"), false},
+		{"module suffix", mod("git.example.com/modules/db.git"), mod("git::https://git.example.com/modules/db.git"), true},
+		{"other module", mod("modules/db.git"), mod("modules/dbx.git"), false},
+		{"kinds differ", base("python-base:1.0"), mod("python-base:1.0"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, tc.a.Overlaps(tc.b))
+			require.Equal(t, tc.want, tc.b.Overlaps(tc.a))
+		})
+	}
+}
+
 func TestCurrent(t *testing.T) {
 	paved := Target{Kind: pin.Paved, To: "v0.3.0"}
 	tests := []struct {
