@@ -173,3 +173,63 @@ func TestDenialOnlyWhenDoneAndLiftedByRollback(t *testing.T) {
 	require.Equal(t, first, log[2].Hash.String(), "history kept")
 	require.Equal(t, "FROM "+oldBase+"\nCOPY app /app\n", fleettest.ReadFile(t, tf.repos[0].Dir, "main", "Dockerfile"))
 }
+
+// TestRollbackAfterCrash: a process died between a push and its record
+// (a bump branch pushed, a merge pushed): rollback still finds and undoes
+// both by the campaign branch.
+func TestRollbackAfterCrash(t *testing.T) {
+	tests := []struct {
+		name   string
+		crash  string // the record that is lost
+		merged bool   // whether main has the bump when the process dies
+	}{
+		{name: "between bump push and opened", crash: "opened"},
+		{name: "between merge push and merged", crash: "merged", merged: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tf := newTestFleet(t, 2)
+			c := startPaved(t, New(tf.store()), tf, "100%")
+			crashing := &crashingStore{Store: tf.store(), crash: func(t *Transition) bool { return t.Action == tc.crash }}
+			_, err := New(crashing).Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+			require.ErrorIs(t, err, errCrash)
+			for i, r := range tf.repos {
+				file, _, bumped := wrapperFile(i)
+				if tc.merged {
+					require.Equal(t, bumped, fleettest.ReadFile(t, r.Dir, "main", file))
+				}
+			}
+
+			c, err = New(tf.store()).Rollback(ctx, c.ID, "crashed")
+			require.NoError(t, err)
+			require.Equal(t, RolledBack, c.State)
+			for i, r := range tf.repos {
+				file, old, _ := wrapperFile(i)
+				require.Equal(t, old, fleettest.ReadFile(t, r.Dir, "main", file), tf.services[i].Name)
+				if !tc.merged {
+					require.NotContains(t, fleettest.Branches(t, r.Dir), Branch(c.ID))
+					require.Equal(t, Closed, c.Service(tf.services[i].Name).Status)
+				} else {
+					require.Equal(t, Reverted, c.Service(tf.services[i].Name).Status)
+				}
+			}
+		})
+	}
+}
+
+// TestForwardRecordRefusedOnceHalted: an advance racing a rollback cannot
+// record a step once the rollback has begun.
+func TestForwardRecordRefusedOnceHalted(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	_, err := e.Halt(ctx, c.ID, "stop")
+	require.NoError(t, err)
+	_, err = e.forward(ctx, c.ID, Transition{Action: "merged", Service: "svc-000"}, "svc-000", func(s *Service) { s.Status = Merged })
+	require.ErrorIs(t, err, ErrNotRunning)
+	c, err = e.store.Load(ctx, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, Pending, c.Service("svc-000").Status)
+}

@@ -2,7 +2,9 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -54,9 +56,65 @@ func (e *Engine) Rollback(ctx context.Context, id, reason string) (*Campaign, er
 	if err != nil {
 		return nil, err
 	}
+	for round := 1; ; round++ {
+		var errs []error
+		if c, errs, err = e.undoAll(ctx, c); err != nil {
+			return c, err
+		}
+		if len(errs) > 0 {
+			c, _ = e.store.Load(ctx, id)
+			return c, joinFailures(errs)
+		}
+		if c, err = e.liftDenial(ctx, id); err != nil {
+			return c, err
+		}
+		var left []string
+		c, err = e.store.Update(ctx, id, &Transition{Action: "rolled-back", Detail: reason}, func(c *Campaign) error {
+			// A concurrent advance may have recorded a merge after this
+			// rollback took its list: undo it too before saying done.
+			if left = started(c); len(left) > 0 {
+				return errStillMoved
+			}
+			c.State = RolledBack
+			return nil
+		})
+		if !errors.Is(err, errStillMoved) {
+			return c, err
+		}
+		if round >= attempts {
+			return c, failure.TransientErr(fmt.Errorf("rolling back campaign %q: %s still merged or open after %d rounds: run rollback again", id, strings.Join(left, ", "), round))
+		}
+		if c, err = e.store.Load(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+}
+
+var errStillMoved = errors.New("services still merged or open")
+
+// started names the services a rollback still has to undo: merged or
+// open ones.
+func started(c *Campaign) []string {
+	var out []string
+	for _, s := range c.Services {
+		if s.Status == Merged || s.Status == Opened {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// undoAll undoes every service of the started waves that may have a bump:
+// recorded or not (a crash between a push and its record leaves a branch
+// the state does not know), found by the campaign branch.
+func (e *Engine) undoAll(ctx context.Context, c *Campaign) (*Campaign, []error, error) {
 	var todo []Service
 	for _, s := range c.Services {
-		if s.Status == Merged || s.Status == Opened || (s.Status == Failed && s.Change != nil) {
+		switch s.Status {
+		case Current, Skipped, Closed, Reverted:
+			continue
+		}
+		if s.Wave <= c.Wave || s.Status != Pending {
 			todo = append(todo, s)
 		}
 	}
@@ -74,41 +132,44 @@ func (e *Engine) Rollback(ctx context.Context, id, reason string) (*Campaign, er
 		mu.Lock()
 		errs = append(errs, fmt.Errorf("%s: %w", s.Name, fail))
 		mu.Unlock()
-		_, err = e.record(ctx, id, Transition{Action: "rollback-failed", Service: s.Name}, s.Name, func(t *Service) {
+		_, err = e.record(ctx, c.ID, Transition{Action: "rollback-failed", Service: s.Name}, s.Name, func(t *Service) {
 			t.Error, t.ErrorKind = fail.Error(), failure.KindOf(fail).String()
 		})
 		return err
 	})
-	if fatal != nil {
-		return nil, fatal
-	}
-	if len(errs) > 0 {
-		c, _ = e.store.Load(ctx, id)
-		return c, joinFailures(errs)
-	}
-	if c, err = e.liftDenial(ctx, id); err != nil {
-		return c, err
-	}
-	return e.store.Update(ctx, id, &Transition{Action: "rolled-back", Detail: reason}, func(c *Campaign) error {
-		c.State = RolledBack
-		return nil
-	})
+	return c, errs, fatal
 }
 
 // undo reverts or closes one service's bump.
 func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, error) {
 	if s.Status != Merged {
-		// Someone may have merged it since the last advance.
-		ch, err := e.currentChange(ctx, c, s)
+		// Someone may have merged it since the last advance, or a crash
+		// left its push or change unrecorded.
+		ch, tip, err := e.currentChange(ctx, c, s)
 		if err != nil {
 			return nil, err
 		}
-		if ch.State == fleet.ChangeMerged {
+		if s.BumpCommit == "" && !tip.IsZero() {
+			s.BumpCommit = tip.String()
+		}
+		switch {
+		case ch.State == fleet.ChangeMerged:
 			s.Status, s.Change = Merged, &ch
+		case ch.State == fleet.ChangeClosed && tip.IsZero() && s.Change == nil:
+			return c, nil // nothing was pushed
 		}
 	}
 	if s.Status != Merged {
-		if err := e.changes.Close(ctx, s.Repository, s.Change.ID, fmt.Sprintf("Campaign %s was rolled back: %s", c.ID, c.Reason)); err != nil {
+		id := Branch(c.ID)
+		if s.Change != nil {
+			id = s.Change.ID
+		}
+		changes := e.changes
+		if s.Change == nil {
+			// No change recorded: the branch is all there is to close.
+			changes = gitrepo.NewChanges(e.auth)
+		}
+		if err := changes.Close(ctx, s.Repository, id, fmt.Sprintf("Campaign %s was rolled back: %s", c.ID, c.Reason)); err != nil {
 			return nil, forgeErr(err)
 		}
 		return e.record(ctx, c.ID, Transition{Action: "closed", Service: s.Name}, s.Name, func(t *Service) {
@@ -148,7 +209,7 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 // or rebase merge puts the bump on the base under another hash).
 func (e *Engine) revertTarget(s Service) (plumbing.Hash, error) {
 	h := s.BumpCommit
-	if !e.plain || h == "" {
+	if s.Change != nil && (!e.plain && s.Change.MergeCommit != "" || h == "") {
 		h = s.Change.MergeCommit
 	}
 	if h == "" {
@@ -157,17 +218,21 @@ func (e *Engine) revertTarget(s Service) (plumbing.Hash, error) {
 	return plumbing.NewHash(h), nil
 }
 
-// currentChange asks where the service's change stands now.
-func (e *Engine) currentChange(ctx context.Context, c *Campaign, s Service) (fleet.Change, error) {
-	if !e.plain {
+// currentChange asks where the service's change stands now, and the tip
+// of its campaign branch (zero when the branch is gone). Without a
+// recorded forge change the branch answers, as on plain git.
+func (e *Engine) currentChange(ctx context.Context, c *Campaign, s Service) (fleet.Change, plumbing.Hash, error) {
+	if !e.plain && s.Change != nil {
 		ch, err := e.changes.Get(ctx, s.Repository, s.Change.ID)
-		return ch, forgeErr(err)
+		return ch, plumbing.ZeroHash, forgeErr(err)
 	}
 	r, err := gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth, Branch(c.ID))
 	if err != nil {
-		return fleet.Change{}, err
+		return fleet.Change{}, plumbing.ZeroHash, err
 	}
-	return r.Change(Branch(c.ID))
+	tip, _ := r.Tip(Branch(c.ID))
+	ch, err := r.Change(Branch(c.ID))
+	return ch, tip, err
 }
 
 // liftDenial reverts, with a forward commit in the policy repository, the

@@ -38,7 +38,7 @@ func (e *Engine) service(ctx context.Context, c *Campaign, s Service, o AdvanceO
 	}
 	if err != nil && !isStoreErr(err) {
 		fail := err
-		last, err = e.record(ctx, c.ID, Transition{Action: "failed", Service: s.Name, Detail: failure.KindOf(fail).String()}, s.Name, func(t *Service) {
+		last, err = e.forward(ctx, c.ID, Transition{Action: "failed", Service: s.Name, Detail: failure.KindOf(fail).String()}, s.Name, func(t *Service) {
 			t.Error, t.ErrorKind = fail.Error(), failure.KindOf(fail).String()
 			if t.Status == Pending {
 				t.Status = Failed
@@ -95,7 +95,7 @@ func (e *Engine) serviceOnce(ctx context.Context, c *Campaign, s *Service, o Adv
 	if ch.State == fleet.ChangeClosed {
 		action = "closed"
 	}
-	return e.record(ctx, c.ID, Transition{Action: action, Service: s.Name, Detail: ch.MergeCommit}, s.Name, func(t *Service) {
+	return e.forward(ctx, c.ID, Transition{Action: action, Service: s.Name, Detail: ch.MergeCommit}, s.Name, func(t *Service) {
 		t.Change = &ch
 		t.Error, t.ErrorKind = "", ""
 		if ch.State == fleet.ChangeMerged {
@@ -120,7 +120,7 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 	head, hasBranch := r.Tip(branch)
 	if len(changes) == 0 && !hasBranch {
 		if len(edits) == 0 && !hasPin(r, baseTip, c.Target) && c.Target.Kind != pin.Paved {
-			return e.record(ctx, c.ID, Transition{Action: "skipped", Service: s.Name}, s.Name, func(t *Service) {
+			return e.forward(ctx, c.ID, Transition{Action: "skipped", Service: s.Name}, s.Name, func(t *Service) {
 				t.Status, t.Branch, t.Error, t.ErrorKind = Skipped, r.Base, "", ""
 			})
 		}
@@ -128,7 +128,7 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 			return nil, failure.BadInputErr(fmt.Errorf("%w: no %s pin in %s (branch %s): %s", ErrNoPin, c.Target.Kind, gitrepo.Redact(s.Repository), r.Base, pinHint(c.Target)))
 		}
 		s.Status = Current
-		return e.record(ctx, c.ID, Transition{Action: "current", Service: s.Name}, s.Name, func(t *Service) {
+		return e.forward(ctx, c.ID, Transition{Action: "current", Service: s.Name}, s.Name, func(t *Service) {
 			t.Status, t.Branch, t.Error, t.ErrorKind = Current, r.Base, "", ""
 		})
 	}
@@ -165,7 +165,7 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 		return nil, forgeErr(err)
 	}
 	s.Status, s.Change, s.BumpCommit = Opened, &ch, head.String()
-	return e.record(ctx, c.ID, Transition{Action: "opened", Service: s.Name, Detail: head.String()}, s.Name, func(t *Service) {
+	return e.forward(ctx, c.ID, Transition{Action: "opened", Service: s.Name, Detail: head.String()}, s.Name, func(t *Service) {
 		t.Status, t.Branch, t.BumpCommit, t.Change, t.Error, t.ErrorKind = Opened, r.Base, head.String(), &ch, "", ""
 		if len(edits) > 0 {
 			t.Edits = edits
@@ -188,15 +188,36 @@ func sameBump(r *gitrepo.Repo, branch string, s *Service) error {
 		branch, r.Base, gitrepo.Redact(s.Repository), ErrBranchChanged, or(s.BumpCommit, "not recorded"), tip))
 }
 
+// ErrNotRunning is wrapped when an advance would record a step of a
+// campaign that is no longer running (halted or rolled back meanwhile).
+var ErrNotRunning = errors.New("the campaign is no longer running")
+
+// forward records a step forward of service name: only while the campaign
+// runs, so an advance racing a rollback cannot record a merge the
+// rollback would miss.
+func (e *Engine) forward(ctx context.Context, id string, t Transition, name string, fn func(*Service)) (*Campaign, error) {
+	return e.update(ctx, id, t, name, func(c *Campaign, s *Service) error {
+		if c.State != Running {
+			return fmt.Errorf("recording %s of %s in campaign %q: %w (%s): the step is left to rollback", t.Action, name, id, ErrNotRunning, c.State)
+		}
+		fn(s)
+		return nil
+	})
+}
+
 // record updates service name in the stored campaign.
 func (e *Engine) record(ctx context.Context, id string, t Transition, name string, fn func(*Service)) (*Campaign, error) {
+	return e.update(ctx, id, t, name, func(_ *Campaign, s *Service) error { fn(s); return nil })
+}
+
+// update applies fn to service name in the stored campaign.
+func (e *Engine) update(ctx context.Context, id string, t Transition, name string, fn func(*Campaign, *Service) error) (*Campaign, error) {
 	c, err := e.store.Update(ctx, id, &t, func(c *Campaign) error {
 		s := c.Service(name)
 		if s == nil {
 			return fmt.Errorf("recording %s: no service %q in campaign %q", t.Action, name, id)
 		}
-		fn(s)
-		return nil
+		return fn(c, s)
 	})
 	if err != nil {
 		return nil, storeErr{err}
