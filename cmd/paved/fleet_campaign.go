@@ -75,7 +75,7 @@ Exit codes: 0 done or waiting, 1 internal error, 2 bad input (also: some
 repositories could not be moved, each named), 3 halted by the health gate,
 4 transient (network; run again).`,
 	}
-	cmd.AddCommand(newCampaignStartCmd(), newCampaignStatusCmd(), newCampaignAdvanceCmd(), newCampaignHaltCmd(), newCampaignRollbackCmd())
+	cmd.AddCommand(newCampaignStartCmd(), newCampaignStatusCmd(), newCampaignAdvanceCmd(), newCampaignHaltCmd(), newCampaignResumeCmd(), newCampaignRollbackCmd())
 	return cmd
 }
 
@@ -288,7 +288,7 @@ func newCampaignHaltCmd() *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:     "halt ID --reason TEXT",
-		Short:   "Stop a campaign: advance refuses it until it is rolled back",
+		Short:   "Stop a campaign: advance refuses it until it is resumed or rolled back",
 		Example: `  paved fleet campaign halt paved-v0.3.0 --fleet fleet.yaml --reason "p99 latency up in payments"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -311,6 +311,37 @@ func newCampaignHaltCmd() *cobra.Command {
 	}
 	f.bind(cmd)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the campaign stops (recorded in its state)")
+	return cmd
+}
+
+func newCampaignResumeCmd() *cobra.Command {
+	var f campaignFlags
+	cmd := &cobra.Command{
+		Use:   "resume ID",
+		Short: "Let a halted campaign run again; the next advance retries failed services and reads health afresh",
+		Long: `resume clears the halt of a campaign (halted by hand or by a health gate)
+once its cause is fixed: the next advance retries the failed services of
+the current wave and reads its services' health again. A campaign a
+rollback has begun on cannot be resumed.`,
+		Example: `  paved fleet campaign resume paved-v0.3.0 --fleet fleet.yaml
+  paved fleet campaign advance paved-v0.3.0 --fleet fleet.yaml --auto-merge`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			e, err := campaignEngine(&f)
+			if err != nil {
+				return err
+			}
+			c, err := e.Resume(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printCampaign(cmd.OutOrStdout(), f.output, c)
+		},
+	}
+	f.bind(cmd)
 	return cmd
 }
 

@@ -137,7 +137,7 @@ func (e *Engine) Advance(ctx context.Context, id string, o AdvanceOptions) (*Cam
 	for {
 		switch c.State {
 		case Halted:
-			return c, failure.PolicyErr(fmt.Errorf("advancing campaign %q: %w: %s: roll it back (paved fleet campaign rollback)", id, ErrHalted, c.Reason))
+			return c, failure.PolicyErr(fmt.Errorf("advancing campaign %q: %w: %s: fix the cause and resume it (paved fleet campaign resume), or roll it back (paved fleet campaign rollback)", id, ErrHalted, c.Reason))
 		case Done:
 			if !o.DenyOldBaseFrom.IsZero() {
 				if c, err = e.DenyOldBase(ctx, id, o.DenyOldBaseFrom); err != nil {

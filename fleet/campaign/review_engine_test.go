@@ -233,3 +233,50 @@ func TestForwardRecordRefusedOnceHalted(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Pending, c.Service("svc-000").Status)
 }
+
+// TestMergeConflict: main changed the pinned file after the branch was
+// cut: the service fails as bad input naming the branch, and deleting the
+// branch lets the next advance bump it again on top of main.
+func TestMergeConflict(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	c, err := e.Advance(ctx, c.ID, AdvanceOptions{})
+	require.NoError(t, err)
+	dir := tf.repos[0].Dir
+	fleettest.Append(t, dir, "main", "touch CI", map[string]string{wfPath: oldWorkflow + "# touched\n"})
+
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.ErrorIs(t, err, gitrepo.ErrConflict)
+	require.ErrorIs(t, err, ErrHalted, "the failed bump halts the gate instead of waiting forever")
+	require.ErrorContains(t, err, "rebase "+Branch(c.ID)+" onto main")
+	s := c.Service("svc-000")
+	require.Equal(t, Failed, s.Status)
+	require.Equal(t, failure.BadInput.String(), s.ErrorKind)
+
+	r, err := gitrepo.Clone(ctx, dir, "", nil, Branch(c.ID))
+	require.NoError(t, err)
+	require.NoError(t, r.Delete(ctx, Branch(c.ID)))
+	_, err = e.Resume(ctx, c.ID)
+	require.NoError(t, err)
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.NoError(t, err)
+	require.Equal(t, Merged, c.Service("svc-000").Status)
+	require.Equal(t, newWorkflow+"# touched\n", fleettest.ReadFile(t, dir, "main", wfPath))
+}
+
+func TestResumeRefuses(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	_, err := e.Resume(ctx, c.ID)
+	require.Equal(t, failure.BadInput, failure.KindOf(err), "a running campaign")
+	_, err = e.Advance(ctx, c.ID, AdvanceOptions{})
+	require.NoError(t, err)
+	_, err = e.Rollback(ctx, c.ID, "stop")
+	require.NoError(t, err)
+	_, err = e.Resume(ctx, c.ID)
+	require.ErrorContains(t, err, "not halted")
+}

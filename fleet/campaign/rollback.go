@@ -15,7 +15,7 @@ import (
 )
 
 // Halt stops campaign id with reason: Advance refuses it until it is
-// rolled back. Halting a halted campaign keeps the first reason.
+// resumed (Resume) or rolled back. Halting a halted campaign keeps the first reason.
 func (e *Engine) Halt(ctx context.Context, id, reason string) (*Campaign, error) {
 	if reason == "" {
 		return nil, failure.BadInputErr(fmt.Errorf("halting campaign %q: give a reason", id))
@@ -26,6 +26,30 @@ func (e *Engine) Halt(ctx context.Context, id, reason string) (*Campaign, error)
 			c.State, c.Reason = Halted, reason
 		case Done, RolledBack:
 			return failure.BadInputErr(fmt.Errorf("halting campaign %q: it is %s already", id, c.State))
+		}
+		return nil
+	})
+}
+
+// Resume lets halted campaign id run again: the halt reason is cleared and
+// the current wave's health verdicts are dropped, so the next Advance
+// retries failed services and reads their health afresh. It refuses a
+// campaign a rollback has begun on (a service reverted or closed).
+func (e *Engine) Resume(ctx context.Context, id string) (*Campaign, error) {
+	return e.store.Update(ctx, id, &Transition{Action: "resumed"}, func(c *Campaign) error {
+		if c.State != Halted {
+			return failure.BadInputErr(fmt.Errorf("resuming campaign %q: it is %s, not halted", id, c.State))
+		}
+		for _, s := range c.Services {
+			if s.Status == Reverted || s.Status == Closed {
+				return failure.BadInputErr(fmt.Errorf("resuming campaign %q: a rollback has begun (%s is %s): finish it (paved fleet campaign rollback) and start a new campaign", id, s.Name, s.Status))
+			}
+		}
+		c.State, c.Reason = Running, ""
+		for i := range c.Services {
+			if c.Services[i].Wave == c.Wave {
+				c.Services[i].Health = nil
+			}
 		}
 		return nil
 	})

@@ -40,7 +40,10 @@ func (e *Engine) service(ctx context.Context, c *Campaign, s Service, o AdvanceO
 		fail := err
 		last, err = e.forward(ctx, c.ID, Transition{Action: "failed", Service: s.Name, Detail: failure.KindOf(fail).String()}, s.Name, func(t *Service) {
 			t.Error, t.ErrorKind = fail.Error(), failure.KindOf(fail).String()
-			if t.Status == Pending {
+			// A conflicting bump is failed, not open: the wave's gate must
+			// not wait for it (advance retries it once the branch is
+			// rebased or deleted).
+			if t.Status == Pending || errors.Is(fail, gitrepo.ErrConflict) {
 				t.Status = Failed
 			}
 		})

@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 // searchDepth bounds the walk of the base branch's history when looking
@@ -53,9 +55,12 @@ func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plum
 	}
 	bases, err := bc.MergeBase(hc)
 	if err != nil || len(bases) == 0 {
-		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: no common ancestor", head, r.Base, Redact(r.URL))
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: no common ancestor: delete the branch %s so the campaign pushes the bump again", head, r.Base, Redact(r.URL), head))
 	}
 	changes, err := r.threeWay(bases[0].Hash, baseTip, headTip)
+	if errors.Is(err, ErrConflict) {
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: %w: rebase %s onto %s by hand, or delete the branch so the next advance pushes the bump again on top of %s", head, r.Base, Redact(r.URL), err, head, r.Base, r.Base))
+	}
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: %w", head, r.Base, Redact(r.URL), err)
 	}
@@ -134,6 +139,9 @@ func (r *Repo) Revert(ctx context.Context, c plumbing.Hash, msg string, sig Sign
 	}
 	baseTip := r.refs[r.Base]
 	changes, err := r.threeWay(c, baseTip, cm.ParentHashes[0])
+	if errors.Is(err, ErrConflict) {
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reverting %s in %s: %w: revert it by hand on %s (git revert %s) and run rollback again", c, Redact(r.URL), err, r.Base, c))
+	}
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: %w", c, Redact(r.URL), err)
 	}

@@ -169,7 +169,7 @@ func (r *Repo) threeWay(base, ours, theirs plumbing.Hash) (map[string][]byte, er
 		case oursH == theirsH:
 			continue
 		case oursH != baseH:
-			return nil, fmt.Errorf("%w in %s: rebase or merge by hand", ErrConflict, p)
+			return nil, fmt.Errorf("%w in %s", ErrConflict, p)
 		}
 		if theirsH.IsZero() {
 			out[p] = nil
