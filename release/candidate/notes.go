@@ -23,11 +23,16 @@ type Note struct {
 // Notes are the expected differences of a candidate.
 type Notes []Note
 
-var markerRE = regexp.MustCompile(`\(release-diff:\s*([^)]*)\)`)
+var (
+	markerRE = regexp.MustCompile(`\(release-diff:\s*([^)]*)\)`)
+	// codeRE is an inline code span: a marker in one documents the syntax.
+	codeRE = regexp.MustCompile("`[^`]*`")
+)
 
 // ParseNotes reads the "(release-diff: KEY[, KEY…])" markers of the
 // Unreleased section of a Keep a Changelog file: the lines after a "## "
-// heading containing "Unreleased", up to the next "## " heading.
+// heading containing "Unreleased", up to the next "## " heading. A marker
+// inside an inline code span (`…`) documents the syntax and is skipped.
 func ParseNotes(changelog string) Notes {
 	var notes Notes
 	in := false
@@ -39,7 +44,7 @@ func ParseNotes(changelog string) Notes {
 		if !in {
 			continue
 		}
-		for _, m := range markerRE.FindAllStringSubmatch(line, -1) {
+		for _, m := range markerRE.FindAllStringSubmatch(codeRE.ReplaceAllString(line, ""), -1) {
 			for _, key := range strings.Split(m[1], ",") {
 				if key = strings.TrimSpace(key); key != "" {
 					notes = append(notes, Note{Key: key, Entry: strings.TrimSpace(strings.TrimLeft(line, " -*"))})

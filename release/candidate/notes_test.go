@@ -8,20 +8,21 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
-const changelog = `# Changelog
+const changelogText = `# Changelog
 
 ## [Unreleased]
 
 ### Changed
 - The scan gate also fails on MEDIUM findings (release-diff: */gate/verdict, */scan/findings).
 - go-api's image runs as 65532 (release-diff: go-api/build/config.user)
+- Name expected differences with ` + "`(release-diff: APP/STEP/ASPECT)`" + ` in the notes.
 
 ## [0.1.0] - 2026-11-01
 - Old entry (release-diff: */build/layers)
 `
 
 func TestNotes(t *testing.T) {
-	notes := ParseNotes(changelog)
+	notes := ParseNotes(changelogText)
 	require.Len(t, notes, 3)
 	tests := []struct {
 		key   string
