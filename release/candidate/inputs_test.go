@@ -29,7 +29,9 @@ func TestInputsCheck(t *testing.T) {
 	}{
 		{"no bases", func(in *Inputs) { in.BasesDir = "" }, "--bases is required"},
 		{"bases dir missing", func(in *Inputs) { in.BasesDir = filepath.Join(dir, "nope") }, "--bases"},
-		{"layout missing", func(in *Inputs) { in.Bases = append(in.Bases, apps.Base{Image: "platform/node-base:1", Layout: "node-base"}) }, "base platform/node-base:1 layout"},
+		{"layout missing", func(in *Inputs) {
+			in.Bases = append(in.Bases, apps.Base{Image: "platform/node-base:1", Layout: "node-base"})
+		}, "base platform/node-base:1 layout"},
 		{"no key", func(in *Inputs) { in.Key = "" }, "--key is required"},
 		{"key is a directory", func(in *Inputs) { in.Key = dir }, "want a file"},
 		{"db missing", func(in *Inputs) { in.DBDir = filepath.Join(dir, "db") }, "--db-dir"},

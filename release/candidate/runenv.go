@@ -13,12 +13,13 @@ import (
 // registry credentials, a developer's settings) stays out of the runs.
 var inherited = []string{
 	"PATH", "GOEXPERIMENT", "COSIGN_PASSWORD",
-	"GOCACHE", "GOMODCACHE", "GOPROXY", "GOFLAGS", "GONOSUMDB", "GOSUMDB", "GOTOOLCHAIN",
+	"GOCACHE", "GOMODCACHE", "GOENV", "GOPROXY", "GOFLAGS", "GONOSUMDB", "GOSUMDB", "GOTOOLCHAIN",
 	"npm_config_cache", "NPM_OFFLINE", "LANG", "TZ", "TMPDIR",
 }
 
-// SharedCaches returns env with the Go build and module caches and the
-// npm cache named explicitly (GOCACHE, GOMODCACHE, npm_config_cache),
+// SharedCaches returns env with the Go build and module caches, the go env
+// file and the npm cache named explicitly (GOCACHE, GOMODCACHE, GOENV,
+// npm_config_cache),
 // where they would be by default under env's HOME: each run gets its own
 // HOME (IsolatedEnv) and must still find them.
 func SharedCaches(env []string) []string {
@@ -34,7 +35,15 @@ func SharedCaches(env []string) []string {
 		gopath = filepath.Join(home, "go")
 	}
 	gopath, _, _ = strings.Cut(gopath, string(filepath.ListSeparator))
-	defaults := map[string]string{"GOCACHE": "", "GOMODCACHE": "", "npm_config_cache": ""}
+	config := get("XDG_CONFIG_HOME")
+	if config == "" && home != "" {
+		config = filepath.Join(home, ".config")
+	}
+	defaults := map[string]string{"GOCACHE": "", "GOMODCACHE": "", "GOENV": "", "npm_config_cache": ""}
+	if config != "" {
+		// go env -w settings (GOPROXY, GOFLAGS, …) live here.
+		defaults["GOENV"] = filepath.Join(config, "go", "env")
+	}
 	if cache != "" {
 		defaults["GOCACHE"] = filepath.Join(cache, "go-build")
 	}
@@ -44,7 +53,7 @@ func SharedCaches(env []string) []string {
 	if home != "" {
 		defaults["npm_config_cache"] = filepath.Join(home, ".npm")
 	}
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "npm_config_cache"} {
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOENV", "npm_config_cache"} {
 		if get(k) == "" && defaults[k] != "" {
 			out = append(out, k+"="+defaults[k])
 		}

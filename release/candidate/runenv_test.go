@@ -38,4 +38,5 @@ func TestSharedCaches(t *testing.T) {
 	require.Equal(t, "/c/go-build", lookup(env, "GOCACHE"))
 	require.Equal(t, "/m", lookup(env, "GOMODCACHE"))
 	require.Equal(t, "/h/.npm", lookup(env, "npm_config_cache"))
+	require.Equal(t, "/h/.config/go/env", lookup(env, "GOENV"), "go env -w settings survive the run's own HOME")
 }
