@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make release-check: take a paved candidate built from this work tree
+# make release-check: take a paved candidate built from HEAD
 # through the three reference apps (release/apps.yaml) with
 # `paved release candidate`, against the previous release when a vX.Y.Z tag
 # is reachable (none on a first release), and print the markdown report.
@@ -15,8 +15,9 @@
 # static base and the approved Python and Node bases as OCI layouts
 # (hack/bases/build.sh: mmdebstrap, cached in ~/.cache/paved/bases, root on a
 # first run). node-web's npm ci runs in each run's export (npm cache).
-# RELEASE_VERSION overrides the candidate version (default: the next patch
-# of the latest vX.Y.Z tag, or v0.0.0, with -rc.check).
+# RELEASE_VERSION overrides the candidate version (default: the version the
+# Unreleased notes of CHANGELOG.md call for, `paved release next-version`,
+# with -rc.check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=jsonv2
@@ -28,19 +29,15 @@ mkdir -p "$work/bin" "$work/bases"
 # Check-only key password; a real release signs with the CI's secret.
 export COSIGN_PASSWORD="${COSIGN_PASSWORD:-paved-release-check}"
 
-if [ -z "${RELEASE_VERSION:-}" ]; then
-  last=$(git tag --merged HEAD --list 'v*' | grep -E '^v[0-9]+\.[0-9]+\.[0-9]+$' | sort -V | tail -n1 || true)
-  if [ -n "$last" ]; then
-    IFS=. read -r major minor patch <<<"${last#v}"
-    RELEASE_VERSION="v$major.$minor.$((patch + 1))-rc.check"
-  else
-    RELEASE_VERSION=v0.0.0-rc.check
-  fi
-fi
-
 echo "==> paved for the setup (the harness builds the candidate itself)"
 paved=$work/bin/paved-setup
 go build -trimpath -o "$paved" ./cmd/paved
+
+if [ -z "${RELEASE_VERSION:-}" ]; then
+  # The version CHANGELOG.md's Unreleased notes call for, as paved release
+  # publish computes it, so a checked candidate is one that can be published.
+  RELEASE_VERSION="$("$paved" release next-version)-rc.check"
+fi
 
 echo "==> fixture vulnerability database"
 "$paved" db build-fixture --db-dir "$work/db" >/dev/null

@@ -18,7 +18,46 @@ import (
 	"github.com/paved-dev/paved/release/candidate"
 )
 
-func init() { registerRelease(newReleaseCandidateCmd) }
+func init() {
+	registerRelease(newReleaseCandidateCmd)
+	registerRelease(newReleaseNextVersionCmd)
+}
+
+func newReleaseNextVersionCmd() *cobra.Command {
+	var repo, changes string
+	cmd := &cobra.Command{
+		Use:   "next-version",
+		Short: "Print the release version the change notes call for after the latest vX.Y.Z tag",
+		Long: `next-version prints the version, vX.Y.Z, that paved release publish computes
+from CHANGELOG.md's Unreleased notes (Breaking/Removed: major, Added/Changed:
+minor, Fixed/Security: patch; while 0.x a major bump moves the minor) after the
+highest vX.Y.Z tag reachable from HEAD (v0.1.0 when there is none). Name a
+candidate of it vX.Y.Z-rc.N. Exit 2 when the notes are missing or malformed.`,
+		Example: `  # The version make release-check checks a candidate of
+  paved release candidate --version "$(paved release next-version)-rc.1" --bases DIR --db-dir DB --key KEY`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			root, err := filepath.Abs(repo)
+			if err != nil {
+				return err
+			}
+			file := orValue(changes, filepath.Join(root, "CHANGELOG.md"))
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return failure.BadInputErr(fmt.Errorf("reading change notes %q: %w", file, err))
+			}
+			v, err := candidate.NextVersion(cmd.Context(), root, data)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), v)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&repo, "repo", ".", "paved repository")
+	cmd.Flags().StringVar(&changes, "changes", "", "change notes (default REPO/CHANGELOG.md)")
+	return cmd
+}
 
 type releaseCandidateFlags struct {
 	version, repo, appsFile, changes, basesDir string
