@@ -201,6 +201,14 @@ func (c *Campaign) validate() error {
 	if !validID.MatchString(c.ID) {
 		return fmt.Errorf("id %q: use lower-case letters, digits, dots and dashes", c.ID)
 	}
+	if c.Wave < -1 || c.Wave >= len(c.Waves) {
+		return fmt.Errorf("wave %d: the campaign has %d waves", c.Wave, len(c.Waves))
+	}
+	for _, s := range c.Services {
+		if s.Wave < 0 || s.Wave >= len(c.Waves) {
+			return fmt.Errorf("service %q: wave %d: the campaign has %d waves", s.Name, s.Wave, len(c.Waves))
+		}
+	}
 	if !sort.SliceIsSorted(c.Services, func(i, j int) bool { return c.Services[i].Name < c.Services[j].Name }) {
 		return errors.New("services are not sorted by name")
 	}

@@ -87,6 +87,14 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Campaign, error) {
 	case spec.Health.Window <= 0:
 		return nil, bad("health window %s: use a positive duration, e.g. 24h", time.Duration(spec.Health.Window))
 	}
+	for _, s := range spec.Services {
+		if gitrepo.HasCredentials(s.Repository) {
+			return nil, bad("service %s: repository %s carries credentials, which would be written to the campaign state: remove them from the URL and set PAVED_GIT_TOKEN", s.Name, gitrepo.Redact(s.Repository))
+		}
+	}
+	if spec.Policy != nil && gitrepo.HasCredentials(spec.Policy.Repository) {
+		return nil, bad("policy repository %s carries credentials: remove them from the URL and set PAVED_GIT_TOKEN", gitrepo.Redact(spec.Policy.Repository))
+	}
 	waves, services, err := Plan(spec.Waves, spec.Services)
 	if err != nil {
 		return nil, err
@@ -158,7 +166,7 @@ func (e *Engine) Advance(ctx context.Context, id string, o AdvanceOptions) (*Cam
 		if err != nil {
 			return c, err
 		}
-		failed = append(failed, errs...)
+		failed = latestPerService(append(failed, errs...))
 		var passed bool
 		c, passed, err = e.gate(ctx, c)
 		if err == nil && c.State == Done {
@@ -222,7 +230,7 @@ func (e *Engine) work(ctx context.Context, c *Campaign, o AdvanceOptions) (*Camp
 			return err
 		}
 		mu.Lock()
-		errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		errs = append(errs, &serviceErr{name: s.Name, err: err})
 		mu.Unlock()
 		return nil
 	})
@@ -274,6 +282,36 @@ func forEach(ctx context.Context, limit, n int, fn func(i int) error) error {
 	return first
 }
 
+// serviceErr is one service's failure in an Advance.
+type serviceErr struct {
+	name string
+	err  error
+}
+
+func (e *serviceErr) Error() string { return e.name + ": " + e.err.Error() }
+func (e *serviceErr) Unwrap() error { return e.err }
+
+// latestPerService keeps the last failure of each service: a service
+// retried as a later wave starts in the same Advance counts once.
+func latestPerService(errs []error) []error {
+	at := map[string]int{}
+	var out []error
+	for _, err := range errs {
+		var se *serviceErr
+		if !errors.As(err, &se) {
+			out = append(out, err)
+			continue
+		}
+		if i, ok := at[se.name]; ok {
+			out[i] = err
+			continue
+		}
+		at[se.name] = len(out)
+		out = append(out, err)
+	}
+	return out
+}
+
 // joinFailures joins per-service failures into one error: transient when
 // any is (running again may help), bad input when all are, else internal.
 func joinFailures(errs []error) error {
@@ -291,7 +329,7 @@ func joinFailures(errs []error) error {
 		}
 		lines = append(lines, err.Error())
 	}
-	err := &serviceErrors{msg: fmt.Sprintf("%d services could not be moved (the others were): %s", len(errs), strings.Join(lines, "; ")), errs: errs}
+	err := &serviceErrors{msg: fmt.Sprintf("%d %s could not be moved (the others were): %s", len(errs), plural(len(errs), "service", "services"), strings.Join(lines, "; ")), errs: errs}
 	switch kind {
 	case failure.Transient:
 		return failure.TransientErr(err)
@@ -309,3 +347,10 @@ type serviceErrors struct {
 
 func (e *serviceErrors) Error() string   { return e.msg }
 func (e *serviceErrors) Unwrap() []error { return e.errs }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

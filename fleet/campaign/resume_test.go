@@ -145,7 +145,7 @@ func TestConcurrentWriters(t *testing.T) {
 	for i := 0; i < 16; i++ {
 		services = append(services, fmt.Sprintf("svc-%02d", i))
 	}
-	c := &Campaign{APIVersion: APIVersion, Kind: Kind, ID: "c1", Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, State: Running, Wave: -1}
+	c := &Campaign{APIVersion: APIVersion, Kind: Kind, ID: "c1", Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, State: Running, Wave: -1, Waves: []Wave{{Name: "all", Services: services}}}
 	for _, s := range services {
 		c.Services = append(c.Services, Service{Name: s, Status: Pending})
 	}

@@ -100,6 +100,7 @@ func TestMergeNotFoundIsNotTheTip(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, h.IsZero())
 }
+
 // TestMergeRefusesChangedBranch: a commit pushed onto the campaign branch
 // after the bump is not merged under paved's name.
 func TestMergeRefusesChangedBranch(t *testing.T) {
@@ -279,4 +280,111 @@ func TestResumeRefuses(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.Resume(ctx, c.ID)
 	require.ErrorContains(t, err, "not halted")
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"token as user", "https://ghp_secret@github.com/org/svc.git", "https://***@github.com/org/svc.git"},
+		{"user and password", "https://x:ghp_secret@github.com/org/svc.git", "https://***@github.com/org/svc.git"},
+		{"ssh user", "ssh://git@github.com/org/svc.git", "ssh://git@github.com/org/svc.git"},
+		{"none", "https://github.com/org/svc.git", "https://github.com/org/svc.git"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, gitrepo.Redact(tc.in))
+			require.NotContains(t, gitrepo.Redact(tc.in), "secret")
+		})
+	}
+}
+
+func TestStartRefusesCredentials(t *testing.T) {
+	tf := newTestFleet(t, 1)
+	tf.services[0].Repository = "https://ghp_secret@github.com/org/svc.git"
+	waves, err := ParseWaves("100%")
+	require.NoError(t, err)
+	_, err = New(tf.store()).Start(context.Background(), Spec{
+		Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, Services: tf.services, Waves: waves,
+		MaxInFlight: 1, Health: Health{Ratio: 1, Window: Duration(time.Hour)},
+	})
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
+	require.ErrorContains(t, err, "PAVED_GIT_TOKEN")
+	require.NotContains(t, err.Error(), "secret")
+}
+
+// TestFailuresCountedOncePerService: a service retried as the next wave
+// starts in the same advance is one failure.
+func TestFailuresCountedOncePerService(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 3)
+	tf.services = append(tf.services, serviceOf("gone", tf.dir+"/gone.git"))
+	waves, err := ParseWaves("canary:svc-000+gone,100%")
+	require.NoError(t, err)
+	e := New(tf.store())
+	c, err := e.Start(ctx, Spec{
+		Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, Services: tf.services, Waves: waves,
+		MaxInFlight: 2, Health: Health{Ratio: 0.5, Window: Duration(time.Hour)},
+	})
+	require.NoError(t, err)
+	_, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.Error(t, err)
+	tf.report(t, 0, "v0.3.0", "ok", "")
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.Equal(t, 1, c.Wave, "the canary passed at 1 of 2")
+	require.ErrorContains(t, err, "1 service could not be moved")
+}
+
+// TestRevertAlreadyUndone: a bump undone by hand is recorded as such, not
+// with a zero revert commit.
+func TestRevertAlreadyUndone(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	_, err := e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.NoError(t, err)
+	fleettest.Append(t, tf.repos[0].Dir, "main", "back to v0.2.0 by hand", map[string]string{wfPath: oldWorkflow})
+	c, err = e.Rollback(ctx, c.ID, "undo")
+	require.NoError(t, err)
+	s := c.Service("svc-000")
+	require.Equal(t, Reverted, s.Status)
+	require.Empty(t, s.RevertCommit)
+	require.Contains(t, fleettest.Log(t, tf.state.Dir, "main")[1].Message, "already undone")
+}
+
+// TestTransitionOneLine: free text cannot add commit trailers.
+func TestTransitionOneLine(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	c := startPaved(t, e, tf, "100%")
+	_, err := e.Halt(ctx, c.ID, "x\nPaved-Transition: rolled-back")
+	require.NoError(t, err)
+	msg := fleettest.Log(t, tf.state.Dir, "main")[0].Message
+	require.NotContains(t, msg, "\nPaved-Transition: rolled-back")
+	require.Contains(t, msg, "Paved-Transition: halted")
+}
+
+// TestDecodeBoundsWaves: a hand-edited wave index out of range is an
+// error, never a panic later.
+func TestDecodeBoundsWaves(t *testing.T) {
+	tf := newTestFleet(t, 2)
+	c := startPaved(t, New(tf.store()), tf, "canary:svc-000,100%")
+	for _, tc := range []struct {
+		name string
+		edit func(*Campaign)
+	}{
+		{"campaign wave", func(c *Campaign) { c.Wave = 2 }},
+		{"service wave", func(c *Campaign) { c.Services[1].Wave = 7 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cp := *c
+			cp.Services = append([]Service(nil), c.Services...)
+			tc.edit(&cp)
+			data, err := encode(&cp)
+			require.NoError(t, err)
+			_, err = decode("c.yaml", data)
+			require.Equal(t, failure.BadInput, failure.KindOf(err))
+			require.ErrorContains(t, err, "waves")
+		})
+	}
 }

@@ -222,8 +222,14 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 	if err != nil {
 		return nil, err
 	}
-	return e.record(ctx, c.ID, Transition{Action: "reverted", Service: s.Name, Detail: h.String()}, s.Name, func(t *Service) {
-		t.Status, t.RevertCommit, t.Error, t.ErrorKind = Reverted, h.String(), "", ""
+	detail, revert := h.String(), h.String()
+	if h.IsZero() {
+		// The base no longer has the bump and no revert names it: undone
+		// by hand. There is no revert commit to record.
+		detail, revert = "already undone", ""
+	}
+	return e.record(ctx, c.ID, Transition{Action: "reverted", Service: s.Name, Detail: detail}, s.Name, func(t *Service) {
+		t.Status, t.RevertCommit, t.Error, t.ErrorKind = Reverted, revert, "", ""
 	})
 }
 

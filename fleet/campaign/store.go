@@ -59,7 +59,8 @@ func (t Transition) line() string {
 	if t.Detail != "" {
 		s += ": " + t.Detail
 	}
-	return s
+	// One line: free text (a halt reason) must not add commit trailers.
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
 }
 
 // Store errors.

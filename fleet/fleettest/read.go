@@ -1,6 +1,7 @@
 package fleettest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/go-git/go-git/v5"
@@ -9,19 +10,33 @@ import (
 )
 
 // ReadFile returns the contents of file p at the tip of branch in the bare
-// repository dir ("" when the file does not exist).
+// repository dir; a missing file fails the test (ReadFileIfExists allows
+// it).
 func ReadFile(tb testing.TB, dir, branch, p string) string {
+	tb.Helper()
+	s, ok := ReadFileIfExists(tb, dir, branch, p)
+	if !ok {
+		tb.Fatalf("reading %s at %s of %s: no such file", p, branch, dir)
+	}
+	return s
+}
+
+// ReadFileIfExists is ReadFile for a file that may be absent: false then.
+func ReadFileIfExists(tb testing.TB, dir, branch, p string) (string, bool) {
 	tb.Helper()
 	c := tip(tb, dir, branch)
 	f, err := c.File(p)
+	if errors.Is(err, object.ErrFileNotFound) {
+		return "", false
+	}
 	if err != nil {
-		return ""
+		tb.Fatal(err)
 	}
 	s, err := f.Contents()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return s
+	return s, true
 }
 
 // Log returns the commits of branch in the bare repository dir, newest

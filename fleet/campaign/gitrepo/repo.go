@@ -227,17 +227,30 @@ func RemoteErr(doing, repoURL string, err error) error {
 	return msg
 }
 
-// Redact hides the password of a URL's user information.
+// Redact hides the user information of a URL that may carry a secret: a
+// password, or any user of an http(s) URL (a token passed as the user,
+// https://ghp_x@github.com/...). An ssh user without password (ssh://git@...)
+// is kept.
 func Redact(s string) string {
+	if !HasCredentials(s) {
+		return s
+	}
+	u, _ := url.Parse(s)
+	u.User = nil
+	return strings.Replace(u.String(), "://", "://***@", 1)
+}
+
+// HasCredentials reports whether URL s carries a secret in its user
+// information (see Redact).
+func HasCredentials(s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
-		return s
+		return false
 	}
-	if _, ok := u.User.Password(); !ok {
-		return s
+	if _, ok := u.User.Password(); ok {
+		return true
 	}
-	u.User = url.User(u.User.Username())
-	return strings.Replace(u.String(), "@", ":***@", 1)
+	return u.Scheme == "http" || u.Scheme == "https"
 }
 
 // Signature is the author and committer of the commits paved writes.
