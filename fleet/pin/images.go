@@ -26,15 +26,22 @@ func scanDockerfile(file string, data []byte) ([]Pin, error) {
 	if err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("parsing %q: %w", file, err))
 	}
+	lex := shell.NewLex(res.EscapeToken)
 	var env []string
 	for _, a := range metaArgs {
 		for _, kv := range a.Args {
-			if kv.Value != nil {
-				env = append(env, kv.Key+"="+*kv.Value)
+			if kv.Value == nil {
+				continue
 			}
+			// As a build does: a default is a shell word (quotes removed,
+			// earlier ARGs expanded).
+			v, _, err := lex.ProcessWord(*kv.Value, shell.EnvsFromSlice(env))
+			if err != nil {
+				v = *kv.Value
+			}
+			env = append(env, kv.Key+"="+v)
 		}
 	}
-	lex := shell.NewLex(res.EscapeToken)
 	named := map[string]bool{}
 	var pins []Pin
 	for _, st := range stages {

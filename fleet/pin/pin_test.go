@@ -64,6 +64,15 @@ func TestScan(t *testing.T) {
 			},
 		},
 		{
+			name: "dockerfile quoted and chained ARG defaults",
+			file: "Dockerfile",
+			data: "ARG REG=\"registry.example.com/platform\"\nARG BASE='registry.example.com/platform/python-base:1.0'\nARG NODE=\"${REG}/node-base:1\"\nFROM ${BASE}\nFROM $NODE\n",
+			want: []Pin{
+				{Kind: Base, Source: SourceDockerfile, File: "Dockerfile", Line: 4, Ref: "registry.example.com/platform/python-base", Version: "1.0"},
+				{Kind: Base, Source: SourceDockerfile, File: "Dockerfile", Line: 5, Ref: "registry.example.com/platform/node-base", Version: "1"},
+			},
+		},
+		{
 			name: "paved.yaml base",
 			file: "paved.yaml",
 			data: "apiVersion: paved.dev/v1\nname: go-api\nbuild:\n  kind: go\n  base: 127.0.0.1:5000/platform/static:1\n",
