@@ -388,3 +388,23 @@ func TestDecodeBoundsWaves(t *testing.T) {
 		})
 	}
 }
+
+// TestStartRefusesOverlappingBase: python-base:1.0 and its full name are
+// the same base.
+func TestStartRefusesOverlappingBase(t *testing.T) {
+	ctx := context.Background()
+	tf := newTestFleet(t, 1)
+	e := New(tf.store())
+	waves, err := ParseWaves("100%")
+	require.NoError(t, err)
+	spec := Spec{
+		Target: rewrite.Target{Kind: pin.Base, From: "python-base:1.0", To: fixedBase}, Services: tf.services, Waves: waves,
+		MaxInFlight: 1, Health: Health{Ratio: 1, Window: Duration(time.Hour)},
+	}
+	first, err := e.Start(ctx, spec)
+	require.NoError(t, err)
+	spec.ID, spec.Target.From = "second", oldBase
+	_, err = e.Start(ctx, spec)
+	require.ErrorIs(t, err, ErrConflict)
+	require.ErrorContains(t, err, first.ID)
+}

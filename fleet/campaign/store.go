@@ -28,8 +28,8 @@ type Store interface {
 	// List returns every campaign, sorted by id.
 	List(ctx context.Context) ([]*Campaign, error)
 	// Create stores a new campaign. It refuses an id already taken
-	// (ErrExists) and a target an active campaign holds (ErrConflict),
-	// naming that campaign.
+	// (ErrExists) and a target overlapping one an active campaign holds
+	// (ErrConflict, see rewrite.Target.Overlaps), naming that campaign.
 	Create(ctx context.Context, c *Campaign, t Transition) error
 	// Update applies fn to the latest state of campaign id and stores the
 	// result, described by t (which fn may refine). fn may run more than once (again on fresher
@@ -139,7 +139,7 @@ func (s *GitStore) Create(ctx context.Context, c *Campaign, t Transition) error 
 			if o.ID == c.ID {
 				return nil, failure.BadInputErr(fmt.Errorf("starting campaign %q: %w (state %s): choose another --id", c.ID, ErrExists, o.State))
 			}
-			if o.Active() && o.Target.Key() == c.Target.Key() {
+			if o.Active() && o.Target.Overlaps(c.Target) {
 				return nil, failure.BadInputErr(fmt.Errorf("starting campaign %q: %w: campaign %q (state %s, to %s); halt and roll it back, or let it finish", c.ID, ErrConflict, o.ID, o.State, o.Target.To))
 			}
 		}
