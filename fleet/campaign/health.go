@@ -130,11 +130,16 @@ const (
 // verdict reads the run records of a merged service from its base branch
 // and returns the latest that counts: it ran the target (the campaign's
 // paved version; for a base, the new digest when the run names its bases)
-// on the merge commit or a descendant, and finished by deadline, the end
+// on the merge commit (else the bump commit) or a descendant, and finished by deadline, the end
 // of its wave's health window.
 func verdict(r *gitrepo.Repo, c *Campaign, s *Service, deadline time.Time) (*Verdict, error) {
 	tip, _ := r.Tip(r.Base)
-	merge := plumbing.NewHash(s.Change.MergeCommit)
+	// A merge paved could not find (merged some other way) leaves only the
+	// bump: a run on it or a descendant ran the bump.
+	merge := plumbing.NewHash(or(s.Change.MergeCommit, s.BumpCommit))
+	if merge.IsZero() {
+		return &Verdict{Status: HealthMissing, Message: "neither the merge nor the bump commit is recorded"}, nil
+	}
 	files, err := r.Files(tip, func(p string) bool { return path.Dir(p) == RunsDir && strings.HasSuffix(p, ".json") })
 	if err != nil {
 		return nil, err
