@@ -70,11 +70,11 @@ func TestReleaseBreakingCandidate(t *testing.T) {
 	require.Contains(t, app.Candidate.Failure.Message, "--env")
 	var cli *Classified
 	for i := range app.Differences {
-		if app.Differences[i].Step == "cli" {
+		if app.Differences[i].Key(app.Name) == "go-api/cli/status" {
 			cli = &app.Differences[i]
 		}
 	}
-	require.NotNil(t, cli, "no difference at the cli step")
+	require.NotNil(t, cli, "no status difference at the cli step")
 	require.Equal(t, ClassRegression, cli.Classification)
 	require.Equal(t, "go-api/cli/status", cli.Key(app.Name))
 	require.Contains(t, md.String(), "`go-api/cli/status` | regression")
