@@ -187,6 +187,9 @@ func ProvenancePredicate(p Provenance) ([]byte, error) {
 	if len(p.Parameters) > 0 {
 		ext["parameters"] = p.Parameters
 	}
+	if p.BaseImageName != "" && p.BaseImage == "" {
+		return nil, failure.BadInputErr(fmt.Errorf("making provenance: base image name %q given without the base image by digest", p.BaseImageName))
+	}
 	deps := []slsa1.ResourceDescriptor{{URI: "git+" + p.SourceRepository, Digest: map[string]string{"gitCommit": p.SourceRevision}}}
 	if p.BaseImage != "" {
 		repo, hex, ok := strings.Cut(p.BaseImage, "@sha256:")
