@@ -62,10 +62,10 @@ policies match the namespace named like the environment unless --namespace,
 --selector or --cluster say otherwise. The output is deterministic: commit it,
 and run export --check in CI, which exits 3 when the committed policies are
 out of date.`,
-		Example: `  paved policy export --dir gitops --policy policy.yaml
+		Example: `  paved policy export --dir gitops --policy policy.yaml --format kyverno
   paved policy export --dir gitops --policy policy.yaml --format kyverno-clusterpolicy --namespace prod=shop,payments
   paved policy export --dir gitops --policy policy.yaml --format policy-controller --selector prod=paved.dev/environment=prod
-  paved policy export --dir gitops --policy https://platform.example.com/policy.yaml --check`,
+  paved policy export --dir gitops --policy https://platform.example.com/policy.yaml --format kyverno --check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(f.output); err != nil {
@@ -95,7 +95,7 @@ out of date.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", ".", "the GitOps repository's work tree (paved-gitops.yaml and the key files)")
 	fl.StringVar(&f.policy, "policy", "", "platform policy: path or http(s) URL (required)")
-	fl.StringVar(&f.format, "format", "kyverno", "kyverno, kyverno-clusterpolicy or policy-controller")
+	fl.StringVar(&f.format, "format", "", "kyverno (ImageValidatingPolicy), kyverno-clusterpolicy or policy-controller (required)")
 	fl.StringVar(&f.out, "out", "", "directory of the export, relative to --dir (default admission/FORMAT)")
 	fl.StringSliceVar(&f.envs, "env", nil, "environments to export (default: every one)")
 	fl.StringArrayVar(&f.namespaces, "namespace", nil, "ENV=NS[,NS]: the namespaces an environment's Kyverno policies apply to (default: its name)")
@@ -103,23 +103,35 @@ out of date.`,
 	fl.StringArrayVar(&f.clusters, "cluster", nil, "ENV: apply an environment's policies to the whole cluster")
 	fl.BoolVar(&f.check, "check", false, "write nothing; exit 3 when the committed export is out of date")
 	outputFlag(cmd, &f.output)
-	_ = cmd.MarkFlagRequired("policy")
+	for _, name := range []string{"policy", "format"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
 	return cmd
 }
 
 // render reads the GitOps repository and the policy and renders the
 // export; it returns the files and the export's directory.
 func (f policyExportFlags) render(cmd *cobra.Command) ([]admission.File, string, error) {
+	if _, err := admission.Lookup(f.format); err != nil {
+		return nil, "", err
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join("admission", f.format)
+	}
+	if filepath.IsAbs(out) || strings.HasPrefix(filepath.Clean(out), "..") {
+		return nil, "", usageError{fmt.Errorf("invalid --out %q: give a directory inside the GitOps repository (relative to --dir)", f.out)}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return nil, "", err
+	}
 	fsys := osfs.New(f.dir, osfs.WithBoundOS())
 	cfg, err := deploy.LoadConfig(fsys)
 	if err != nil {
 		return nil, "", err
 	}
 	p, err := policy.Load(cmd.Context(), f.policy, nil)
-	if err != nil {
-		return nil, "", err
-	}
-	opts, err := f.options()
 	if err != nil {
 		return nil, "", err
 	}
@@ -130,13 +142,6 @@ func (f policyExportFlags) render(cmd *cobra.Command) ([]admission.File, string,
 	files, err := admission.Render(rules, f.format)
 	if err != nil {
 		return nil, "", err
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join("admission", f.format)
-	}
-	if filepath.IsAbs(out) || strings.HasPrefix(filepath.Clean(out), "..") {
-		return nil, "", usageError{fmt.Errorf("invalid --out %q: give a directory inside the GitOps repository (relative to --dir)", f.out)}
 	}
 	return files, filepath.Join(f.dir, out), nil
 }

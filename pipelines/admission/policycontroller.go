@@ -31,7 +31,7 @@ const policyControllerConfig = "config-policy-controller.yaml"
 
 // badScope refuses an environment scoped to namespaces.
 func badScope(e Environment) error {
-	return failure.BadInputErr(fmt.Errorf("environment %q is scoped to namespaces %s, and policy-controller applies every ClusterImagePolicy in every namespace labelled policy.sigstore.dev/include=true: scope it by label (--selector), or export it for a cluster of its own (--cluster)", e.Name, strings.Join(e.Scope.Namespaces, ", ")))
+	return failure.BadInputErr(fmt.Errorf("environment %q is scoped to namespaces %s, and policy-controller applies every ClusterImagePolicy in every namespace labelled policy.sigstore.dev/include=true: scope it by labels, or give it the whole cluster (a cluster of its own)", e.Name, strings.Join(e.Scope.Namespaces, ", ")))
 }
 
 func (f policyControllerFormat) Render(r *Rules) ([]File, error) {
@@ -98,22 +98,22 @@ func cipsOf(e Environment, b Bases) ([]object, error) {
 	if e.Key == nil {
 		// The repositories are the allow list; no-match-policy: deny
 		// refuses the rest.
-		return []object{cip("repository", cipAuthority{Name: "repository", Static: map[string]string{"action": "pass"}})}, nil
+		return []object{cip("repository", cipAuthority{Name: RuleRepository, Static: map[string]string{"action": "pass"}})}, nil
 	}
 	key := map[string]string{"data": e.Key.PEM, "hashAlgorithm": "sha256"}
 	if e.Key.KMS != "" {
 		key = map[string]string{"kms": e.Key.KMS, "hashAlgorithm": "sha256"}
 	}
-	objs := []object{cip("signature", cipAuthority{Name: "key", Key: key})}
+	objs := []object{cip("signature", cipAuthority{Name: RuleSignature, Key: key})}
 	if e.Vulnerability {
-		objs = append(objs, cip("vulnerability-scan", cipAuthority{Name: "key", Key: key, Attestations: []cipAttestation{{
+		objs = append(objs, cip("vulnerability-scan", cipAuthority{Name: RuleVulnerabilityScan, Key: key, Attestations: []cipAttestation{{
 			Name: "vuln", PredicateType: sign.PredicateVuln, Policy: map[string]string{"type": "rego", "data": regoVuln(e)}}}}))
 	}
 	prov, err := regoProvenance(b)
 	if err != nil {
 		return nil, err
 	}
-	return append(objs, cip("provenance", cipAuthority{Name: "key", Key: key, Attestations: []cipAttestation{{
+	return append(objs, cip("provenance", cipAuthority{Name: RuleProvenance, Key: key, Attestations: []cipAttestation{{
 		Name: "provenance", PredicateType: sign.PredicateProvenance, Policy: map[string]string{"type": "rego", "data": prov}}}})), nil
 }
 

@@ -111,7 +111,7 @@ func TestDeriveRefusesKeysAClusterCannotUse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := gitopsConfig(t, tc.key)
+			cfg := oneEnvConfig(t, tc.key)
 			keys := func(p string) ([]byte, error) {
 				if tc.file == "" || p != tc.key {
 					return nil, os.ErrNotExist
@@ -126,7 +126,7 @@ func TestDeriveRefusesKeysAClusterCannotUse(t *testing.T) {
 		})
 	}
 
-	r, err := admission.Derive(gitopsConfig(t, "awskms:///arn:aws:kms:eu-west-1:1:key/k"), nil, nil)
+	r, err := admission.Derive(oneEnvConfig(t, "awskms:///arn:aws:kms:eu-west-1:1:key/k"), nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, &admission.Key{Ref: "awskms:///arn:aws:kms:eu-west-1:1:key/k", KMS: "awskms:///arn:aws:kms:eu-west-1:1:key/k"}, r.Environments[0].Key)
 }
@@ -140,8 +140,8 @@ func TestDeriveRefusesAServiceWithoutImage(t *testing.T) {
 	require.Contains(t, err.Error(), `service "web" in paved-gitops.yaml has no image: add image: REGISTRY/NAME`)
 }
 
-// gitopsConfig is a one-environment paved-gitops.yaml with key.
-func gitopsConfig(t *testing.T, key string) *deploy.Config {
+// oneEnvConfig is a one-environment paved-gitops.yaml with key.
+func oneEnvConfig(t *testing.T, key string) *deploy.Config {
 	t.Helper()
 	cfg, err := deploy.ParseConfig([]byte("environments:\n  - name: prod\n    gates: {signature_key: \"" + key + "\", vulnerability_scan: true}\n" +
 		"services:\n  api:\n    layout: manifests\n    path: api/{env}\n    image: registry.example.com/services/api\n"))
