@@ -56,12 +56,14 @@ the GitOps repository --dir). Per environment the policies admit only images
 pinned by digest, from a service's repository, signed with the environment's
 key, with a passing vulnerability scan no older than max_scan_age and SLSA
 provenance whose base image is allowed and not denied. Formats: kyverno
-(ImageValidatingPolicy), kyverno-clusterpolicy (ClusterPolicy verifyImages,
-older Kyverno), policy-controller (Sigstore ClusterImagePolicy). Kyverno
+(ImageValidatingPolicy; Kyverno 1.19 cannot verify attestations signed
+offline, kyverno/kyverno#17109), kyverno-clusterpolicy (ClusterPolicy with
+verifyImages), policy-controller (Sigstore ClusterImagePolicy). Kyverno
 policies match the namespace named like the environment unless --namespace,
 --selector or --cluster say otherwise. The output is deterministic: commit it,
 and run export --check in CI, which exits 3 when the committed policies are
-out of date.`,
+out of date. --out belongs to the export: exporting every environment removes
+YAML files it no longer writes.`,
 		Example: `  paved policy export --dir gitops --policy policy.yaml --format kyverno
   paved policy export --dir gitops --policy policy.yaml --format kyverno-clusterpolicy --namespace prod=shop,payments
   paved policy export --dir gitops --policy policy.yaml --format policy-controller --selector prod=paved.dev/environment=prod
@@ -75,7 +77,7 @@ out of date.`,
 			if err != nil {
 				return err
 			}
-			rep, err := admission.Check(out, files)
+			rep, err := admission.Check(out, files, len(f.envs) == 0)
 			if err != nil && (f.check || failure.KindOf(err) != failure.Policy) {
 				if rep != nil {
 					if perr := printPolicyReport(cmd.OutOrStdout(), f, rep); perr != nil {

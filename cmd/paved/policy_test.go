@@ -150,6 +150,12 @@ func TestPolicyExportOutputAndBadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(prod), "namespaces:\n                - shop\n                - payments\n")
 
+	// An export of one environment leaves the others' files alone.
+	code, stdout, stderr = runCLI(t, "policy", "export", "--dir", dir, "--policy", policyFile, "--format", "kyverno-clusterpolicy", "--env", "prod")
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, "updated: "+filepath.Join(dir, "admission", "kyverno-clusterpolicy", "prod.yaml")+"\n", stdout, "the default namespace now")
+	require.FileExists(t, filepath.Join(dir, "admission", "kyverno-clusterpolicy", "dev.yaml"))
+
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "paved-gitops.yaml"), []byte(strings.Replace(exportGitOps, "keys/prod.pub", "env://PROD_KEY", 1)), 0o644))
 	tests := []struct {
 		name string

@@ -42,10 +42,11 @@ type FileState struct {
 }
 
 // Check compares the files of dir with files, a fresh export: every file
-// must be there with the same bytes, and no other YAML file may be (the
-// directory belongs to the export). A stale directory is reported with a
+// must be there with the same bytes. With whole (an export of every
+// environment) no other YAML file may be there either: the directory
+// belongs to the export. A stale directory is reported with a
 // failure.PolicyErr wrapping ErrStale that names each stale file.
-func Check(dir string, files []File) (*Report, error) {
+func Check(dir string, files []File, whole bool) (*Report, error) {
 	rep := &Report{Dir: dir, Files: []FileState{}}
 	want := map[string]bool{}
 	for _, f := range files {
@@ -65,6 +66,9 @@ func Check(dir string, files []File) (*Report, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, failure.BadInputErr(fmt.Errorf("reading %q: %w", dir, err))
+	}
+	if !whole {
+		entries = nil
 	}
 	for _, en := range entries {
 		n := en.Name()

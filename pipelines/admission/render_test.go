@@ -47,7 +47,7 @@ func TestRenderGolden(t *testing.T) {
 				require.Equal(t, string(want), string(f.Data), f.Path)
 				requireYAML(t, f.Data)
 			}
-			rep, err := admission.Check(dir, files)
+			rep, err := admission.Check(dir, files, true)
 			require.NoError(t, err, "no other file in the golden directory")
 			require.Len(t, rep.Files, len(files))
 
