@@ -94,6 +94,12 @@ YAML files it no longer writes.`,
 			return printPolicyReport(cmd.OutOrStdout(), f, rep)
 		},
 	}
+	f.addFlags(cmd)
+	return cmd
+}
+
+// addFlags declares the flags of paved policy export.
+func (f *policyExportFlags) addFlags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", ".", "the GitOps repository's work tree (paved-gitops.yaml and the key files)")
 	fl.StringVar(&f.policy, "policy", "", "platform policy: path or http(s) URL (required)")
@@ -104,11 +110,10 @@ YAML files it no longer writes.`,
 	fl.StringArrayVar(&f.selectors, "selector", nil, "ENV=KEY=VALUE: apply an environment's policies to objects with this label instead (repeat to require several)")
 	fl.StringArrayVar(&f.clusters, "cluster", nil, "ENV: apply an environment's policies to the whole cluster")
 	fl.BoolVar(&f.check, "check", false, "write nothing; exit 3 when the committed export is out of date")
-	outputFlag(cmd, &f.output)
 	for _, name := range []string{"policy", "format"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
-	return cmd
+	outputFlag(cmd, &f.output)
 }
 
 // render reads the GitOps repository and the policy and renders the
