@@ -47,10 +47,18 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 	admitted := c.pipeline(t)
 	yesterday, tomorrow := time.Now().Add(-24*time.Hour).UTC(), time.Now().Add(24*time.Hour).UTC()
 	staticTag := c.host + "/platform/static:1"
+	// Denials of other bases, which must not refuse go-api.
+	others := []policy.Denial{
+		{Image: "sha256:" + strings.Repeat("b", 64), Reason: "a known-bad build"},
+		{Image: c.host + "/platform/node-base:*", Reason: "node 18 is end of life", From: yesterday.Format(time.RFC3339)},
+		{Image: c.host + "/platform/static:0", Reason: "an old tag"},
+	}
 	policies := map[string]*policy.Policy{
-		"base":         basePolicy(c),
-		"denied":       basePolicy(c, policy.Denial{Image: staticTag, Reason: "CVE-2026-4242 in ca-certificates", From: yesterday.Format(time.RFC3339), Replacement: c.host + "/platform/static:2"}),
-		"denied later": basePolicy(c, policy.Denial{Image: staticTag, Reason: "CVE-2026-4242 in ca-certificates", From: tomorrow.Format(time.RFC3339)}),
+		"base": basePolicy(c, others...),
+		"denied": basePolicy(c, append(others, policy.Denial{Image: staticTag, Reason: "CVE-2026-4242 in ca-certificates",
+			From: yesterday.Format(time.RFC3339), Replacement: c.host + "/platform/static:2"})...),
+		"denied later":     basePolicy(c, append(others, policy.Denial{Image: staticTag, Reason: "CVE-2026-4242 in ca-certificates", From: tomorrow.Format(time.RFC3339)})...),
+		"denied by digest": basePolicy(c, append(others, policy.Denial{Image: c.base, Reason: "a broken CA bundle"})...),
 	}
 	const bug17109 = admission.RuleVulnerabilityScan
 	cases := []admissionCase{
@@ -61,6 +69,7 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 		{name: "scan older than max_scan_age", image: c.attested(t, c.key, true, time.Now().Add(-10*24*time.Hour)), policy: "base", want: admission.RuleScanAge, wantIVPOL: bug17109},
 		{name: "denied base after its date", image: admitted, policy: "denied", want: admission.RuleDeniedBase, wantIVPOL: bug17109},
 		{name: "denied base before its date", image: admitted, policy: "denied later", wantIVPOL: bug17109},
+		{name: "base denied by digest", image: admitted, policy: "denied by digest", want: admission.RuleDeniedBase, wantIVPOL: bug17109},
 		// policy-controller's mutating webhook pins a tag to its digest
 		// before its validating webhook checks it: the tag is resolved and
 		// the digest admitted, never refused.
