@@ -135,6 +135,12 @@ func (c *cluster) pipeline(t *testing.T) string {
 // finished at finished, and SLSA provenance naming the static base.
 func (c *cluster) attested(t *testing.T, key *sign.KeyPair, passed bool, finished time.Time) string {
 	t.Helper()
+	return c.attestedOn(t, key, passed, finished, c.base, c.host+"/platform/static:1")
+}
+
+// attestedOn is attested with another base: by digest, and as written.
+func (c *cluster) attestedOn(t *testing.T, key *sign.KeyPair, passed bool, finished time.Time, base, baseName string) string {
+	t.Helper()
 	img := c.push(t, "services/go-api")
 	report, err := os.ReadFile(filepath.Join(c.reports, template.ScanReportFile))
 	require.NoError(t, err, "the pipeline's scan report")
@@ -146,7 +152,7 @@ func (c *cluster) attested(t *testing.T, key *sign.KeyPair, passed bool, finishe
 	vuln, err := sign.VulnPredicate(sign.Scan{Report: report, ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", StartedOn: finished.Add(-time.Minute), FinishedOn: finished})
 	require.NoError(t, err)
 	prov, err := sign.ProvenancePredicate(sign.Provenance{SourceRepository: "https://git.example.com/acme/shop.git",
-		SourceRevision: strings.Repeat("1", 40), BaseImage: c.base, BaseImageName: c.host + "/platform/static:1"})
+		SourceRevision: strings.Repeat("1", 40), BaseImage: base, BaseImageName: baseName})
 	require.NoError(t, err)
 	ref, err := name.NewDigest(img)
 	require.NoError(t, err)

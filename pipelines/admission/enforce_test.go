@@ -70,6 +70,8 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 		{name: "denied base after its date", image: admitted, policy: "denied", want: admission.RuleDeniedBase, wantIVPOL: bug17109},
 		{name: "denied base before its date", image: admitted, policy: "denied later", wantIVPOL: bug17109},
 		{name: "base denied by digest", image: admitted, policy: "denied by digest", want: admission.RuleDeniedBase, wantIVPOL: bug17109},
+		{name: "base from outside the allowed repositories", policy: "base", want: admission.RuleBaseAllowed, wantIVPOL: bug17109,
+			image: c.attestedOn(t, c.key, true, time.Now(), c.host+"/other/base@sha256:"+strings.Repeat("c", 64), c.host+"/other/base:1")},
 		// policy-controller's mutating webhook pins a tag to its digest
 		// before its validating webhook checks it: the tag is resolved and
 		// the digest admitted, never refused.
