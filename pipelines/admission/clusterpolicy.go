@@ -116,12 +116,12 @@ func cpolRules(e Environment, b Bases) ([]cpolRule, error) {
 	}
 	rule := func(name string) cpolRule { r := base; r.Name = name; return r }
 	digest, repos := rule(RuleDigest), rule(RuleRepository)
-	digest.Validate = &cpolValidate{FailureAction: "Enforce", Message: RuleDigest + ": image " + digestText, Pattern: podImages("*@sha256:*")}
+	digest.Validate = &cpolValidate{FailureAction: "Enforce", Message: kyvernoText(RuleDigest + ": image " + digestText), Pattern: podImages("*@sha256:*")}
 	var alts []string
 	for _, r := range e.Repositories {
 		alts = append(alts, r+"@*", r+":*")
 	}
-	repos.Validate = &cpolValidate{FailureAction: "Enforce", Message: RuleRepository + ": image " + e.repositoryText(), Pattern: podImages(strings.Join(alts, " | "))}
+	repos.Validate = &cpolValidate{FailureAction: "Enforce", Message: kyvernoText(RuleRepository + ": image " + e.repositoryText()), Pattern: podImages(strings.Join(alts, " | "))}
 	rules := []cpolRule{digest, repos}
 	if e.Key == nil {
 		return rules, nil
@@ -132,12 +132,12 @@ func cpolRules(e Environment, b Bases) ([]cpolRule, error) {
 	rules = append(rules, sig)
 	if e.Vulnerability {
 		rules = append(rules, v.rule(rule(RuleVulnerabilityScan), sign.PredicateVuln, anyAll{All: []condition{{
-			Key: "{{ scanner.result.gate.passed }}", Operator: "Equals", Value: true, Message: RuleVulnerabilityScan + ": " + e.vulnerabilityText()}}}))
+			Key: "{{ scanner.result.gate.passed }}", Operator: "Equals", Value: true, Message: kyvernoText(RuleVulnerabilityScan + ": " + e.vulnerabilityText())}}}))
 	}
 	if e.Vulnerability && e.MaxScanAge > 0 {
 		rules = append(rules, v.rule(rule(RuleScanAge), sign.PredicateVuln, anyAll{All: []condition{{
 			Key: "{{ time_since('', '{{ metadata.scanFinishedOn }}', '') }}", Operator: "DurationLessThanOrEquals", Value: goDuration(e.MaxScanAge),
-			Message: RuleScanAge + ": " + e.scanAgeText()}}}))
+			Message: kyvernoText(RuleScanAge + ": " + e.scanAgeText())}}}))
 	}
 	rules = append(rules, v.rule(rule(RuleProvenance), sign.PredicateProvenance))
 	if len(b.Allowed) > 0 {
@@ -147,7 +147,7 @@ func cpolRules(e Environment, b Bases) ([]cpolRule, error) {
 		}
 		rules = append(rules, v.rule(rule(RuleBaseAllowed), sign.PredicateProvenance, anyAll{All: []condition{{
 			Key:      fmt.Sprintf("{{ length(%s && !regex_match(%s, uri)]) }}", jmesBases, jmesString("^oci://"+re+"$")),
-			Operator: "Equals", Value: 0, Message: RuleBaseAllowed + ": " + baseAllowedText(b)}}}))
+			Operator: "Equals", Value: 0, Message: kyvernoText(RuleBaseAllowed + ": " + baseAllowedText(b))}}}))
 	}
 	if len(b.Denied) > 0 {
 		var conds []anyAll
@@ -204,7 +204,7 @@ var jmesBases = "buildDefinition.resolvedDependencies[?name==" + jmesString(sign
 // jmesDenial passes when d has not started or the base is not d's.
 func jmesDenial(d DeniedBase) anyAll {
 	c := anyAll{Any: []condition{{Key: fmt.Sprintf("{{ length(%s && %s]) }}", jmesBases, jmesMatch(d.Target)), Operator: "Equals", Value: 0,
-		Message: RuleDeniedBase + ": " + d.text()}}}
+		Message: kyvernoText(RuleDeniedBase + ": " + d.text())}}}
 	if !d.From.IsZero() {
 		c.Any = append([]condition{{Key: fmt.Sprintf("{{ time_before('{{ time_now_utc() }}', %s) }}", jmesString(d.From.Format(time.RFC3339))), Operator: "Equals", Value: true}}, c.Any...)
 	}
@@ -225,6 +225,10 @@ func jmesMatch(t policy.Target) string {
 	}
 	return strings.Join(conds, " && ")
 }
+
+// kyvernoText escapes Kyverno's variables in a message, so that a reason
+// written with {{ }} is shown as written.
+func kyvernoText(s string) string { return strings.ReplaceAll(s, "{{", `\{{`) }
 
 // jmesString quotes s as a JMESPath raw string literal, in which only a
 // quote is escaped (a backslash stays as it is).

@@ -39,6 +39,8 @@ type admissionCase struct {
 	wantIVPOL string
 	// wantTester is what policy-controller does when it differs from want.
 	wantTester string
+	// wantMessage is in the refusal's message, as written in the policy.
+	wantMessage string
 }
 
 func TestAdmissionByTheEnforcers(t *testing.T) {
@@ -47,6 +49,8 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 	admitted := c.pipeline(t)
 	yesterday, tomorrow := time.Now().Add(-24*time.Hour).UTC(), time.Now().Add(24*time.Hour).UTC()
 	staticTag := c.host + "/platform/static:1"
+	// A reason with what each policy language quotes or substitutes.
+	const reason = `CVE-2026-4242 in ca-certificates ('critical', "see {{ advisory }}", C:\fix)`
 	// Denials of other bases, which must not refuse go-api.
 	others := []policy.Denial{
 		{Image: "sha256:" + strings.Repeat("b", 64), Reason: "a known-bad build"},
@@ -55,7 +59,7 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 	}
 	policies := map[string]*policy.Policy{
 		"base": basePolicy(c, others...),
-		"denied": basePolicy(c, append(others, policy.Denial{Image: staticTag, Reason: "CVE-2026-4242 in ca-certificates",
+		"denied": basePolicy(c, append(others, policy.Denial{Image: staticTag, Reason: reason,
 			From: yesterday.Format(time.RFC3339), Replacement: c.host + "/platform/static:2"})...),
 		"denied later":     basePolicy(c, append(others, policy.Denial{Image: staticTag, Reason: "CVE-2026-4242 in ca-certificates", From: tomorrow.Format(time.RFC3339)})...),
 		"denied by digest": basePolicy(c, append(others, policy.Denial{Image: c.base, Reason: "a broken CA bundle"})...),
@@ -67,7 +71,8 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 		{name: "signed with another key", image: c.attested(t, c.other, true, time.Now()), policy: "base", want: admission.RuleSignature},
 		{name: "failed scan", image: c.attested(t, c.key, false, time.Now()), policy: "base", want: admission.RuleVulnerabilityScan},
 		{name: "scan older than max_scan_age", image: c.attested(t, c.key, true, time.Now().Add(-10*24*time.Hour)), policy: "base", want: admission.RuleScanAge, wantIVPOL: bug17109},
-		{name: "denied base after its date", image: admitted, policy: "denied", want: admission.RuleDeniedBase, wantIVPOL: bug17109},
+		{name: "denied base after its date", image: admitted, policy: "denied", want: admission.RuleDeniedBase, wantIVPOL: bug17109,
+			wantMessage: reason + "; rebuild on " + c.host + "/platform/static:2"},
 		{name: "denied base before its date", image: admitted, policy: "denied later", wantIVPOL: bug17109},
 		{name: "base denied by digest", image: admitted, policy: "denied by digest", want: admission.RuleDeniedBase, wantIVPOL: bug17109},
 		{name: "base from outside the allowed repositories", policy: "base", want: admission.RuleBaseAllowed, wantIVPOL: bug17109,
@@ -87,7 +92,7 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 	t.Run("kyverno", func(t *testing.T) {
 		for _, tc := range cases {
 			if tc.wantIVPOL != "" {
-				tc.want = tc.wantIVPOL
+				tc.want, tc.wantMessage = tc.wantIVPOL, ""
 			}
 			runKyverno(t, kyverno, c.export(t, "kyverno", policies[tc.policy]), tc)
 		}

@@ -95,6 +95,7 @@ func runKyverno(t *testing.T, kyverno, policyFile string, tc admissionCase) {
 			require.NotEmpty(t, failed, "%s %s must be refused by %s", kind, tc.image, tc.want)
 			first := firstRule(failed)
 			require.Equal(t, tc.want, first.rule, "%s refused first by %s: %s", kind, first.rule, first.message)
+			require.Contains(t, first.message, tc.wantMessage)
 		}
 	})
 }
@@ -155,6 +156,7 @@ func runTester(t *testing.T, tester, policyFile string, tc admissionCase) {
 		require.NotEmpty(t, refusals, "%s must be refused by %s", tc.image, tc.want)
 		first := firstRule(refusals)
 		require.Equal(t, tc.want, first.rule, "refused first by %s: %s", first.rule, first.message)
+		require.Contains(t, first.message, tc.wantMessage)
 	})
 }
 
