@@ -24,10 +24,12 @@ import (
 	"github.com/paved-dev/paved/pipelines/policy"
 )
 
-// admissionCase is one image the prod policies admit or refuse.
+// admissionCase is one image the policies of an environment admit or
+// refuse.
 type admissionCase struct {
 	name   string
 	image  string
+	env    string // prod when empty
 	policy string // key of the policy variant the export is made from
 	// want is the rule that must refuse the image; empty is admitted.
 	want string
@@ -83,10 +85,17 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 		{name: "tag instead of digest", image: copyTo(t, admitted, c.host+"/services/go-api", "1.0"), policy: "base", want: admission.RuleDigest, wantTester: "-"},
 		{name: "repository outside the allowed list", image: copyByDigest(t, admitted, c.host+"/other/go-api"), policy: "base", want: admission.RuleRepository},
 	}
+	// dev has no gates: any digest of a service's repository runs there.
+	unsigned := cases[1].image
+	cases = append(cases,
+		admissionCase{name: "dev: an unsigned digest", image: unsigned, env: "dev", policy: "base"},
+		admissionCase{name: "dev: a tag", image: cases[len(cases)-2].image, env: "dev", policy: "base", want: admission.RuleDigest, wantTester: "-"},
+		admissionCase{name: "dev: another repository", image: cases[len(cases)-1].image, env: "dev", policy: "base", want: admission.RuleRepository},
+	)
 	t.Run("kyverno-clusterpolicy", func(t *testing.T) {
 		for _, tc := range cases {
 			tc.wantIVPOL = ""
-			runKyverno(t, kyverno, c.export(t, "kyverno-clusterpolicy", policies[tc.policy]), tc)
+			runKyverno(t, kyverno, c.export(t, "kyverno-clusterpolicy", policies[tc.policy], tc.env), tc)
 		}
 	})
 	t.Run("kyverno", func(t *testing.T) {
@@ -94,7 +103,7 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 			if tc.wantIVPOL != "" {
 				tc.want, tc.wantMessage = tc.wantIVPOL, ""
 			}
-			runKyverno(t, kyverno, c.export(t, "kyverno", policies[tc.policy]), tc)
+			runKyverno(t, kyverno, c.export(t, "kyverno", policies[tc.policy], tc.env), tc)
 		}
 	})
 	t.Run("policy-controller", func(t *testing.T) {
@@ -102,7 +111,7 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 			if tc.wantTester == "-" {
 				tc.want = ""
 			}
-			runTester(t, tester, c.export(t, "policy-controller", policies[tc.policy]), tc)
+			runTester(t, tester, c.export(t, "policy-controller", policies[tc.policy], tc.env), tc)
 		}
 	})
 }
@@ -113,15 +122,18 @@ func basePolicy(c *cluster, denied ...policy.Denial) *policy.Policy {
 	return &policy.Policy{APIVersion: policy.APIVersion, Kind: "PlatformPolicy", Bases: policy.Bases{Allowed: []string{c.host + "/platform/*"}, Denied: denied}}
 }
 
-// export renders prod's policies from the GitOps work tree and p, and
-// returns the file of prod.
-func (c *cluster) export(t *testing.T, format string, p *policy.Policy) string {
+// export renders env's policies (prod's when empty) from the GitOps work
+// tree and p, and returns env's file.
+func (c *cluster) export(t *testing.T, format string, p *policy.Policy, env string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(c.gitops, deploy.ConfigFile))
 	require.NoError(t, err)
 	cfg, err := deploy.ParseConfig(data)
 	require.NoError(t, err)
-	rules, err := admission.Derive(cfg, p, repoFiles(c.gitops), admission.WithEnvironments("prod"))
+	if env == "" {
+		env = "prod"
+	}
+	rules, err := admission.Derive(cfg, p, repoFiles(c.gitops), admission.WithEnvironments(env))
 	require.NoError(t, err)
 	files, err := admission.Render(rules, format)
 	require.NoError(t, err)
@@ -129,7 +141,7 @@ func (c *cluster) export(t *testing.T, format string, p *policy.Policy) string {
 	for _, f := range files {
 		writeFile(t, filepath.Join(dir, f.Path), string(f.Data))
 	}
-	return filepath.Join(dir, "prod.yaml")
+	return filepath.Join(dir, env+".yaml")
 }
 
 // tool returns the path of a pinned tool, building it once (hack/tools.sh).

@@ -27,16 +27,16 @@ import (
 var ruleOrder = []string{admission.RuleDigest, admission.RuleRepository, admission.RuleSignature, admission.RuleVulnerabilityScan,
 	admission.RuleScanAge, admission.RuleProvenance, admission.RuleBaseAllowed, admission.RuleDeniedBase}
 
-// workloads are a Pod and a Deployment in prod running image.
+// workloads are a Pod and a Deployment in namespace ENV running image.
 const workloads = `apiVersion: v1
 kind: Pod
-metadata: {name: app, namespace: prod}
+metadata: {name: app, namespace: ENV}
 spec:
   containers: [{name: app, image: "IMAGE"}]
 ---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: app, namespace: prod}
+metadata: {name: app, namespace: ENV}
 spec:
   selector: {matchLabels: {app: app}}
   template:
@@ -61,7 +61,11 @@ type kyvernoResult struct {
 func runKyverno(t *testing.T, kyverno, policyFile string, tc admissionCase) {
 	t.Run(tc.name, func(t *testing.T) {
 		res := filepath.Join(t.TempDir(), "workloads.yaml")
-		writeFile(t, res, strings.ReplaceAll(workloads, "IMAGE", tc.image))
+		env := tc.env
+		if env == "" {
+			env = "prod"
+		}
+		writeFile(t, res, strings.NewReplacer("IMAGE", tc.image, "ENV", env).Replace(workloads))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		out, err := execCommand(ctx, kyverno, "apply", policyFile, "--resource", res, "--registry", "-p", "--remove-color")

@@ -42,7 +42,7 @@ type ivpolSpec struct {
 	MatchConditions          []namedExpression   `yaml:"matchConditions,omitempty"`
 	ValidationConfigurations map[string]bool     `yaml:"validationConfigurations"`
 	MatchImageReferences     []map[string]string `yaml:"matchImageReferences"`
-	Attestors                []ivpolAttestor     `yaml:"attestors,omitempty"`
+	Attestors                []ivpolAttestor     `yaml:"attestors"`
 	Attestations             []ivpolAttestation  `yaml:"attestations,omitempty"`
 	Variables                []namedExpression   `yaml:"variables"`
 	Validations              []ivpolValidation   `yaml:"validations"`
@@ -98,6 +98,8 @@ func ivpolSpecOf(e Environment, b Bases) (ivpolSpec, error) {
 		// paved's own rules check digests and verification, so that each
 		// refusal names its rule; Kyverno must not rewrite tags.
 		ValidationConfigurations: map[string]bool{"mutateDigest": false, "verifyDigest": false, "required": false},
+		// The CRD requires attestors, even where there is no key.
+		Attestors: []ivpolAttestor{},
 	}
 	if ns := e.Scope.namespaces(e.Name); len(ns) > 0 {
 		s.MatchConstraints.NamespaceSelector = namespaceSelector(ns)
@@ -107,6 +109,11 @@ func ivpolSpecOf(e Environment, b Bases) (ivpolSpec, error) {
 	}
 	for _, repo := range e.Repositories {
 		s.MatchImageReferences = append(s.MatchImageReferences, map[string]string{"glob": repo + "@sha256:*"}, map[string]string{"glob": repo + ":*@sha256:*"})
+	}
+	if e.Key == nil {
+		// Nothing to verify: Kyverno must not fetch any image (no
+		// references at all would match every one).
+		s.MatchImageReferences = []map[string]string{{"expression": "false"}}
 	}
 	c := newCELRules(e, b)
 	if e.Key != nil {
