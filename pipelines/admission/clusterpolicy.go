@@ -169,9 +169,11 @@ func podImages(pattern string) map[string]any {
 type cpolVerifier struct{ e Environment }
 
 func (v cpolVerifier) verify(atts []cpolAttestation) cpolVerify {
+	// By digest only: paved-digest refuses tags, which need not be
+	// resolved for that.
 	var refs []string
 	for _, r := range v.e.Repositories {
-		refs = append(refs, r+"@*", r+":*")
+		refs = append(refs, r+"@*", r+":*@*")
 	}
 	out := cpolVerify{ImageReferences: refs, FailureAction: "Enforce", Required: true, Attestations: atts}
 	if len(atts) == 0 {

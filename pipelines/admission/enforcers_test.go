@@ -52,6 +52,7 @@ type kyvernoResult struct {
 	Result    string `yaml:"result"`
 	Resources []struct {
 		Kind string `yaml:"kind"`
+		Name string `yaml:"name"`
 	} `yaml:"resources"`
 }
 
@@ -76,7 +77,7 @@ func runKyverno(t *testing.T, kyverno, policyFile string, tc admissionCase) {
 		var report struct {
 			Results []kyvernoResult `yaml:"results"`
 		}
-		require.NoError(t, yaml.Unmarshal([]byte(reportYAML(out)), &report), out)
+		require.NoError(t, yamlUnmarshal(reportYAML(out), &report), out)
 		for _, kind := range []string{"Pod", "Deployment"} {
 			var passed int
 			var failed []kyvernoResult
@@ -122,6 +123,8 @@ func firstRule(failed []kyvernoResult) struct{ rule, message string } {
 	}
 	return best
 }
+
+func yamlUnmarshal(s string, v any) error { return yaml.Unmarshal([]byte(s), v) }
 
 // reportYAML cuts the policy report out of kyverno apply's output, which
 // also carries warnings and a summary.

@@ -21,7 +21,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func TestRenderGolden(t *testing.T) {
 	cfg, p, keys := fixture(t)
 	scopes := map[string][]admission.Option{
-		"kyverno": {admission.WithScope("prod", admission.Scope{Namespaces: []string{"shop", "payments"}})},
+		"kyverno": {admission.WithScope("prod", admission.Scope{Namespaces: []string{"shop", "payments"}}),
+			admission.WithScope("staging", admission.Scope{Labels: map[string]string{"paved.dev/environment": "staging"}})},
 		"kyverno-clusterpolicy": {admission.WithScope("staging", admission.Scope{Labels: map[string]string{"paved.dev/environment": "staging"}}),
 			admission.WithScope("dev", admission.Scope{Cluster: true})},
 		"policy-controller": {admission.WithScope("prod", admission.Scope{Labels: map[string]string{"paved.dev/environment": "prod"}})},
