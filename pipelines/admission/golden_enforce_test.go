@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -37,13 +36,13 @@ spec:
 `
 
 // Every golden export, in every scope it shows (namespaces, labels, the
-// whole cluster), loads into the real enforcer: Kyverno silently drops a
-// policy its schema refuses ("Applying 0 policy rule(s)"), and the tester
-// refuses an invalid ClusterImagePolicy before it looks at an image.
+// whole cluster), loads into the real enforcer and matches only its
+// workloads: Kyverno silently drops a policy its schema refuses ("Applying
+// 0 policy rule(s)"), and the tester refuses an invalid ClusterImagePolicy
+// before it looks at an image.
 func TestGoldenExportsLoadIntoTheEnforcers(t *testing.T) {
 	kyverno, tester := tool(t, "kyverno"), tool(t, "policy-tester")
 	namespaces := map[string]string{"kyverno/prod.yaml": "shop", "kyverno-clusterpolicy/prod.yaml": "prod", "kyverno/dev.yaml": "dev", "kyverno-clusterpolicy/dev.yaml": "anywhere"}
-	applied := regexp.MustCompile(`Applying (\d+) policy rule`)
 	for _, format := range []string{"kyverno", "kyverno-clusterpolicy"} {
 		for _, env := range []string{"dev", "staging", "prod"} {
 			golden := format + "/" + env + ".yaml"
@@ -56,12 +55,8 @@ func TestGoldenExportsLoadIntoTheEnforcers(t *testing.T) {
 				writeFile(t, res, strings.NewReplacer("NS", ns, "ENV", env).Replace(goldenWorkloads))
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 				defer cancel()
-				policy := filepath.Join("testdata", "golden", golden)
-				out, _ := execCommand(ctx, kyverno, "apply", policy, "--resource", res, "--remove-color")
-				m := applied.FindStringSubmatch(out)
-				require.NotNil(t, m, out)
-				require.NotEqual(t, "0", m[1], "Kyverno dropped the policy: %s", out)
-				out, _ = execCommand(ctx, kyverno, "apply", policy, "--resource", res, "-p", "--remove-color")
+				// A dropped policy has no results: the refusals below fail.
+				out, _ := execCommand(ctx, kyverno, "apply", filepath.Join("testdata", "golden", golden), "--resource", res, "-p", "--remove-color")
 				var report struct{ Results []kyvernoResult }
 				require.NoError(t, yamlUnmarshal(reportYAML(out), &report), out)
 				fails := map[string]string{}
