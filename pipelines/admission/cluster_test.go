@@ -142,6 +142,33 @@ func (c *cluster) attested(t *testing.T, key *sign.KeyPair, passed bool, finishe
 func (c *cluster) attestedOn(t *testing.T, key *sign.KeyPair, passed bool, finished time.Time, base, baseName string) string {
 	t.Helper()
 	img := c.push(t, "services/go-api")
+	prov, err := sign.ProvenancePredicate(sign.Provenance{SourceRepository: "https://git.example.com/acme/shop.git",
+		SourceRevision: strings.Repeat("1", 40), BaseImage: base, BaseImageName: baseName})
+	require.NoError(t, err)
+	ref, err := name.NewDigest(img)
+	require.NoError(t, err)
+	_, err = sign.Sign(context.Background(), ref, signWith(key)...)
+	require.NoError(t, err)
+	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{c.scan(t, passed, finished), {Type: sign.PredicateProvenance, Body: prov}}, signWith(key)...)
+	require.NoError(t, err)
+	return img
+}
+
+// rescanned attests another scan of image (by digest), as a scheduled
+// rescan does, and returns image.
+func (c *cluster) rescanned(t *testing.T, image string, passed bool, finished time.Time) string {
+	t.Helper()
+	ref, err := name.NewDigest(image)
+	require.NoError(t, err)
+	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{c.scan(t, passed, finished)}, signWith(c.key)...)
+	require.NoError(t, err)
+	return image
+}
+
+// scan is the vulnerability predicate of the pipeline's scan report with
+// the verdict passed, finished at finished.
+func (c *cluster) scan(t *testing.T, passed bool, finished time.Time) sign.Predicate {
+	t.Helper()
 	report, err := os.ReadFile(filepath.Join(c.reports, template.ScanReportFile))
 	require.NoError(t, err, "the pipeline's scan report")
 	var r map[string]any
@@ -151,17 +178,11 @@ func (c *cluster) attestedOn(t *testing.T, key *sign.KeyPair, passed bool, finis
 	require.NoError(t, err)
 	vuln, err := sign.VulnPredicate(sign.Scan{Report: report, ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", StartedOn: finished.Add(-time.Minute), FinishedOn: finished})
 	require.NoError(t, err)
-	prov, err := sign.ProvenancePredicate(sign.Provenance{SourceRepository: "https://git.example.com/acme/shop.git",
-		SourceRevision: strings.Repeat("1", 40), BaseImage: base, BaseImageName: baseName})
-	require.NoError(t, err)
-	ref, err := name.NewDigest(img)
-	require.NoError(t, err)
-	opts := []sign.Option{sign.WithKey(key.PrivateKey), sign.WithPassword(func() ([]byte, error) { return []byte(keyPassword), nil })}
-	_, err = sign.Sign(context.Background(), ref, opts...)
-	require.NoError(t, err)
-	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{{Type: sign.PredicateVuln, Body: vuln}, {Type: sign.PredicateProvenance, Body: prov}}, opts...)
-	require.NoError(t, err)
-	return img
+	return sign.Predicate{Type: sign.PredicateVuln, Body: vuln}
+}
+
+func signWith(key *sign.KeyPair) []sign.Option {
+	return []sign.Option{sign.WithKey(key.PrivateKey), sign.WithPassword(func() ([]byte, error) { return []byte(keyPassword), nil })}
 }
 
 // push writes a random image to repo and returns it by digest.

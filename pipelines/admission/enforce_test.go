@@ -73,6 +73,13 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 		{name: "signed with another key", image: c.attested(t, c.other, true, time.Now()), policy: "base", want: admission.RuleSignature},
 		{name: "failed scan", image: c.attested(t, c.key, false, time.Now()), policy: "base", want: admission.RuleVulnerabilityScan},
 		{name: "scan older than max_scan_age", image: c.attested(t, c.key, true, time.Now().Add(-10*24*time.Hour)), policy: "base", want: admission.RuleScanAge, wantIVPOL: bug17109},
+		// A rescan adds an attestation. ClusterPolicy requires every
+		// attestation of the type to pass; policy-controller any of them;
+		// the ImageValidatingPolicy judges the last one (with #17109 fixed).
+		{name: "stale scan and a fresh rescan", image: c.rescanned(t, c.attested(t, c.key, true, time.Now().Add(-10*24*time.Hour)), true, time.Now()),
+			policy: "base", want: admission.RuleScanAge, wantIVPOL: bug17109, wantTester: "-"},
+		{name: "passed scan and a failed rescan", image: c.rescanned(t, c.attested(t, c.key, true, time.Now().Add(-time.Hour)), false, time.Now()),
+			policy: "base", want: admission.RuleVulnerabilityScan, wantIVPOL: bug17109, wantTester: "-"},
 		{name: "denied base after its date", image: admitted, policy: "denied", want: admission.RuleDeniedBase, wantIVPOL: bug17109,
 			wantMessage: reason + "; rebuild on " + c.host + "/platform/static:2"},
 		{name: "denied base before its date", image: admitted, policy: "denied later", wantIVPOL: bug17109},
@@ -81,7 +88,7 @@ func TestAdmissionByTheEnforcers(t *testing.T) {
 			image: c.attestedOn(t, c.key, true, time.Now(), c.host+"/other/base@sha256:"+strings.Repeat("c", 64), c.host+"/other/base:1")},
 		// policy-controller's mutating webhook pins a tag to its digest
 		// before its validating webhook checks it: the tag is resolved and
-		// the digest admitted, never refused.
+		// the digest admitted, never refused (wantTester "-": admitted).
 		{name: "tag instead of digest", image: copyTo(t, admitted, c.host+"/services/go-api", "1.0"), policy: "base", want: admission.RuleDigest, wantTester: "-"},
 		{name: "repository outside the allowed list", image: copyByDigest(t, admitted, c.host+"/other/go-api"), policy: "base", want: admission.RuleRepository},
 	}
