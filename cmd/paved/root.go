@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // commands holds the constructors of the top-level verbs. Each verb file
@@ -50,17 +52,37 @@ Exit codes: 0 ok, 1 internal error, 2 usage or bad input,
 }
 
 // run executes the CLI with args and returns the process exit code. Errors
-// are printed once, as one line, on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// are printed once, as one line, on stderr, with the credentials of any URL
+// in them hidden. A panic is a bug: exit 1, asking for a report, with the
+// stack below the line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	var err error
+	defer func() {
+		if err != nil {
+			code = exitCode(err)
+			fmt.Fprintf(stderr, "paved: %s\n", oneLine(err.Error()))
+			var p *failure.Panic
+			if errors.As(err, &p) {
+				fmt.Fprintf(stderr, "paved %s, %s\n%s", version.Get(), runtime.Version(), redact.Text(string(p.Stack)))
+			}
+		}
+	}()
+	defer failure.Recover(&err)
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return 0
+	err = root.ExecuteContext(ctx)
+	return 0
+}
+
+// oneLine redacts msg and joins its lines, so an error is one line.
+func oneLine(msg string) string {
+	var parts []string
+	for _, l := range strings.Split(redact.Text(msg), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
 	}
-	code := exitCode(err)
-	fmt.Fprintf(stderr, "paved: %s\n", strings.TrimSpace(err.Error()))
-	return code
+	return strings.Join(parts, " ")
 }
 
 // exitCode maps an error to the documented exit codes.

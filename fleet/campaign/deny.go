@@ -13,6 +13,7 @@ import (
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // DenyOldBase is the forced upgrade of a base campaign: it adds the old
@@ -109,7 +110,7 @@ func (e *Engine) commitDenials(ctx context.Context, c *Campaign, images []string
 			continue
 		}
 		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("editing %s in %s: %w", p.Path, gitrepo.Redact(p.Repository), err)
+			return plumbing.ZeroHash, fmt.Errorf("editing %s in %s: %w", p.Path, redact.URL(p.Repository), err)
 		}
 		data, changed = out, true
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Engine runs campaigns kept in a Store.
@@ -88,12 +89,12 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Campaign, error) {
 		return nil, bad("health window %s: use a positive duration, e.g. 24h", time.Duration(spec.Health.Window))
 	}
 	for _, s := range spec.Services {
-		if gitrepo.HasCredentials(s.Repository) {
-			return nil, bad("service %s: repository %s carries credentials, which would be written to the campaign state: remove them from the URL and set PAVED_GIT_TOKEN", s.Name, gitrepo.Redact(s.Repository))
+		if redact.HasCredentials(s.Repository) {
+			return nil, bad("service %s: repository %s carries credentials, which would be written to the campaign state: remove them from the URL and set PAVED_GIT_TOKEN", s.Name, redact.URL(s.Repository))
 		}
 	}
-	if spec.Policy != nil && gitrepo.HasCredentials(spec.Policy.Repository) {
-		return nil, bad("policy repository %s carries credentials: remove them from the URL and set PAVED_GIT_TOKEN", gitrepo.Redact(spec.Policy.Repository))
+	if spec.Policy != nil && redact.HasCredentials(spec.Policy.Repository) {
+		return nil, bad("policy repository %s carries credentials: remove them from the URL and set PAVED_GIT_TOKEN", redact.URL(spec.Policy.Repository))
 	}
 	waves, services, err := Plan(spec.Waves, spec.Services)
 	if err != nil {
@@ -273,13 +274,19 @@ func forEach(ctx context.Context, limit, n int, fn func(i int) error) error {
 		wg.Add(1)
 		go func(i int) {
 			defer func() { <-sem; wg.Done() }()
-			if err := fn(i); err != nil {
+			if err := recovered(fn, i); err != nil {
 				once.Do(func() { first = err; cancel() })
 			}
 		}(i)
 	}
 	wg.Wait()
 	return first
+}
+
+// recovered calls fn(i), turning a panic into an internal failure.
+func recovered(fn func(int) error, i int) (err error) {
+	defer failure.Recover(&err)
+	return fn(i)
 }
 
 // serviceErr is one service's failure in an Advance.

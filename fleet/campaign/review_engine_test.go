@@ -282,21 +282,6 @@ func TestResumeRefuses(t *testing.T) {
 	require.ErrorContains(t, err, "not halted")
 }
 
-func TestRedact(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"token as user", "https://ghp_secret@github.com/org/svc.git", "https://***@github.com/org/svc.git"},
-		{"user and password", "https://x:ghp_secret@github.com/org/svc.git", "https://***@github.com/org/svc.git"},
-		{"ssh user", "ssh://git@github.com/org/svc.git", "ssh://git@github.com/org/svc.git"},
-		{"none", "https://github.com/org/svc.git", "https://github.com/org/svc.git"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, gitrepo.Redact(tc.in))
-			require.NotContains(t, gitrepo.Redact(tc.in), "secret")
-		})
-	}
-}
-
 func TestStartRefusesCredentials(t *testing.T) {
 	tf := newTestFleet(t, 1)
 	tf.services[0].Repository = "https://ghp_secret@github.com/org/svc.git"

@@ -12,6 +12,7 @@ import (
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Halt stops campaign id with reason: Advance refuses it until it is
@@ -243,7 +244,7 @@ func (e *Engine) revertTarget(s Service) (plumbing.Hash, error) {
 		h = s.Change.MergeCommit
 	}
 	if h == "" {
-		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reverting the bump of %s in %s: the campaign recorded no bump or merge commit: revert it by hand", s.Name, gitrepo.Redact(s.Repository)))
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reverting the bump of %s in %s: the campaign recorded no bump or merge commit: revert it by hand", s.Name, redact.URL(s.Repository)))
 	}
 	return plumbing.NewHash(h), nil
 }
@@ -286,7 +287,7 @@ func (e *Engine) liftDenial(ctx context.Context, id string) (*Campaign, error) {
 		}
 	}
 	if err != nil {
-		return c, failure.BadInputErr(fmt.Errorf("lifting the denial of %s (policy commit %s in %s): %w: revert that commit by hand, then roll back again", c.Denial.Image, c.Denial.Commit, gitrepo.Redact(c.Policy.Repository), err))
+		return c, failure.BadInputErr(fmt.Errorf("lifting the denial of %s (policy commit %s in %s): %w: revert that commit by hand, then roll back again", c.Denial.Image, c.Denial.Commit, redact.URL(c.Policy.Repository), err))
 	}
 	lifted := h.String()
 	if h.IsZero() {

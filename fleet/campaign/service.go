@@ -14,6 +14,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // ErrNoPin is a service repository without a pin the target moves.
@@ -128,7 +129,7 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 			})
 		}
 		if len(edits) == 0 && !hasPin(r, baseTip, c.Target) {
-			return nil, failure.BadInputErr(fmt.Errorf("%w: no %s pin in %s (branch %s): %s", ErrNoPin, c.Target.Kind, gitrepo.Redact(s.Repository), r.Base, pinHint(c.Target)))
+			return nil, failure.BadInputErr(fmt.Errorf("%w: no %s pin in %s (branch %s): %s", ErrNoPin, c.Target.Kind, redact.URL(s.Repository), r.Base, pinHint(c.Target)))
 		}
 		s.Status = Current
 		return e.forward(ctx, c.ID, Transition{Action: "current", Service: s.Name}, s.Name, func(t *Service) {
@@ -188,7 +189,7 @@ func sameBump(r *gitrepo.Repo, branch string, s *Service) error {
 		return nil
 	}
 	return failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: %w (bump %s, branch at %s): review it and merge it by hand (the next advance records the merge)",
-		branch, r.Base, gitrepo.Redact(s.Repository), ErrBranchChanged, or(s.BumpCommit, "not recorded"), tip))
+		branch, r.Base, redact.URL(s.Repository), ErrBranchChanged, or(s.BumpCommit, "not recorded"), tip))
 }
 
 // ErrNotRunning is wrapped when an advance would record a step of a

@@ -18,6 +18,7 @@ import (
 
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Store keeps campaign documents.
@@ -308,7 +309,7 @@ func (t *txn) load(id string) (*Campaign, error) {
 		var err error
 		data, err = t.s.repo.ReadFile(t.tip, p)
 		if errors.Is(err, gitrepo.ErrNoFile) || t.tip.IsZero() {
-			return nil, failure.BadInputErr(fmt.Errorf("loading campaign %q: %w in %s: check the id (paved fleet campaign status lists them)", id, ErrNotFound, gitrepo.Redact(t.s.repo.URL)))
+			return nil, failure.BadInputErr(fmt.Errorf("loading campaign %q: %w in %s: check the id (paved fleet campaign status lists them)", id, ErrNotFound, redact.URL(t.s.repo.URL)))
 		}
 		if err != nil {
 			return nil, err

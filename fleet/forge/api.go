@@ -15,6 +15,7 @@ import (
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // maxErrorBody bounds how much of an error response is read for its message.
@@ -271,6 +272,10 @@ func (a *API) message(resp *http.Response) string {
 	return s
 }
 
+// redact hides the token, and the credentials of every URL, in s.
 func (a *API) redact(s string) string {
-	return strings.ReplaceAll(s, a.token, "[REDACTED]")
+	if a.token != "" {
+		s = strings.ReplaceAll(s, a.token, redact.Mask)
+	}
+	return redact.Text(s)
 }

@@ -78,7 +78,7 @@ func TestDoClassifiesAndRetries(t *testing.T) {
 			wantMsg: []string{"branch does not exist"}},
 		{name: "500 echoing the token, then ok", answers: []answer{{status: 500, body: echo}}, wantKind: failure.OK, wantCalls: 2, wantWaits: []time.Duration{100 * time.Millisecond}},
 		{name: "5xx until the attempts run out", answers: []answer{{status: 500, body: echo}, {status: 502, body: "<html>bad gateway " + secret + "</html>"}, {status: 503, body: echo}},
-			wantKind: failure.Transient, wantCalls: 3, wantWaits: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, wantMsg: []string{"HTTP 503", "tried 3 times", "[REDACTED]"}},
+			wantKind: failure.Transient, wantCalls: 3, wantWaits: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}, wantMsg: []string{"HTTP 503", "tried 3 times", "***"}},
 		{name: "429 with Retry-After seconds", answers: []answer{{status: 429, headers: map[string]string{"Retry-After": "7"}}}, wantKind: failure.OK, wantCalls: 2, wantWaits: []time.Duration{7 * time.Second}},
 		{name: "429 with Retry-After date", answers: []answer{{status: 429, headers: map[string]string{"Retry-After": "Sun, 22 Nov 2026 10:00:05 GMT"}}}, wantKind: failure.OK, wantCalls: 2, wantWaits: []time.Duration{5 * time.Second}},
 		{name: "403 rate limit waits for the reset", answers: []answer{{status: 403, headers: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(time.Date(2026, 11, 22, 10, 0, 12, 0, time.UTC).Unix(), 10)}}},

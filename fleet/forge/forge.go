@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // ErrNotFound is wrapped by an API call's error when the forge answers 404:
@@ -71,10 +72,10 @@ func RepoPath(cloneURL string) (host, path string, err error) {
 	case strings.Contains(s, "://"):
 		u, perr := url.Parse(s)
 		if perr != nil {
-			return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL %q: %w", redactUser(cloneURL), perr))
+			return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL %q: %w", redact.URL(cloneURL), perr))
 		}
 		if u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh" {
-			return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL %q: scheme %q is not https or ssh", redactUser(cloneURL), u.Scheme))
+			return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL %q: scheme %q is not https or ssh", redact.URL(cloneURL), u.Scheme))
 		}
 		host, path = u.Hostname(), u.Path
 	case scpLike(s):
@@ -85,7 +86,7 @@ func RepoPath(cloneURL string) (host, path string, err error) {
 	}
 	path = strings.TrimSuffix(strings.Trim(path, "/"), ".git")
 	if host == "" || strings.Count(path, "/") < 1 || strings.Contains(path, "//") {
-		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL %q: no owner/repository path in it", redactUser(cloneURL)))
+		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL %q: no owner/repository path in it", redact.URL(cloneURL)))
 	}
 	return host, path, nil
 }
@@ -94,19 +95,6 @@ func RepoPath(cloneURL string) (host, path string, err error) {
 func scpLike(s string) bool {
 	at, colon := strings.Index(s, "@"), strings.Index(s, ":")
 	return at > 0 && colon > at+1 && !strings.Contains(s[:colon], "/")
-}
-
-// redactUser drops a password from a URL's user info before it goes into an
-// error.
-func redactUser(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "REDACTED")
-	}
-	return u.String()
 }
 
 // NextLink returns the URL of the rel="next" link in an RFC 8288 Link

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/url"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // RemoteError is a failure to talk to a repository's remote: unreachable,
@@ -20,7 +20,7 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
-	msg := "fetching " + redact(e.URL) + ": " + strings.ReplaceAll(e.Err.Error(), e.URL, redact(e.URL))
+	msg := "fetching " + redact.URL(e.URL) + ": " + redact.Text(strings.ReplaceAll(e.Err.Error(), e.URL, redact.URL(e.URL)))
 	if h := hint(e.Err); h != "" {
 		msg += ": " + h
 	}
@@ -66,18 +66,4 @@ func hint(err error) string {
 // unreachable), where fetching into a fresh copy would not help.
 func remote(err error) bool {
 	return failure.KindOf(Classify(err)) != failure.Internal
-}
-
-// redact hides the password of a URL's user information.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); !ok {
-		return s
-	}
-	// url.UserPassword would escape the stars.
-	u.User = url.User(u.User.Username())
-	return strings.Replace(u.String(), "@", ":***@", 1)
 }

@@ -89,7 +89,7 @@ func TestFetchErrors(t *testing.T) {
 	}{
 		{"missing path", filepath.Join(t.TempDir(), "nope.git"), failure.BadInput, "check the repository URL"},
 		{"empty remote", empty.Dir, failure.BadInput, "no commit yet"},
-		{"refused connection", "http://user:s3cret@127.0.0.1:1/svc.git", failure.Transient, "fetching http://user:***@127.0.0.1:1/svc.git"},
+		{"refused connection", "http://user:s3cret@127.0.0.1:1/svc.git", failure.Transient, "fetching http://***@127.0.0.1:1/svc.git"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

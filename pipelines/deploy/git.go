@@ -22,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Result is the outcome of a change to the GitOps repository.
@@ -295,17 +296,8 @@ func scrub(s string, o *options, repoURL string) string {
 			s = strings.ReplaceAll(s, sec, "***")
 		}
 	}
-	return s
+	return redact.Text(s)
 }
 
-// redactURL hides the password of a URL's user information.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	return u.String()
-}
+// redactURL hides the credentials of a URL (see redact.URL).
+func redactURL(s string) string { return redact.URL(s) }

@@ -7,7 +7,11 @@
 // an exit code (see cmd/paved).
 package failure
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+)
 
 // Kind is the class of a failure. Its numeric value is the exit code that the
 // paved CLI documents for it.
@@ -84,4 +88,25 @@ func KindOf(err error) Kind {
 		return c.kind
 	}
 	return Internal
+}
+
+// Panic is a recovered panic: a bug in paved. It is Internal, and its text
+// asks for a report; Stack is the goroutine's stack for that report.
+type Panic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *Panic) Error() string {
+	return fmt.Sprintf("internal error (a bug in paved, please report it): panic: %v", p.Value)
+}
+
+// Recover turns a panic into *err as a *Panic, classified Internal. Call
+// it deferred, in every goroutine paved starts for a step:
+//
+//	defer failure.Recover(&err)
+func Recover(err *error) {
+	if p := recover(); p != nil {
+		*err = InternalErr(&Panic{Value: p, Stack: debug.Stack()})
+	}
 }

@@ -142,6 +142,10 @@ func (e *editor) addDenial(root *yaml.Node, d Denial) ([]byte, error) {
 	}
 	dk, denied := lookup(bases, "denied")
 	if denied == nil {
+		if len(bases.Content) == 0 {
+			// An empty mapping is written {}: a flow one.
+			return e.flowAppend(bases, flowDeniedText(d))
+		}
 		return e.addEntry(bases, "denied", e.deniedText(d, bases.Content[0].Column-1), flowDeniedText(d))
 	}
 	if err := plain(denied); err != nil {

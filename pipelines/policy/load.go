@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // maxPolicySize bounds a policy document; real ones are a few KiB.
@@ -20,14 +21,16 @@ const maxPolicySize = 1 << 20
 
 // Load reads a policy from a file path or an http(s) URL. An unreadable or
 // invalid policy is bad input naming src; an unreachable URL is transient.
+//
+// Messages name src with its credentials hidden (redact.URL).
 func Load(ctx context.Context, src string, client *http.Client) (*Policy, error) {
 	data, err := read(ctx, src, client)
 	if err != nil {
-		return nil, err
+		return nil, redact.Error(err)
 	}
 	p, err := Parse(data)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading policy %q: %w", src, err))
+		return nil, failure.BadInputErr(fmt.Errorf("reading policy %q: %w", redact.URL(src), err))
 	}
 	return p, nil
 }

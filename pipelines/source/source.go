@@ -6,10 +6,11 @@ package source
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/go-git/go-git/v5"
+
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // ErrNotRepository means the directory is not inside a git work tree.
@@ -51,13 +52,7 @@ func Inspect(dir string) (*Info, error) {
 	return info, nil
 }
 
-// StripCredentials removes a user and password from a URL, so a token in a
-// remote URL never reaches an image annotation or a report.
-func StripCredentials(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil || u.Scheme == "" {
-		return raw
-	}
-	u.User = nil
-	return u.String()
-}
+// StripCredentials removes a user and password (and secret query values)
+// from a URL, so a token in a remote URL never reaches an image annotation
+// or a report (see redact.Strip).
+func StripCredentials(raw string) string { return redact.Strip(raw) }

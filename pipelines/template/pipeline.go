@@ -17,6 +17,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/redact"
 	"github.com/paved-dev/paved/pipelines/sbom"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
@@ -163,6 +164,7 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 }
 
 func (r *run) warn(msg string) {
+	msg = redact.Text(msg)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rec.Warnings = append(r.rec.Warnings, msg)

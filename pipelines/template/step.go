@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // step is one step of a pipeline. A step does not prefix its errors with
@@ -78,7 +79,7 @@ func (r *run) execute(ctx context.Context, steps []step) error {
 			r.obs.StepStarted(s.name, start)
 			go func(i int, s step) {
 				sctx, span := r.tracer.Start(ctx, s.name)
-				out, err := s.run(r, sctx)
+				out, err := s.call(r, sctx)
 				if err != nil {
 					span.RecordError(err)
 					span.SetStatus(codes.Error, err.Error())
@@ -114,13 +115,21 @@ func (r *run) finish(name string, sr *StepRecord, d done) error {
 	sr.Status = StatusOK
 	var err error
 	if d.err != nil {
-		err = fmt.Errorf("%s: %w", name, d.err)
-		sr.Status, sr.Error = StatusFailed, d.err.Error()
+		err = fmt.Errorf("%s: %w", name, redact.Error(d.err))
+		msg := redact.Text(d.err.Error())
+		sr.Status, sr.Error = StatusFailed, msg
 		k := failure.KindOf(err)
-		r.rec.Failure = &Failure{Step: name, Kind: k.String(), ExitCode: int(k), Message: d.err.Error()}
+		r.rec.Failure = &Failure{Step: name, Kind: k.String(), ExitCode: int(k), Message: msg}
 	}
 	r.obs.StepFinished(*sr)
 	return err
+}
+
+// call runs the step; a panic in it is an internal failure of the step,
+// not a crash of the run.
+func (s step) call(r *run, ctx context.Context) (out Outputs, err error) {
+	defer failure.Recover(&err)
+	return s.run(r, ctx)
 }
 
 func ready(s step, state []string, index map[string]int) bool {

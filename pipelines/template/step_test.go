@@ -156,3 +156,24 @@ func TestOverrideBuildArgs(t *testing.T) {
 	require.Equal(t, "127.0.0.1:5000/platform/python-base:1", args["BASE"], "the configuration is not changed")
 	require.Equal(t, args, overrideBuildArgs(args, "127.0.0.1:5000/services/api", ""))
 }
+
+// TestExecutePanicIsInternal: a step that panics fails as an internal
+// error asking for a report; the run does not crash, and no step after it
+// starts.
+func TestExecutePanicIsInternal(t *testing.T) {
+	r, _, _ := newTestRun(t)
+	var after atomic.Bool
+	steps := []step{
+		{name: "a", run: func(*run, context.Context) (Outputs, error) { panic("index out of range [0] with length 0") }},
+		{name: "b", after: []string{"a"}, run: func(*run, context.Context) (Outputs, error) { after.Store(true); return Outputs{}, nil }},
+	}
+	err := r.execute(context.Background(), steps)
+	require.Error(t, err)
+	require.Equal(t, failure.Internal, failure.KindOf(err))
+	require.Contains(t, err.Error(), "please report")
+	var p *failure.Panic
+	require.ErrorAs(t, err, &p)
+	require.NotEmpty(t, p.Stack)
+	require.False(t, after.Load())
+	require.Equal(t, 1, r.rec.Failure.ExitCode)
+}

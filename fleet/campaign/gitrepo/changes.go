@@ -9,6 +9,7 @@ import (
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Changes is fleet.Changes for plain git remotes, where there is no forge:
@@ -34,7 +35,7 @@ func (c *Changes) Open(ctx context.Context, req fleet.ChangeRequest) (fleet.Chan
 		return fleet.Change{}, err
 	}
 	if ch.State == fleet.ChangeClosed {
-		return fleet.Change{}, failure.BadInputErr(fmt.Errorf("opening a change from %s in %s: the branch does not exist: push it first", req.Head, Redact(req.Repository)))
+		return fleet.Change{}, failure.BadInputErr(fmt.Errorf("opening a change from %s in %s: the branch does not exist: push it first", req.Head, redact.URL(req.Repository)))
 	}
 	return ch, nil
 }
@@ -91,7 +92,7 @@ func (c *Changes) Close(ctx context.Context, repository, id, _ string) error {
 		return err
 	}
 	if ch.State == fleet.ChangeMerged {
-		return failure.BadInputErr(fmt.Errorf("closing %s in %s: it is merged: revert it instead", id, Redact(repository)))
+		return failure.BadInputErr(fmt.Errorf("closing %s in %s: it is merged: revert it instead", id, redact.URL(repository)))
 	}
 	return r.Delete(ctx, id)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // searchDepth bounds the walk of the base branch's history when looking
@@ -26,7 +27,7 @@ const searchDepth = 500
 func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plumbing.Hash, error) {
 	headTip, ok := r.refs[head]
 	if !ok {
-		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: the branch does not exist", head, r.Base, Redact(r.URL))
+		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: the branch does not exist", head, r.Base, redact.URL(r.URL))
 	}
 	baseTip := r.refs[r.Base]
 	if in, err := r.IsAncestor(headTip, baseTip); err != nil || in {
@@ -55,14 +56,14 @@ func (r *Repo) Merge(ctx context.Context, head, msg string, sig Signature) (plum
 	}
 	bases, err := bc.MergeBase(hc)
 	if err != nil || len(bases) == 0 {
-		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: no common ancestor: delete the branch %s so the campaign pushes the bump again", head, r.Base, Redact(r.URL), head))
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: no common ancestor: delete the branch %s so the campaign pushes the bump again", head, r.Base, redact.URL(r.URL), head))
 	}
 	changes, err := r.threeWay(bases[0].Hash, baseTip, headTip)
 	if errors.Is(err, ErrConflict) {
-		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: %w: rebase %s onto %s by hand, or delete the branch so the next advance pushes the bump again on top of %s", head, r.Base, Redact(r.URL), err, head, r.Base, r.Base))
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("merging %s into %s of %s: %w: rebase %s onto %s by hand, or delete the branch so the next advance pushes the bump again on top of %s", head, r.Base, redact.URL(r.URL), err, head, r.Base, r.Base))
 	}
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: %w", head, r.Base, Redact(r.URL), err)
+		return plumbing.ZeroHash, fmt.Errorf("merging %s into %s of %s: %w", head, r.Base, redact.URL(r.URL), err)
 	}
 	h, err := r.Write([]plumbing.Hash{baseTip, headTip}, changes, msg, sig)
 	if err != nil {
@@ -94,7 +95,7 @@ func (r *Repo) mergedBy(c plumbing.Hash) (plumbing.Hash, error) {
 		return true
 	})
 	if err == nil && found.IsZero() {
-		err = fmt.Errorf("finding the merge of %s into %s of %s: %w", c, r.Base, Redact(r.URL), ErrMergeNotFound)
+		err = fmt.Errorf("finding the merge of %s into %s of %s: %w", c, r.Base, redact.URL(r.URL), ErrMergeNotFound)
 	}
 	return found, err
 }
@@ -135,15 +136,15 @@ func (r *Repo) Revert(ctx context.Context, c plumbing.Hash, msg string, sig Sign
 		return plumbing.ZeroHash, err
 	}
 	if len(cm.ParentHashes) == 0 {
-		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: it is the first commit", c, Redact(r.URL))
+		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: it is the first commit", c, redact.URL(r.URL))
 	}
 	baseTip := r.refs[r.Base]
 	changes, err := r.threeWay(c, baseTip, cm.ParentHashes[0])
 	if errors.Is(err, ErrConflict) {
-		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reverting %s in %s: %w: revert it by hand on %s (git revert %s) and run rollback again", c, Redact(r.URL), err, r.Base, c))
+		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reverting %s in %s: %w: revert it by hand on %s (git revert %s) and run rollback again", c, redact.URL(r.URL), err, r.Base, c))
 	}
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: %w", c, Redact(r.URL), err)
+		return plumbing.ZeroHash, fmt.Errorf("reverting %s in %s: %w", c, redact.URL(r.URL), err)
 	}
 	if len(changes) == 0 {
 		var found plumbing.Hash

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Repo is an in-memory clone of one remote repository.
@@ -103,7 +103,7 @@ func (r *Repo) Tip(branch string) (plumbing.Hash, bool) {
 func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
 	c, err := r.repo.CommitObject(h)
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s of %s: %w", h, Redact(r.URL), err)
+		return nil, fmt.Errorf("reading commit %s of %s: %w", h, redact.URL(r.URL), err)
 	}
 	return c, nil
 }
@@ -135,7 +135,7 @@ func (r *Repo) Files(h plumbing.Hash, wanted func(string) bool) ([]File, error) 
 	}
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("reading the tree of %s in %s: %w", h, Redact(r.URL), err)
+		return nil, fmt.Errorf("reading the tree of %s in %s: %w", h, redact.URL(r.URL), err)
 	}
 	var files []File
 	err = tree.Files().ForEach(func(f *object.File) error {
@@ -157,7 +157,7 @@ func (r *Repo) Files(h plumbing.Hash, wanted func(string) bool) ([]File, error) 
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading files of %s in %s: %w", h, Redact(r.URL), err)
+		return nil, fmt.Errorf("reading files of %s in %s: %w", h, redact.URL(r.URL), err)
 	}
 	return files, nil
 }
@@ -169,7 +169,7 @@ func (r *Repo) Push(ctx context.Context, branch string, h plumbing.Hash) error {
 	err := r.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: r.auth})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		if Rejected(err) {
-			return fmt.Errorf("pushing %s to %s: %w", branch, Redact(r.URL), ErrRejected)
+			return fmt.Errorf("pushing %s to %s: %w", branch, redact.URL(r.URL), ErrRejected)
 		}
 		return RemoteErr("pushing "+branch+" to", r.URL, err)
 	}
@@ -213,7 +213,7 @@ func Rejected(err error) bool {
 // keeps passwords out of its text.
 func RemoteErr(doing, repoURL string, err error) error {
 	var nerr net.Error
-	msg := fmt.Errorf("%s %s: %s", doing, Redact(repoURL), strings.ReplaceAll(err.Error(), repoURL, Redact(repoURL)))
+	msg := fmt.Errorf("%s %s: %s", doing, redact.URL(repoURL), strings.ReplaceAll(err.Error(), repoURL, redact.URL(repoURL)))
 	switch {
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed), errors.Is(err, transport.ErrInvalidAuthMethod):
 		return failure.BadInputErr(fmt.Errorf("%w: check the git credentials (PAVED_GIT_TOKEN)", msg))
@@ -225,32 +225,6 @@ func RemoteErr(doing, repoURL string, err error) error {
 		return failure.TransientErr(msg)
 	}
 	return msg
-}
-
-// Redact hides the user information of a URL that may carry a secret: a
-// password, or any user of an http(s) URL (a token passed as the user,
-// https://ghp_x@github.com/...). An ssh user without password (ssh://git@...)
-// is kept.
-func Redact(s string) string {
-	if !HasCredentials(s) {
-		return s
-	}
-	u, _ := url.Parse(s)
-	u.User = nil
-	return strings.Replace(u.String(), "://", "://***@", 1)
-}
-
-// HasCredentials reports whether URL s carries a secret in its user
-// information (see Redact).
-func HasCredentials(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return false
-	}
-	if _, ok := u.User.Password(); ok {
-		return true
-	}
-	return u.Scheme == "http" || u.Scheme == "https"
 }
 
 // Signature is the author and committer of the commits paved writes.
@@ -287,14 +261,14 @@ func (r *Repo) ReadFile(h plumbing.Hash, p string) ([]byte, error) {
 	}
 	f, err := c.File(p)
 	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, Redact(r.URL), ErrNoFile)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, redact.URL(r.URL), ErrNoFile)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, Redact(r.URL), err)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, redact.URL(r.URL), err)
 	}
 	s, err := f.Contents()
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, Redact(r.URL), err)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, h, redact.URL(r.URL), err)
 	}
 	return []byte(s), nil
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // ErrConflict is wrapped when a merge or revert finds a file changed on
@@ -30,7 +32,7 @@ func (r *Repo) Write(parents []plumbing.Hash, changes map[string][]byte, msg str
 	}
 	th, err := r.writeTree(tree, changes)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("writing the tree of a commit in %s: %w", Redact(r.URL), err)
+		return plumbing.ZeroHash, fmt.Errorf("writing the tree of a commit in %s: %w", redact.URL(r.URL), err)
 	}
 	s := sig.sig()
 	c := &object.Commit{Author: *s, Committer: *s, Message: msg, TreeHash: th, ParentHashes: parents}
