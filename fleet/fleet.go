@@ -4,19 +4,16 @@
 package fleet
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/yamldoc"
 )
 
 // APIVersion and Kind identify a fleet.yaml document.
@@ -99,17 +96,16 @@ func Load(file string) (*Fleet, error) {
 	return Parse(file, data)
 }
 
-// Parse decodes and validates a fleet.yaml read from file. Unknown keys are
-// errors; relative repository paths are resolved against file's directory.
+// Type is the fleet file's kind of file.
+var Type = yamldoc.Type{APIVersion: APIVersion, Kind: Kind, Noun: "fleet file"}
+
+// Parse decodes and validates a fleet.yaml read from file, strictly (see
+// yamldoc.Decode); relative repository paths are resolved against file's
+// directory.
 func Parse(file string, data []byte) (*Fleet, error) {
 	bad := func(err error) error { return failure.BadInputErr(fmt.Errorf("reading %q: %w", file, err)) }
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	f := &Fleet{Dir: filepath.Dir(file)}
-	if err := dec.Decode(f); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("empty file: start with apiVersion: " + APIVersion)
-		}
+	if err := yamldoc.Decode(data, f, Type); err != nil {
 		return nil, bad(err)
 	}
 	if err := f.validate(); err != nil {

@@ -36,8 +36,8 @@ services:
 func TestParseBadInput(t *testing.T) {
 	tests := []struct{ name, data, want string }{
 		{"empty", "", "empty file"},
-		{"wrong kind", "apiVersion: paved.dev/v1\nkind: Service\nservices: [{repository: a}]\n", "want apiVersion"},
-		{"unknown key", header + "service:\n  - repository: a\n", "field service not found"},
+		{"wrong kind", "apiVersion: paved.dev/v1\nkind: Service\nservices: [{repository: a}]\n", `line 2: wrong kind of file: kind is "Service", so this is a paved.yaml, not a fleet file (kind: Fleet)`},
+		{"unknown key", header + "service:\n  - repository: a\n", `unknown key "service" at the top level (did you mean "services"?)`},
 		{"nothing listed", header + "gitops: {repository: g}\n", "no services"},
 		{"missing repository", header + "services: [{name: a}]\n", "services[0]: repository is required"},
 		{"duplicate repository", header + "services: [{repository: a}, {repository: a}]\n", "listed twice"},

@@ -41,7 +41,7 @@ func runService(t *testing.T, host, policyExtra string) string {
 	cfg := "apiVersion: paved.dev/v1\nkind: Service\nname: go-api\nbuild:\n  kind: go\n  base: " + host +
 		"/platform/static:1\n  extraFiles:\n    - src: greetings.json\nimage:\n  repository: " + host + "/services/go-api\npolicy: ../policy.yaml\n"
 	require.NoError(t, os.WriteFile(filepath.Join(svc, "paved.yaml"), []byte(cfg), 0o644))
-	policy := "apiVersion: paved.dev/v1\nkind: Policy\n" + policyExtra
+	policy := "apiVersion: paved.dev/v1\nkind: PlatformPolicy\n" + policyExtra
 	require.NoError(t, os.WriteFile(filepath.Join(root, "policy.yaml"), []byte(policy), 0o644))
 	return svc
 }

@@ -25,7 +25,7 @@ const (
 	oldDigest   = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 	policyYAML  = `# Platform policy: owned by the platform team.
 apiVersion: paved.dev/v1
-kind: Policy
+kind: PlatformPolicy
 bases:
   allowed:
     - registry.example.com/platform/*   # our bases only

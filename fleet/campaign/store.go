@@ -19,6 +19,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/redact"
+	"github.com/paved-dev/paved/pipelines/yamldoc"
 )
 
 // Store keeps campaign documents.
@@ -382,10 +383,8 @@ func encode(c *Campaign) ([]byte, error) {
 // decode reads a campaign document strictly: an unknown key or a wrong
 // apiVersion is an error, never a partial campaign.
 func decode(file string, data []byte) (*Campaign, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	c := &Campaign{}
-	if err := dec.Decode(c); err != nil {
+	if err := yamldoc.Decode(data, c, yamldoc.Type{APIVersion: APIVersion, Kind: Kind, Noun: "campaign state"}); err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("reading %s: %w", file, err))
 	}
 	if err := c.validate(); err != nil {

@@ -196,7 +196,7 @@ func TestGitOpsUnreachable(t *testing.T) {
 func TestPolicyBlocks(t *testing.T) {
 	tf := newTestFleet(t, 4, true)
 	p, err := policy.Parse([]byte(`apiVersion: paved.dev/v1
-kind: Policy
+kind: PlatformPolicy
 bases:
   denied:
     - image: registry.example.com/platform/python-base:1.0

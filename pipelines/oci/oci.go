@@ -21,17 +21,21 @@ import (
 )
 
 // Remote returns the go-containerregistry options for a registry call:
-// the context, the keychain (authn.DefaultKeychain when kc is nil) and the
-// transport (http.DefaultTransport when rt is nil).
+// the context, the keychain (authn.DefaultKeychain when kc is nil), the
+// transport (Transport when rt is nil) and paved's retries (Retry,
+// RetryStatusCodes, Retryable). Every registry call paved makes takes
+// its options from here.
 func Remote(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []remote.Option {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc)}
-	if rt != nil {
-		opts = append(opts, remote.WithTransport(rt))
+	if rt == nil {
+		rt = Transport
 	}
-	return opts
+	return []remote.Option{
+		remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(rt),
+		remote.WithRetryBackoff(Retry), remote.WithRetryStatusCodes(RetryStatusCodes...), remote.WithRetryPredicate(Retryable),
+	}
 }
 
 // ParseDigest parses an image reference that must be pinned by digest
@@ -58,14 +62,21 @@ func ParseRef(ref string) (name.Reference, error) {
 
 // Classify gives a registry error its failure kind: a missing image or a
 // refused credential is bad input (the caller must fix the reference or the
-// credentials), a network error or a server error is transient. The message
-// is kept; credentials never appear in go-containerregistry's errors.
+// credentials), a network error or a server error is transient; a
+// retryable one also says that Retry was used up. The message (which names
+// the request: method and URL) is kept; credentials never appear in
+// go-containerregistry's errors.
 func Classify(err error) error {
 	if err == nil {
 		return nil
 	}
 	if failure.KindOf(err) != failure.Internal {
 		return err
+	}
+	if Retryable(err) {
+		// go-containerregistry returns a retryable error only once Retry
+		// is used up.
+		return failure.TransientErr(&exhausted{err: err})
 	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {

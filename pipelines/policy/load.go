@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,10 +9,10 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/redact"
+	"github.com/paved-dev/paved/pipelines/yamldoc"
 )
 
 // maxPolicySize bounds a policy document; real ones are a few KiB.
@@ -69,28 +68,25 @@ func read(ctx context.Context, src string, client *http.Client) ([]byte, error) 
 	return data, nil
 }
 
-// Parse decodes and validates a policy document. Unknown keys are errors so
-// that a misspelt rule is never silently ignored.
+// Type is the platform policy's kind of file.
+var Type = yamldoc.Type{APIVersion: APIVersion, Kind: Kind, Noun: "platform policy"}
+
+// Parse decodes and validates a policy document, strictly (see
+// yamldoc.Decode): another kind of file, an unknown key or a value of the
+// wrong type is an error on one line, so that a misspelt rule or a
+// paved.yaml given as the policy is never taken as an allow-all policy.
 func Parse(data []byte) (*Policy, error) {
 	if len(data) > maxPolicySize {
 		return nil, fmt.Errorf("policy is larger than %d bytes", maxPolicySize)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var p Policy
-	if err := dec.Decode(&p); err != nil {
-		if err == io.EOF {
-			return nil, fmt.Errorf("policy is empty")
-		}
+	if err := yamldoc.Decode(data, &p, Type); err != nil {
 		return nil, err
 	}
 	return &p, p.validate()
 }
 
 func (p *Policy) validate() error {
-	if p.APIVersion != APIVersion {
-		return fmt.Errorf("apiVersion is %q: set it to %q", p.APIVersion, APIVersion)
-	}
 	for i, den := range p.Bases.Denied {
 		if strings.TrimSpace(den.Image) == "" {
 			return fmt.Errorf("bases.denied[%d]: image is required", i)

@@ -18,8 +18,12 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
-// APIVersion is the only policy schema version this paved understands.
-const APIVersion = "paved.dev/v1"
+// APIVersion is the only policy schema version this paved understands, and
+// Kind the kind a policy declares.
+const (
+	APIVersion = "paved.dev/v1"
+	Kind       = "PlatformPolicy"
+)
 
 // Policy is a platform policy file (policy.yaml).
 type Policy struct {

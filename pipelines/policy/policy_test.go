@@ -111,12 +111,16 @@ func TestParse(t *testing.T) {
 		name, doc, wantErr string
 	}{
 		{"valid", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  allowed: [\"r/*\"]\n  denied:\n  - image: r/a:1\n    reason: bad\n    from: 2026-01-01\n    replacement: r/a:2\n", ""},
-		{"unknown key", "apiVersion: paved.dev/v1\nbases:\n  alowed: []\n", "field alowed not found"},
-		{"wrong api version", "apiVersion: v2\n", "set it to \"paved.dev/v1\""},
-		{"missing reason", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n", "reason is required"},
-		{"bad date", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n    from: next week\n", "not a date"},
-		{"bad replacement", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n    replacement: 'UPPER CASE'\n", "not an image reference"},
-		{"denied image that names nothing", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: 'r/UPPER:1'\n    reason: x\n", `image "r/UPPER:1" is not a repository, tag or digest`},
+		{"unknown key", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  alowed: []\n", `line 4: unknown key "alowed" in bases (did you mean "allowed"?)`},
+		{"wrong type", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  requireDigest: sometimes\n", `line 4: wrong type: bases.requireDigest takes true or false, not the string "sometimes"`},
+		{"duplicate key", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  allowed: [a]\n  allowed: [b]\n", `line 5: key "allowed" in bases given twice (first on line 4): keep one`},
+		{"a paved.yaml", "apiVersion: paved.dev/v1\nkind: Service\n", `line 2: wrong kind of file: kind is "Service", so this is a paved.yaml, not a platform policy (kind: PlatformPolicy)`},
+		{"no kind", "apiVersion: paved.dev/v1\nbases: {}\n", "no kind: a platform policy starts with apiVersion: paved.dev/v1 and kind: PlatformPolicy"},
+		{"wrong api version", "apiVersion: v2\nkind: PlatformPolicy\n", "set it to \"paved.dev/v1\""},
+		{"missing reason", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  denied:\n  - image: r/a:1\n", "reason is required"},
+		{"bad date", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n    from: next week\n", "not a date"},
+		{"bad replacement", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n    replacement: 'UPPER CASE'\n", "not an image reference"},
+		{"denied image that names nothing", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  denied:\n  - image: 'r/UPPER:1'\n    reason: x\n", `image "r/UPPER:1" is not a repository, tag or digest`},
 		{"empty", "", "empty"},
 	}
 	for _, tc := range tests {
@@ -169,7 +173,7 @@ func TestLoad(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add([]byte("apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n"))
+	f.Add([]byte("apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := policy.Parse(data)

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -39,19 +38,9 @@ type Deprecation struct {
 	Message string `yaml:"message" json:"message,omitempty"`
 }
 
-// UnmarshalYAML decodes and validates the paved section, refusing unknown
-// keys (the policy decoder's strictness does not reach custom decoders).
+// UnmarshalYAML decodes and validates the paved section (Parse has
+// checked its keys).
 func (p *Paved) UnmarshalYAML(node *yaml.Node) error {
-	if err := knownKeys(node, "paved", "minVersion", "deprecations"); err != nil {
-		return err
-	}
-	if n := find(node, "deprecations"); n != nil && n.Kind == yaml.SequenceNode {
-		for _, d := range n.Content {
-			if err := knownKeys(d, "paved.deprecations[]", "below", "after", "message"); err != nil {
-				return err
-			}
-		}
-	}
 	type plain Paved
 	if err := node.Decode((*plain)(p)); err != nil {
 		return err
@@ -125,30 +114,4 @@ func (d Deprecation) after() (time.Time, error) {
 		return t, nil
 	}
 	return time.Parse(time.DateOnly, d.After)
-}
-
-func knownKeys(node *yaml.Node, where string, keys ...string) error {
-	if node.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		k := node.Content[i]
-		ok := false
-		for _, want := range keys {
-			ok = ok || k.Value == want
-		}
-		if !ok {
-			return fmt.Errorf("line %d: unknown key %q in %s (known: %s)", k.Line, k.Value, where, strings.Join(keys, ", "))
-		}
-	}
-	return nil
-}
-
-func find(node *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(node.Content); i += 2 {
-		if node.Content[i].Value == key {
-			return node.Content[i+1]
-		}
-	}
-	return nil
 }

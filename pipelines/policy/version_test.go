@@ -11,7 +11,7 @@ import (
 )
 
 const versionPolicy = `apiVersion: paved.dev/v1
-kind: Policy
+kind: PlatformPolicy
 paved:
   minVersion: v1.4.0
   deprecations:
@@ -71,11 +71,11 @@ func TestParseVersionRules(t *testing.T) {
 		{"no date", "paved:\n  deprecations:\n    - below: v1.0.0\n", `after "" is not a date`},
 		{"bad date", "paved:\n  deprecations:\n    - below: v1.0.0\n      after: next week\n", `after "next week" is not a date`},
 		{"unknown key", "paved:\n  minVersoin: v1.0.0\n", `unknown key "minVersoin" in paved`},
-		{"unknown deprecation key", "paved:\n  deprecations:\n    - below: v1.0.0\n      after: 2027-01-01\n      reason: x\n", `unknown key "reason" in paved.deprecations[]`},
+		{"unknown deprecation key", "paved:\n  deprecations:\n    - below: v1.0.0\n      after: 2027-01-01\n      reason: x\n", `line 7: unknown key "reason" in paved.deprecations[0]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := policy.Parse([]byte("apiVersion: paved.dev/v1\nkind: Policy\n" + tt.yaml))
+			_, err := policy.Parse([]byte("apiVersion: paved.dev/v1\nkind: PlatformPolicy\n" + tt.yaml))
 			require.ErrorContains(t, err, tt.want)
 		})
 	}

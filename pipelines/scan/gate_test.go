@@ -104,8 +104,10 @@ func TestParseIgnoreFileMalformed(t *testing.T) {
 		{"bad date", "ignores:\n  - id: CVE-1\n    reason: r\n    expires: 2027-1-1\n", `entry 1 (CVE-1): expires "2027-1-1" is not a date`},
 		{"not a date", "ignores:\n  - id: CVE-1\n    reason: r\n    expires: soon\n", `expires "soon" is not a date`},
 		{"missing id", "ignores:\n  - id: CVE-1\n    reason: r\n    expires: 2027-01-01\n  - reason: r\n    expires: 2027-01-01\n", `entry 2: id is required`},
-		{"unknown key", "ignores:\n  - id: CVE-1\n    reason: r\n    expiry: 2027-01-01\n", `field expiry not found`},
-		{"not a list", "ignores: CVE-1\n", `cannot unmarshal`},
+		{"unknown key", "ignores:\n  - id: CVE-1\n    reason: r\n    expiry: 2027-01-01\n", `line 4: unknown key "expiry" in ignores[0] (did you mean "expires"?)`},
+		{"not a list", "ignores: CVE-1\n", `line 1: wrong type: ignores takes a list, not the string "CVE-1"`},
+		{"a key twice", "ignores:\n  - id: CVE-1\n    id: CVE-2\n", `line 3: key "id" in ignores[0] given twice (first on line 2): keep one`},
+		{"a policy", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\n", `line 2: wrong kind of file: kind PlatformPolicy is a platform policy, not an ignore file`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

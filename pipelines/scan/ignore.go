@@ -1,17 +1,13 @@
 package scan
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/yamldoc"
 )
 
 // DefaultIgnoreFile is the ignore file's name in a service's repository.
@@ -48,6 +44,10 @@ func (e IgnoreEntry) matches(f Finding) bool {
 	return strings.EqualFold(e.ID, f.ID) && (e.Package == "" || e.Package == f.Package)
 }
 
+// IgnoreType is the ignore file's kind of file: it has no apiVersion or
+// kind.
+var IgnoreType = yamldoc.Type{Noun: "ignore file"}
+
 // LoadIgnoreFile reads and validates an ignore file. Any problem is bad
 // input naming the file and the entry.
 func LoadIgnoreFile(path string) (*IgnoreFile, error) {
@@ -59,17 +59,17 @@ func LoadIgnoreFile(path string) (*IgnoreFile, error) {
 }
 
 // ParseIgnoreFile parses and validates the content of an ignore file; path
-// is only used in messages. Unknown keys, a missing id, reason or expires,
-// and a date that is not YYYY-MM-DD are bad input.
+// is only used in messages. It decodes strictly (see yamldoc.Decode):
+// unknown keys (with "did you mean"), wrong types, a key given twice,
+// another kind of paved file, a missing id, reason or expires, and a date
+// that is not YYYY-MM-DD are bad input, on one line.
 func ParseIgnoreFile(path string, data []byte) (*IgnoreFile, error) {
 	bad := func(format string, args ...any) error {
 		return failure.BadInputErr(fmt.Errorf("parsing ignore file %q: "+format, append([]any{path}, args...)...))
 	}
 	f := &IgnoreFile{Path: path}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, bad("%v", err)
+	if err := yamldoc.Decode(data, f, IgnoreType); err != nil {
+		return nil, bad("%w", err)
 	}
 	for i := range f.Ignores {
 		e := &f.Ignores[i]

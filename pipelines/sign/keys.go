@@ -112,3 +112,26 @@ func keyErr(what, ref string, err error) error {
 	}
 	return failure.BadInputErr(err)
 }
+
+// CheckKeys loads the signing key of opts (decrypting it with its
+// password, or reaching its KMS) and the public key publicKey (when not
+// empty), as Sign, Attest and Verify will, so that a missing key, a wrong
+// password or a KMS key that cannot be reached is found before anything is
+// pushed. A keyless signer has no key to load.
+func CheckKeys(ctx context.Context, publicKey string, opts ...Option) error {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return failure.BadInputErr(err)
+	}
+	if o.keyless == nil {
+		if _, err := loadSigner(ctx, o.key, o.pass); err != nil {
+			return err
+		}
+	}
+	if publicKey != "" {
+		if _, err := loadVerifier(ctx, publicKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -63,7 +63,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	e.service = filepath.Join(e.repo, "examples", "reference-apps", "go-api")
 	copyDir(t, goAPI, e.service)
 	writeFile(t, filepath.Join(e.repo, "examples", "policy.yaml"),
-		"apiVersion: paved.dev/v1\nkind: Policy\nbases:\n  allowed: [\""+e.host+"/platform/*\"]\n")
+		"apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases:\n  allowed: [\""+e.host+"/platform/*\"]\n")
 	commitAll(t, e.repo, "https://git.example.com/acme/shop.git")
 
 	e.keys, err = sign.GenerateKeys(filepath.Join(e.repo, "examples", "keys"), []byte(keyPassword))

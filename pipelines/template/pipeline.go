@@ -74,8 +74,10 @@ var buildScanDeploy = []step{
 	// with the run and trace ids in versions.yaml and the commit trailers.
 	{name: StepDeploy, after: []string{StepVerify}, run: (*run).deploy, skip: (*run).skipDeploy},
 	// record attaches the run record so far as an attestation, so the
-	// image carries the evidence of its own pipeline.
-	{name: StepRunRecord, after: []string{StepDeploy}, run: (*run).record},
+	// image carries the evidence of its own pipeline. It runs after the
+	// deploy, so its failure is a warning: the deploy stands, the record
+	// is in paved-run.json, and CI does not retry a run that deployed.
+	{name: StepRunRecord, after: []string{StepDeploy}, run: (*run).record, afterDeploy: true},
 }
 
 // run is one execution of the pipeline: the inputs and the typed results

@@ -12,41 +12,88 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/source"
 	"github.com/paved-dev/paved/pipelines/template/service"
+	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
 // DefaultEnv is the environment deployed to when neither --env nor
 // gitops.environments names one.
 const DefaultEnv = "dev"
 
+// preflight checks every input before the first write: the policy and
+// paved's version, the targets, the source, the ignore file, the
+// vulnerability database, the signing and public keys (loaded and
+// decrypted), and the GitOps repository (reached, and the bump planned
+// without a commit).
 func (r *run) preflight(ctx context.Context) (Outputs, error) {
 	var out Outputs
-	if err := r.loadPolicy(ctx); err != nil {
-		return out, err
-	}
-	if err := r.resolveTargets(); err != nil {
-		return out, err
-	}
-	if err := r.resolveSource(); err != nil {
-		return out, err
-	}
-	if f := r.cfg.IgnoreFile(); f != "" {
-		ig, err := scan.LoadIgnoreFile(f)
-		if err != nil {
+	for _, check := range []func(context.Context) error{
+		r.loadPolicy, r.resolveTargets, r.resolveSource, r.loadIgnores, r.checkDB, r.checkKeys, r.checkGitOps,
+	} {
+		if err := check(ctx); err != nil {
 			return out, err
 		}
-		r.ignores = ig
-	}
-	if r.o.dbDir == "" {
-		return out, failure.BadInputErr(errors.New("no vulnerability database: pass --db-dir (see paved db)"))
 	}
 	out.Warnings = r.rec.Warnings
 	return out, nil
+}
+
+func (r *run) loadIgnores(context.Context) error {
+	f := r.cfg.IgnoreFile()
+	if f == "" {
+		return nil
+	}
+	ig, err := scan.LoadIgnoreFile(f)
+	r.ignores = ig
+	return err
+}
+
+// checkDB checks the vulnerability database as the scan will open it.
+func (r *run) checkDB(context.Context) error {
+	if r.o.dbDir == "" {
+		return failure.BadInputErr(errors.New("no vulnerability database: pass --db-dir (see paved db)"))
+	}
+	_, err := vulndb.Check(r.o.dbDir, r.o.dbMaxAge, r.o.now())
+	return err
+}
+
+// checkKeys loads and decrypts the signing key (asking for its password,
+// once for the whole run) and loads the public key.
+func (r *run) checkKeys(ctx context.Context) error {
+	return sign.CheckKeys(ctx, r.publicKey, r.signOptions()...)
+}
+
+// checkGitOps reaches the GitOps repository and plans the bump of a
+// placeholder digest without committing: an unreachable repository,
+// refused credentials, an unknown service or environment, a locked service
+// or a manifest the layout cannot edit fail here, before anything is
+// pushed.
+func (r *run) checkGitOps(ctx context.Context) error {
+	if r.o.skipDeploy {
+		return nil
+	}
+	_, err := deploy.Bump(ctx, r.gitopsRepo, deploy.BumpRequest{
+		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.repo.Digest(placeholderDigest).String(), Version: r.version,
+	}, append(r.bumpOptions(), deploy.WithDryRun(true))...)
+	return err
+}
+
+// placeholderDigest stands for the image in the preflight's dry-run bump.
+const placeholderDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+// bumpOptions are the GitOps options of the deploy and of its preflight.
+func (r *run) bumpOptions() []deploy.Option {
+	opts := []deploy.Option{deploy.WithClock(r.o.now)}
+	if r.cfg.GitOps.Branch != "" {
+		opts = append(opts, deploy.WithBranch(r.cfg.GitOps.Branch))
+	}
+	return append(opts, r.o.deployOpts...)
 }
 
 // loadPolicy loads the platform policy and checks paved's own version
@@ -69,7 +116,7 @@ func (r *run) loadPolicy(ctx context.Context) error {
 
 // resolveTargets applies the overrides to the image repository, the base,
 // the environment, the keys and the GitOps repository.
-func (r *run) resolveTargets() error {
+func (r *run) resolveTargets(context.Context) error {
 	repo, base, err := overrideRegistry(r.cfg.Image.Repository, r.cfg.Build.Base, r.o.registry)
 	if err != nil {
 		return err
@@ -108,7 +155,7 @@ func (r *run) resolveTargets() error {
 }
 
 // resolveSource reads the source revision, its URL and its commit time.
-func (r *run) resolveSource() error {
+func (r *run) resolveSource(context.Context) error {
 	info, err := source.Inspect(r.cfg.Dir)
 	if err != nil && !errors.Is(err, source.ErrNotRepository) {
 		return failure.BadInputErr(err)

@@ -23,6 +23,10 @@ type step struct {
 	// skip, when it returns a reason, skips the step on purpose: its
 	// dependents still run.
 	skip func(r *run) string
+	// afterDeploy marks a step that runs once the deploy is done: its
+	// failure is recorded and warned about, and the run still succeeds, so
+	// that CI does not retry (and deploy again) a run that deployed.
+	afterDeploy bool
 	// run does the work and returns the step's outputs for the record;
 	// its typed results go into r's fields.
 	run func(r *run, ctx context.Context) (Outputs, error)
@@ -93,7 +97,7 @@ func (r *run) execute(ctx context.Context, steps []step) error {
 		}
 		d := <-results
 		running--
-		if err := r.finish(steps[d.i].name, &r.rec.Steps[d.i], d); err != nil && first == nil {
+		if err := r.finish(steps[d.i], &r.rec.Steps[d.i], d); err != nil && first == nil {
 			first = err
 		}
 		state[d.i] = r.rec.Steps[d.i].Status
@@ -107,19 +111,25 @@ func (r *run) execute(ctx context.Context, steps []step) error {
 }
 
 // finish records a finished step and returns its error wrapped once with
-// the step's name.
-func (r *run) finish(name string, sr *StepRecord, d done) error {
+// the step's name. The failure of an afterDeploy step is a warning, and
+// no error.
+func (r *run) finish(s step, sr *StepRecord, d done) error {
 	sr.FinishedAt = utc(d.end)
 	sr.DurationSeconds = d.end.Sub(*sr.StartedAt).Seconds()
 	sr.Outputs = d.out
 	sr.Status = StatusOK
 	var err error
 	if d.err != nil {
-		err = fmt.Errorf("%s: %w", name, redact.Error(d.err))
+		err = fmt.Errorf("%s: %w", s.name, redact.Error(d.err))
 		msg := redact.Text(d.err.Error())
 		sr.Status, sr.Error = StatusFailed, msg
+		if s.afterDeploy {
+			r.obs.StepFinished(*sr)
+			r.warn(fmt.Sprintf("%s failed after the deploy, which stands (the run record is kept in %s): %s", s.name, RecordFile, msg))
+			return nil
+		}
 		k := failure.KindOf(err)
-		r.rec.Failure = &Failure{Step: name, Kind: k.String(), ExitCode: int(k), Message: msg}
+		r.rec.Failure = &Failure{Step: s.name, Kind: k.String(), ExitCode: int(k), Message: msg}
 	}
 	r.obs.StepFinished(*sr)
 	return err

@@ -177,3 +177,23 @@ func TestExecutePanicIsInternal(t *testing.T) {
 	require.False(t, after.Load())
 	require.Equal(t, 1, r.rec.Failure.ExitCode)
 }
+
+// TestExecuteAfterDeployFailureWarns: a step after the deploy that fails
+// leaves the run successful (CI must not retry a run that deployed), with
+// the step failed and a warning saying the deploy stands.
+func TestExecuteAfterDeployFailureWarns(t *testing.T) {
+	r, _, obs := newTestRun(t)
+	steps := []step{
+		{name: "deploy", run: func(*run, context.Context) (Outputs, error) { return Outputs{GitOpsCommit: "abc"}, nil }},
+		{name: "record", after: []string{"deploy"}, afterDeploy: true, run: func(*run, context.Context) (Outputs, error) {
+			return Outputs{}, failure.TransientErr(errors.New("PUT http://registry/v2/x/manifests/y: unexpected status code 503"))
+		}},
+	}
+	require.NoError(t, r.execute(context.Background(), steps))
+	require.Nil(t, r.rec.Failure)
+	require.Equal(t, StatusFailed, r.rec.Steps[1].Status)
+	require.Contains(t, r.rec.Steps[1].Error, "503")
+	require.Len(t, r.rec.Warnings, 1)
+	require.Contains(t, r.rec.Warnings[0], "record failed after the deploy, which stands")
+	require.Contains(t, obs.events, "warn "+r.rec.Warnings[0])
+}

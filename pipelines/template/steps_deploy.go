@@ -7,15 +7,11 @@ import (
 )
 
 func (r *run) deploy(ctx context.Context) (Outputs, error) {
-	opts := []deploy.Option{deploy.WithClock(r.o.now)}
-	if r.cfg.GitOps.Branch != "" {
-		opts = append(opts, deploy.WithBranch(r.cfg.GitOps.Branch))
-	}
 	res, err := deploy.Bump(ctx, r.gitopsRepo, deploy.BumpRequest{
 		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.digest.String(), Version: r.version,
 		SourceRevision: r.rec.Source.Revision, DeployedBy: r.o.deployedBy,
 		RunID: r.rec.RunID, TraceID: r.rec.TraceID,
-	}, append(opts, r.o.deployOpts...)...)
+	}, r.bumpOptions()...)
 	if err != nil {
 		return Outputs{}, err
 	}

@@ -56,7 +56,11 @@ func TestParseRefusals(t *testing.T) {
 		{"repository with a tag", "apiVersion: paved.dev/v1\nkind: Service\nname: api\nbuild:\n  kind: dockerfile\nimage:\n  repository: r.example/a:1\n", "is not a repository"},
 		{"bad severity", validConfig + "scan:\n  severity: [SEVERE]\n", `scan.severity: "SEVERE" is not one of`},
 		{"repeated environment", validConfig + "gitops:\n  environments: [dev, dev]\n", "gitops.environments[1]"},
-		{"wrong type", validConfig + "scan:\n  ignoreUnfixed: maybe\n", "cannot unmarshal"},
+		{"wrong type", validConfig + "scan:\n  ignoreUnfixed: maybe\n", `line 10: wrong type: scan.ignoreUnfixed takes true or false, not the string "maybe"`},
+		{"a list for a string", validConfig + "policy: [a, b]\n", `line 9: wrong type: policy takes a string, not a list`},
+		{"duplicate key", validConfig + "scan:\n  severity: [HIGH]\n  severity: [LOW]\n", `line 11: key "severity" in scan given twice (first on line 10): keep one`},
+		{"a policy file", "apiVersion: paved.dev/v1\nkind: PlatformPolicy\nbases: {}\n", `line 2: wrong kind of file: kind is "PlatformPolicy", so this is a platform policy, not a paved.yaml (kind: Service)`},
+		{"no kind", "apiVersion: paved.dev/v1\nname: api\n", "no kind: a paved.yaml starts with apiVersion: paved.dev/v1 and kind: Service"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,14 +112,6 @@ func TestPublicKey(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, PublicKey(tt.key, tt.configured), tt.key)
 	}
-}
-
-func TestLevenshtein(t *testing.T) {
-	require.Equal(t, 0, levenshtein("main", "main"))
-	require.Equal(t, 2, levenshtein("mian", "main"))
-	require.Equal(t, 3, levenshtein("kitten", "sitting"))
-	require.Equal(t, 4, levenshtein("", "base"))
-	require.Equal(t, "", closest("xyzzy", []string{"name", "build"}))
 }
 
 func FuzzParse(f *testing.F) {

@@ -13,6 +13,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/paved-dev/paved/pipelines/yamldoc"
 )
 
 var schemaFile = filepath.Join("..", "..", "..", "schema", "paved.schema.json")
@@ -101,7 +103,7 @@ func compareKeys(t *testing.T, root, node map[string]any, typ reflect.Type, path
 	}
 	require.Equal(t, false, node["additionalProperties"], "%s: the schema must refuse unknown keys", path)
 	props, _ := node["properties"].(map[string]any)
-	fields := yamlFields(typ)
+	fields := yamldoc.Fields(typ)
 	var schemaKeys, structKeys []string
 	for k := range props {
 		schemaKeys = append(schemaKeys, k)
