@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test release-check release-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-test release-check release-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -22,6 +22,7 @@ test: fmt-check vet dagger-check
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
 	$(MAKE) admission-test
+	$(MAKE) sbom-test
 	$(MAKE) release-check
 	$(MAKE) release-test
 
@@ -37,6 +38,14 @@ admission-test:
 	$(GO) vet -tags admission ./pipelines/admission/
 	# -count=1: a cached pass would not run the enforcers.
 	$(GO) test -tags admission -count=1 -timeout 20m ./pipelines/admission/
+
+## sbom-test: stock trivy (hack/tools.sh builds it once) reads paved's SPDX and CycloneDX SBOMs as it
+## reads the image: the same OS, OS packages and (SPDX) findings
+sbom-test:
+	./hack/tools.sh trivy >/dev/null
+	$(GO) vet -tags stocktools ./pipelines/sbom/
+	# -count=1: a cached pass would not run stock trivy.
+	$(GO) test -tags stocktools -count=1 -run TestStockTrivy ./pipelines/sbom/
 
 ## release-check: a paved candidate built from this tree through the three reference apps,
 ## against the previous release when one is tagged; prints the report (root)

@@ -3,6 +3,7 @@ package testimage
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/md5"
 	"fmt"
 	"io"
 	"os"
@@ -96,6 +97,23 @@ func baseFiles(debs []DebianPackage) []file {
 		{path: "/etc/debian_version", data: []byte("12.11\n")},
 		{path: DpkgStatusPath, data: dpkgStatus(debs)},
 	}
+}
+
+// dpkgFiles are two documentation files per Debian package and the dpkg
+// info md5sums naming them, as on a real Debian system.
+func dpkgFiles(debs []DebianPackage) []file {
+	var files []file
+	for _, d := range debs {
+		var sums strings.Builder
+		for _, n := range []string{"copyright", "changelog.Debian"} {
+			p := "usr/share/doc/" + d.Name + "/" + n
+			data := []byte(d.Name + " " + d.Version + " " + n + "\n")
+			files = append(files, file{path: "/" + p, data: data})
+			fmt.Fprintf(&sums, "%x  %s\n", md5.Sum(data), p)
+		}
+		files = append(files, file{path: "/var/lib/dpkg/info/" + d.Name + ".md5sums", data: []byte(sums.String())})
+	}
+	return files
 }
 
 // languageFiles is the application-dependencies layer.

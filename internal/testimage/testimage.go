@@ -51,6 +51,10 @@ type Options struct {
 	Python []Package
 	// NPM lists node_modules packages. Nil means DefaultNPMPackages.
 	NPM []Package
+	// DpkgFiles gives every Debian package files of its own, listed in
+	// /var/lib/dpkg/info/NAME.list as on a real Debian system, so that SBOM
+	// tools see packages that contain files.
+	DpkgFiles bool
 }
 
 // DefaultPythonPackages is requests 2.31.0 (affected by CVE-2024-35195,
@@ -71,6 +75,9 @@ func New(tb testing.TB, opts Options) v1.Image {
 	tb.Helper()
 	opts = opts.withDefaults()
 	layers := [][]file{baseFiles(opts.Debian), languageFiles(opts.Python, opts.NPM)}
+	if opts.DpkgFiles {
+		layers[0] = append(layers[0], dpkgFiles(opts.Debian)...)
+	}
 	if !opts.NoGoBinary {
 		bin := GoBinary(tb, opts.XTextVersion)
 		layers = append(layers, []file{{path: GoBinaryPath, mode: 0o755, src: bin}})

@@ -29,8 +29,8 @@ func (m documentMeta) documentID(s syftsbom.SBOM, f Format) uuid.UUID {
 }
 
 // encode writes s in format f with Syft's own format models and the
-// encoders Syft uses, replacing only the creation time and the random
-// document identifiers.
+// encoders Syft uses, replacing the creation time and the random document
+// identifiers, and completing the SPDX document (see completeSPDX).
 func encode(s syftsbom.SBOM, f Format, m documentMeta) ([]byte, error) {
 	var buf bytes.Buffer
 	switch f {
@@ -41,6 +41,9 @@ func encode(s syftsbom.SBOM, f Format, m documentMeta) ([]byte, error) {
 		}
 		doc.CreationInfo.Created = m.created.Format(time.RFC3339)
 		doc.DocumentNamespace = replaceUUIDSuffix(doc.DocumentNamespace, m.documentID(s, f))
+		if err := completeSPDX(doc, s.Artifacts.LinuxDistribution); err != nil {
+			return nil, err
+		}
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", " ")

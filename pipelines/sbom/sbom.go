@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -118,7 +119,7 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	}
 	s, err := syft.CreateSBOM(catalogCtx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{
 		Reference: loaded.reference,
-	}), createConfig())
+	}), createConfig(format))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -152,8 +153,10 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 const SyftVersion = "v1.42.0"
 
 // createConfig is Syft's default image cataloging with every network and
-// host lookup off, so the SBOM depends on the image alone.
-func createConfig() *syft.CreateSBOMConfig {
+// host lookup off, so the SBOM depends on the image alone. SPDX also hashes
+// files with SHA-1, which SPDX 2.3 requires of every file (and the package
+// verification code is computed from).
+func createConfig(format Format) *syft.CreateSBOMConfig {
 	pkgs := pkgcataloging.DefaultConfig()
 	pkgs.Golang = golang.DefaultCatalogerConfig().
 		WithSearchRemoteLicenses(false).
@@ -162,7 +165,11 @@ func createConfig() *syft.CreateSBOMConfig {
 	pkgs.JavaArchive = pkgs.JavaArchive.WithUseNetwork(false)
 	pkgs.JavaScript = pkgs.JavaScript.WithSearchRemoteLicenses(false)
 	pkgs.Python = pkgs.Python.WithSearchRemoteLicenses(false)
-	return syft.DefaultCreateSBOMConfig().WithPackagesConfig(pkgs).WithTool("syft", SyftVersion)
+	cfg := syft.DefaultCreateSBOMConfig().WithPackagesConfig(pkgs).WithTool("syft", SyftVersion)
+	if format == SPDXJSON {
+		cfg = cfg.WithFilesConfig(cfg.Files.WithHashers(crypto.SHA1, crypto.SHA256))
+	}
+	return cfg
 }
 
 // countPackages counts packages by type.

@@ -20,9 +20,9 @@ import (
 // "glibc@2.36-9" when the versions differ); Trivy's SBOM decoder does not
 // read that qualifier and falls back to the binary name, so without this an
 // SBOM scan silently misses every OS advisory whose source and binary names
-// differ. It also supplies the distribution when the decoder found none
-// (see distroOS). It wraps the cache because Trivy's SBOM artifact decodes the file
-// and writes the packages straight into the cache.
+// differ (paved's SPDX documents name the source package for Trivy, its
+// CycloneDX documents do not). It wraps the cache because Trivy's SBOM
+// artifact decodes the file and writes the packages straight into the cache.
 type upstreamCache struct{ cache.ArtifactCache }
 
 func (c upstreamCache) PutBlob(ctx context.Context, id string, b ftypes.BlobInfo) error {
@@ -30,28 +30,9 @@ func (c upstreamCache) PutBlob(ctx context.Context, id string, b ftypes.BlobInfo
 		for j := range b.PackageInfos[i].Packages {
 			p := &b.PackageInfos[i].Packages[j]
 			fillUpstream(p)
-			if !b.OS.Detected() {
-				b.OS = distroOS(p)
-			}
 		}
 	}
 	return c.ArtifactCache.PutBlob(ctx, id, b)
-}
-
-// distroOS reads the distribution of a Debian or Ubuntu package from its
-// purl "distro" qualifier ("debian-12", "ubuntu-22.04"). Trivy's SPDX
-// decoder finds no operating system in Syft's SPDX documents and would
-// otherwise skip every OS package.
-func distroOS(p *ftypes.Package) ftypes.OS {
-	u := p.Identifier.PURL
-	if u == nil || u.Type != packageurl.TypeDebian {
-		return ftypes.OS{}
-	}
-	family, name, ok := strings.Cut(u.Qualifiers.Map()["distro"], "-")
-	if !ok || (family != string(ftypes.Debian) && family != string(ftypes.Ubuntu)) {
-		return ftypes.OS{}
-	}
-	return ftypes.OS{Family: ftypes.OSType(family), Name: name}
 }
 
 // fillUpstream sets a Debian package's source name (and version, when

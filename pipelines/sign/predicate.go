@@ -221,6 +221,10 @@ func timePtr(t time.Time) *time.Time {
 	return &u
 }
 
+// TrivyDBURI names Trivy's vulnerability database in the vulnerability
+// attestation's scanner.db.uri.
+const TrivyDBURI = "https://github.com/aquasecurity/trivy-db"
+
 // ScanFromReport reads the scanner, database and finish time from paved's
 // scan report. The finish time is the report's finishedOn, scanFinishedOn,
 // finishedAt or createdAt field (RFC 3339), else fallback (for example the
@@ -231,12 +235,23 @@ func ScanFromReport(report []byte, fallback time.Time) (Scan, error) {
 	}
 	var r struct {
 		Scanner struct{ Name, URI, Version string } `json:"scanner"`
-		DB      struct{ URI, Version string }       `json:"db"`
+		DB      struct {
+			URI, Version  string
+			SchemaVersion int       `json:"schemaVersion"`
+			UpdatedAt     time.Time `json:"updatedAt"`
+		} `json:"db"`
 	}
 	_ = json.Unmarshal(report, &r)
 	var all map[string]json.RawMessage
 	_ = json.Unmarshal(report, &all)
 	s := Scan{Report: report, ScannerURI: r.Scanner.URI, ScannerVersion: r.Scanner.Version, DBURI: r.DB.URI, DBVersion: r.DB.Version, FinishedOn: fallback}
+	if s.DBVersion == "" && r.DB.SchemaVersion > 0 {
+		// paved's report: Trivy's database, by schema version and build time.
+		if s.DBURI == "" {
+			s.DBURI = TrivyDBURI
+		}
+		s.DBVersion = fmt.Sprintf("%d (updated %s)", r.DB.SchemaVersion, r.DB.UpdatedAt.UTC().Format(time.RFC3339))
+	}
 	if s.ScannerURI == "" && r.Scanner.Name != "" {
 		s.ScannerURI = r.Scanner.Name
 	}

@@ -205,3 +205,25 @@ func TestProvenanceRecordsTheBaseAsWritten(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
 }
+
+// TestScanFromReportRecordsDB: the vulnerability attestation's scanner.db
+// names Trivy's database with its schema version and build time, read from
+// paved's scan report.
+func TestScanFromReportRecordsDB(t *testing.T) {
+	report := `{"schemaVersion":"paved.dev/scan-report/v1","scanner":{"name":"trivy","version":"0.69.3"},` +
+		`"db":{"schemaVersion":2,"updatedAt":"2026-11-30T06:00:00Z"},"finishedAt":"2026-12-01T10:00:00Z","gate":{"passed":true},"findings":[]}`
+	s, err := sign.ScanFromReport([]byte(report), time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, sign.TrivyDBURI, s.DBURI)
+	require.Equal(t, "2 (updated 2026-11-30T06:00:00Z)", s.DBVersion)
+	body, err := sign.VulnPredicate(s)
+	require.NoError(t, err)
+	var pred struct {
+		Scanner struct {
+			DB struct{ URI, Version string } `json:"db"`
+		} `json:"scanner"`
+	}
+	require.NoError(t, json.Unmarshal(body, &pred))
+	require.Equal(t, "2 (updated 2026-11-30T06:00:00Z)", pred.Scanner.DB.Version)
+	require.Equal(t, sign.TrivyDBURI, pred.Scanner.DB.URI)
+}
