@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -57,7 +58,14 @@ func newBaseRootfsCmd() *cobra.Command {
 			if f.rootfs == "" {
 				return usageError{errors.New("--rootfs is required: a root filesystem tarball")}
 			}
-			return runBase(cmd, f, func(c base.Config) (v1.Image, error) { return base.FromRootfs(f.rootfs, c) })
+			return runBase(cmd, f, func(c base.Config, ps []v1.Platform) (publish.Artifact, error) {
+				if len(ps) > 1 {
+					return publish.Artifact{}, usageError{fmt.Errorf("invalid --platform %q: a rootfs tarball holds one platform's files: run paved base rootfs once per platform", f.platform)}
+				}
+				c.Platform = ps[0]
+				img, err := base.FromRootfs(f.rootfs, c)
+				return publish.Artifact{Image: img}, err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&f.rootfs, "rootfs", "", "root filesystem tarball (.tar or .tar.gz)")
@@ -74,7 +82,15 @@ func newBaseStaticCmd() *cobra.Command {
 		Example: `  paved base static --push 127.0.0.1:5000/platform/static --tag 1`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runBase(cmd, f, func(c base.Config) (v1.Image, error) { return base.Static(f.root, c) })
+			return runBase(cmd, f, func(c base.Config, ps []v1.Platform) (publish.Artifact, error) {
+				if len(ps) == 1 {
+					c.Platform = ps[0]
+					img, err := base.Static(f.root, c)
+					return publish.Artifact{Image: img}, err
+				}
+				idx, err := base.StaticIndex(f.root, c, ps)
+				return publish.Artifact{Index: idx}, err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&f.root, "root", "/", "root of the Debian system whose packages are used")
@@ -84,7 +100,7 @@ func newBaseStaticCmd() *cobra.Command {
 }
 
 func baseCommonFlags(cmd *cobra.Command, f *baseFlags) {
-	cmd.Flags().StringVar(&f.platform, "platform", "linux/amd64", "platform of the files")
+	cmd.Flags().StringVar(&f.platform, "platform", "linux/amd64", "platform of the files (static: a comma-separated list makes an image index)")
 	cmd.Flags().StringVar(&f.push, "push", "", "repository to push to, by digest")
 	cmd.Flags().StringSliceVar(&f.tags, "tag", nil, "tags to point at the pushed digest")
 	cmd.Flags().StringVar(&f.layout, "oci-layout", "", "OCI image layout directory to write")
@@ -93,14 +109,14 @@ func baseCommonFlags(cmd *cobra.Command, f *baseFlags) {
 	outputFlag(cmd, &f.output)
 }
 
-func runBase(cmd *cobra.Command, f *baseFlags, make func(base.Config) (v1.Image, error)) error {
+func runBase(cmd *cobra.Command, f *baseFlags, make func(base.Config, []v1.Platform) (publish.Artifact, error)) error {
 	if err := checkOutput(f.output); err != nil {
 		return err
 	}
 	if f.push == "" && f.layout == "" {
 		return usageError{errors.New("nothing to write: give --push REPO and/or --oci-layout DIR")}
 	}
-	ps, err := parsePlatforms([]string{f.platform})
+	ps, err := parsePlatforms(strings.Split(f.platform, ","))
 	if err != nil {
 		return err
 	}
@@ -116,7 +132,7 @@ func runBase(cmd *cobra.Command, f *baseFlags, make func(base.Config) (v1.Image,
 		}
 		created = time.Unix(secs, 0).UTC()
 	}
-	img, err := make(base.Config{Platform: ps[0], Created: created, User: f.user, Env: f.env, Labels: labels})
+	art, err := make(base.Config{Created: created, User: f.user, Env: f.env, Labels: labels}, ps)
 	if err != nil {
 		return err
 	}
@@ -129,9 +145,13 @@ func runBase(cmd *cobra.Command, f *baseFlags, make func(base.Config) (v1.Image,
 		pubs = append(pubs, p)
 	}
 	if f.layout != "" {
-		pubs = append(pubs, publish.Layout(f.layout))
+		p, err := publish.Layout(f.layout)
+		if err != nil {
+			return err
+		}
+		pubs = append(pubs, p)
 	}
-	res, err := publish.All(cmd.Context(), publish.Artifact{Image: img}, pubs...)
+	res, err := publish.All(cmd.Context(), art, pubs...)
 	if err != nil {
 		return err
 	}

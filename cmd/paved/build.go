@@ -92,7 +92,7 @@ PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD variables, never from flags.`,
 	fl.StringArrayVar(&f.labels, "label", nil, "image label KEY=VALUE")
 	fl.StringArrayVar(&f.env, "env", nil, "environment variable KEY=VALUE of a Go service's image")
 	fl.StringArrayVar(&f.extraFiles, "extra-file", nil, "extra file SRC[:DST] next to a Go binary (SRC relative to DIR)")
-	fl.StringVar(&f.versionVar, "version-var", "main.version", "Go variable stamped with --version through -ldflags -X")
+	fl.StringVar(&f.versionVar, "version-var", build.DefaultVersionVar, "Go variable stamped with --version through -ldflags -X")
 	fl.StringVar(&f.version, "version", "", "service version (stamped into the Go binary and the image annotations)")
 	fl.StringVar(&f.sourceURL, "source", "", "source repository URL for the annotations (default: DIR's origin remote)")
 	fl.StringVar(&f.revision, "revision", "", "source revision for the annotations (default: DIR's HEAD)")
@@ -186,6 +186,9 @@ func buildPlan(ctx context.Context, dir string, f *buildFlags, warn io.Writer) (
 		df := f.dockerfile
 		if df == "" {
 			df = "Dockerfile"
+		}
+		if err := atLeast("--context-limit", f.contextLimit, 1, "give the largest build context in bytes, 1 or more"); err != nil {
+			return nil, nil, err
 		}
 		opts = append(opts, build.WithDockerfile(df), build.WithTarget(f.target), build.WithContextLimit(f.contextLimit))
 		args, err := keyValues("--build-arg", f.buildArgs)
@@ -315,18 +318,33 @@ func publishers(f *buildFlags) ([]publish.Publisher, error) {
 		pubs = append(pubs, p)
 	}
 	if f.layout != "" {
-		pubs = append(pubs, publish.Layout(f.layout))
+		p, err := publish.Layout(f.layout)
+		if err != nil {
+			return nil, err
+		}
+		pubs = append(pubs, p)
 	}
 	if f.tarball != "" {
-		tag := "paved.local/image:latest"
-		if f.push != "" {
-			if r, err := name.NewRepository(f.push); err == nil {
-				tag = r.Tag("latest").String()
-			}
+		p, err := publish.Tarball(f.tarball, tarballTag(f))
+		if err != nil {
+			return nil, err
 		}
-		pubs = append(pubs, publish.Tarball(f.tarball, tag))
+		pubs = append(pubs, p)
 	}
 	return pubs, nil
+}
+
+// tarballTag names the image in a tarball: the --push repository (else
+// paved.local/image) with the first --tag (else latest).
+func tarballTag(f *buildFlags) string {
+	repo, tag := "paved.local/image", "latest"
+	if r, err := name.NewRepository(f.push); f.push != "" && err == nil {
+		repo = r.Name()
+	}
+	if len(f.tags) > 0 {
+		tag = f.tags[0]
+	}
+	return repo + ":" + tag
 }
 
 func extraFiles(specs []string) ([]build.ExtraFile, error) {

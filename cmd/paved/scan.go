@@ -159,6 +159,9 @@ func scanOptions(cmd *cobra.Command, f scanFlags) ([]scan.Option, scan.SARIFOpti
 			sources[typ] = file
 		}
 	}
+	if err := atLeast("--db-max-age", f.dbMaxAge, 0, "give a duration such as 168h, or 0 for no limit"); err != nil {
+		return nil, scan.SARIFOptions{}, err
+	}
 	maxAge := f.dbMaxAge
 	if maxAge == 0 {
 		maxAge = -1

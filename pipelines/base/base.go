@@ -9,7 +9,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/build"
@@ -30,6 +32,25 @@ type Config struct {
 	Env []string
 	// Labels are config labels; Annotations are manifest annotations.
 	Labels, Annotations map[string]string
+}
+
+// StaticIndex makes the static base (see Static) for each of platforms and
+// returns them as an OCI image index. The files are the same for every
+// platform (text and data: certificates, time zones, os-release); each
+// image's config and its dpkg stanzas name its own architecture.
+func StaticIndex(root string, c Config, platforms []v1.Platform) (v1.ImageIndex, error) {
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, p := range platforms {
+		c.Platform = p
+		img, err := Static(root, c)
+		if err != nil {
+			return nil, err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	return mutate.Annotations(idx, map[string]string{
+		build.AnnotationCreated: c.Created.UTC().Format(time.RFC3339), build.AnnotationPipelineVersion: version.Get(),
+	}).(v1.ImageIndex), nil
 }
 
 // image wraps layers into an OCI image with c's config.

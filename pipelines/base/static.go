@@ -62,11 +62,16 @@ func Static(root string, c Config) (v1.Image, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("reading os-release under %q: %w", root, err))
 	}
 	files = append(files, build.File{Path: "/etc/os-release", Mode: 0o644, Data: osRelease})
+	arch, err := debianArch(c.Platform)
+	if err != nil {
+		return nil, err
+	}
 	for _, pkg := range staticPackages {
 		stanza, err := dpkgStanza(status, pkg.name)
 		if err != nil {
 			return nil, failure.BadInputErr(fmt.Errorf("reading package %q under %q: %w: install it (apt-get install %s)", pkg.name, root, err, pkg.name))
 		}
+		stanza = withArchitecture(stanza, arch)
 		files = append(files, build.File{Path: "/var/lib/dpkg/status.d/" + pkg.name, Mode: 0o644, Data: stanza})
 		for _, p := range pkg.files {
 			fs, err := collect(root, p)
@@ -85,6 +90,38 @@ func Static(root string, c Config) (v1.Image, error) {
 	}
 	c.Env = append([]string{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}, c.Env...)
 	return image([]v1.Layer{layer}, []string{"paved base static"}, c)
+}
+
+// debianArchs are Debian's names of the Go architectures (and variants).
+var debianArchs = map[string]string{
+	"amd64": "amd64", "arm64": "arm64", "arm/v7": "armhf", "arm/v6": "armel", "386": "i386",
+	"ppc64le": "ppc64el", "s390x": "s390x", "riscv64": "riscv64",
+}
+
+// debianArch is Debian's name of p's architecture; a platform Debian has
+// no port for is bad input.
+func debianArch(p v1.Platform) (string, error) {
+	key := p.Architecture
+	if p.Variant != "" && p.Architecture != "arm64" {
+		key += "/" + p.Variant
+	}
+	if a, ok := debianArchs[key]; ok && p.OS == "linux" {
+		return a, nil
+	}
+	return "", failure.BadInputErr(fmt.Errorf("platform %q: Debian has no such port: use linux with amd64, arm64, arm/v7, arm/v6, 386, ppc64le, s390x or riscv64", p.String()))
+}
+
+// withArchitecture sets the Architecture of an architecture-specific
+// stanza to arch (the files a static base takes are the same on every
+// architecture); "all" stays.
+func withArchitecture(stanza []byte, arch string) []byte {
+	lines := bytes.Split(stanza, []byte("\n"))
+	for i, l := range lines {
+		if v, ok := bytes.CutPrefix(l, []byte("Architecture: ")); ok && string(v) != "all" {
+			lines[i] = []byte("Architecture: " + arch)
+		}
+	}
+	return bytes.Join(lines, []byte("\n"))
 }
 
 // dpkgStanza returns the status stanza of an installed package.

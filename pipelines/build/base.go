@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -91,9 +90,12 @@ func (r *resolver) resolve(ctx context.Context, ref string) (*remote.Descriptor,
 	if d, ok := r.resolved[ref]; ok {
 		return d, nil
 	}
-	parsed, err := name.ParseReference(ref)
+	parsed, err := oci.ParseRef(ref)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("parsing base image reference %q: %w", ref, err))
+		return nil, err
+	}
+	if err := r.o.Policy.CheckRepository(parsed); err != nil {
+		return nil, err
 	}
 	desc, err := remote.Get(parsed, oci.Remote(ctx, r.o.Keychain, r.o.Transport)...)
 	if err != nil {

@@ -2,10 +2,8 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -90,16 +88,9 @@ func BuildKit(contextDir string, cfg BuildKitConfig, opts ...Option) Builder {
 
 // Build checks the Dockerfile's images and secrets, then solves it.
 func (b *buildkitBuilder) Build(ctx context.Context) (*Result, error) {
-	file := b.o.Dockerfile
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(b.dir, file)
-	}
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: no such file: add one or point at it (--file)", file))
-	}
+	file, data, err := readDockerfile(b.dir, b.o.Dockerfile)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w", file, err))
+		return nil, err
 	}
 	var plans []*bkPlan
 	for _, p := range b.o.Platforms {

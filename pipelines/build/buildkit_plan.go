@@ -105,7 +105,7 @@ func bkPlanOf(pl *plan, o *Options) (*bkPlan, error) {
 				if c.From == "" {
 					continue
 				}
-				if dep, ref, _ := pl.copyFrom(sp, c); dep == nil {
+				if dep, ref, err := pl.copyFrom(sp, c); dep == nil && err == nil {
 					add(ref, c.Location())
 				}
 			case *instructions.RunCommand:

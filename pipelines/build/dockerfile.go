@@ -2,10 +2,8 @@ package build
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
-	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
 )
 
@@ -49,16 +46,9 @@ func Dockerfile(contextDir string, opts ...Option) Builder {
 
 // Build executes the Dockerfile for each platform.
 func (b *dockerfileBuilder) Build(ctx context.Context) (*Result, error) {
-	file := b.o.Dockerfile
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(b.dir, file)
-	}
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: no such file: add one or point at it (--file)", file))
-	}
+	file, data, err := readDockerfile(b.dir, b.o.Dockerfile)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w", file, err))
+		return nil, err
 	}
 	plans := make([]*plan, len(b.o.Platforms))
 	for i, p := range b.o.Platforms {
@@ -158,7 +148,7 @@ func (e *executor) resolveAll() error {
 		}
 		for _, cmd := range sp.stage.Commands {
 			if c, ok := cmd.(*instructions.CopyCommand); ok && c.From != "" {
-				if dep, ref, _ := e.pl.copyFrom(sp, c); dep == nil {
+				if dep, ref, err := e.pl.copyFrom(sp, c); dep == nil && err == nil {
 					uses = append(uses, use{ref: ref, at: c, sp: sp})
 				}
 			}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -66,6 +68,53 @@ func lineErr(file string, loc []parser.Range, err error) error {
 		return failure.BadInputErr(fmt.Errorf("%s:%d: %w", file, l, err))
 	}
 	return failure.BadInputErr(fmt.Errorf("%s: %w", file, err))
+}
+
+// readDockerfile reads the Dockerfile name (relative to the context dir,
+// or absolute). A symbolic link that leads out of the context is refused
+// unread (a link to a host file must not be read into an error), and so is
+// a file with a NUL byte (a Dockerfile is text).
+func readDockerfile(dir, name string) (string, []byte, error) {
+	file := name
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(dir, file)
+	}
+	if st, err := os.Lstat(file); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		if err := linkInside(dir, file); err != nil {
+			return file, nil, err
+		}
+	}
+	data, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return file, nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: no such file: add one or point at it (--dockerfile)", file))
+	}
+	if err != nil {
+		return file, nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w", file, err))
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return file, nil, failure.BadInputErr(fmt.Errorf("%s:%d: a NUL byte: a Dockerfile is text; check that the file is the Dockerfile", file, 1+bytes.Count(data[:i], []byte("\n"))))
+	}
+	return file, data, nil
+}
+
+// linkInside refuses a symbolic link file that resolves outside dir.
+func linkInside(dir, file string) error {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("reading build context %q: %w", dir, err))
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w", file, err))
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err == nil && within(root, abs) {
+		_, err = insideDir(root, rel)
+	}
+	if err != nil || !within(root, abs) {
+		return failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w: it is a symbolic link out of the build context: copy the Dockerfile into the context", file, ErrEscapesContext))
+	}
+	return nil
 }
 
 // parseDockerfile parses data with BuildKit's parser into a plan for
@@ -241,7 +290,26 @@ func (pl *plan) copyFrom(cur *stagePlan, c *instructions.CopyCommand) (*stagePla
 		}
 		return sp, "", nil
 	}
+	if !strings.ContainsAny(from, "/:@") {
+		// A bare word is a stage's name far more often than a Docker Hub
+		// image: a mistyped stage must not be fetched from Docker Hub.
+		return nil, "", lineErr(pl.file, c.Location(), fmt.Errorf("COPY --from=%s: no stage is named %s (%s): fix the name, or name an image with its registry (REGISTRY/REPO:TAG)", from, from, pl.stageNames()))
+	}
 	return nil, from, nil
+}
+
+// stageNames lists the named stages for a message.
+func (pl *plan) stageNames() string {
+	var names []string
+	for _, sp := range pl.stages {
+		if sp.stage.Name != "" {
+			names = append(names, sp.stage.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "no stage has a name"
+	}
+	return "stages: " + strings.Join(names, ", ")
 }
 
 // markReachable marks sp and every stage it builds on or copies from.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -163,7 +164,9 @@ func (g *goBuilder) assemble(base v1.Image, bin []byte, extra []File) (v1.Image,
 	return mutate.Config(img, *c)
 }
 
-// extraFiles reads the extra files, refusing any that escape the service dir.
+// extraFiles reads the extra files, refusing any that escape the service
+// dir. A directory brings its whole tree (templates/, static/), each file
+// below dst as below src.
 func (g *goBuilder) extraFiles() ([]File, error) {
 	var files []File
 	for _, ef := range g.o.ExtraFiles {
@@ -171,19 +174,51 @@ func (g *goBuilder) extraFiles() ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return nil, failure.BadInputErr(fmt.Errorf("reading extra file %q: %w", ef.Src, err))
-		}
 		dst := ef.Dst
 		if dst == "" {
 			dst = path.Join(AppDir, filepath.ToSlash(ef.Src))
 		} else if !path.IsAbs(dst) {
 			dst = path.Join(AppDir, dst)
 		}
-		files = append(files, File{Path: dst, Mode: 0o644, Data: data})
+		tree, err := g.extraTree(ef.Src, src, dst)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, tree...)
 	}
 	return files, nil
+}
+
+// extraTree reads the file or directory tree src (rel as written) into
+// layer files at dst. Links are followed when they stay in the service
+// dir, as insideDir checks.
+func (g *goBuilder) extraTree(rel, src, dst string) ([]File, error) {
+	var files []File
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		sub, _ := filepath.Rel(src, p)
+		at := path.Join(dst, filepath.ToSlash(sub))
+		if d.IsDir() {
+			files = append(files, File{Path: at, Dir: true, Mode: 0o755})
+			return nil
+		}
+		real, err := insideDir(g.dir, filepath.Join(rel, sub))
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(real)
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: at, Mode: 0o644, Data: data})
+		return nil
+	})
+	if err != nil && failure.KindOf(err) == failure.Internal {
+		err = failure.BadInputErr(fmt.Errorf("reading extra file %q: %w", rel, err))
+	}
+	return files, err
 }
 
 // goEnv is the go command's environment: this process's, without

@@ -16,6 +16,9 @@ const (
 	DefaultUser = "65532:65532"
 	// DefaultContextLimit bounds a Dockerfile build context (500 MiB).
 	DefaultContextLimit int64 = 500 << 20
+	// DefaultVersionVar is the Go variable a Go build stamps with the
+	// version (-ldflags -X), for paved build and paved.yaml alike.
+	DefaultVersionVar = "main.version"
 )
 
 // DefaultPlatform is the platform built when none is asked for.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -39,7 +40,8 @@ func Remote(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []remo
 }
 
 // ParseDigest parses an image reference that must be pinned by digest
-// (REPO@sha256:...). A tag reference is refused as bad input.
+// (REPO@sha256:...). A tag reference, and a repository the distribution
+// spec does not allow (see ParseRef), are refused as bad input.
 func ParseDigest(ref string) (name.Digest, error) {
 	d, err := name.NewDigest(ref)
 	if err != nil {
@@ -48,16 +50,49 @@ func ParseDigest(ref string) (name.Digest, error) {
 		}
 		return name.Digest{}, failure.BadInputErr(fmt.Errorf("parsing image reference %q: %w", ref, err))
 	}
+	if err := checkRepository(ref, d.Context()); err != nil {
+		return name.Digest{}, err
+	}
 	return d, nil
 }
 
-// ParseRef parses an image reference (tag or digest).
+// ParseRef parses an image reference (tag or digest). go-containerregistry
+// accepts repository paths that the OCI distribution spec does not
+// (/platform/static, services/../../etc); they are refused here, before
+// any registry is asked, as bad input.
 func ParseRef(ref string) (name.Reference, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("parsing image reference %q: %w", ref, err))
 	}
+	if err := checkRepository(ref, r.Context()); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// ParseRepository parses a repository (REGISTRY/PATH, no tag), refusing
+// paths the distribution spec does not allow, as bad input.
+func ParseRepository(repo string) (name.Repository, error) {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return name.Repository{}, failure.BadInputErr(fmt.Errorf("parsing repository %q: %w (want REGISTRY/PATH, no tag)", repo, err))
+	}
+	return r, checkRepository(repo, r)
+}
+
+// pathComponent is one component of a repository path in the OCI
+// distribution spec: lower-case alphanumerics, separated by one period,
+// one or two underscores, or dashes.
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$`)
+
+func checkRepository(ref string, repo name.Repository) error {
+	for _, c := range strings.Split(repo.RepositoryStr(), "/") {
+		if !pathComponent.MatchString(c) {
+			return failure.BadInputErr(fmt.Errorf("parsing image reference %q: repository path component %q is not allowed: use lower-case letters, digits and . _ - between them (REGISTRY/PATH/NAME:TAG)", ref, c))
+		}
+	}
+	return nil
 }
 
 // Classify gives a registry error its failure kind: a missing image or a

@@ -103,6 +103,17 @@ func (p *Policy) Check(base Base, now time.Time) (Decision, error) {
 	return d, nil
 }
 
+// CheckRepository decides, before ref is resolved, whether its repository
+// may be built on: a base from outside bases.allowed is refused without
+// asking its registry (which may be one nobody meant, such as Docker Hub
+// for a mistyped name). Check still runs on the resolved digest.
+func (p *Policy) CheckRepository(ref name.Reference) error {
+	if p == nil || p.allowed(ref.Context().Name()) {
+		return nil
+	}
+	return failure.PolicyErr(fmt.Errorf("base image %q is not from an allowed repository (allowed: %s)", ref.String(), strings.Join(p.Bases.Allowed, ", ")))
+}
+
 func (p *Policy) allowed(repo string) bool {
 	if len(p.Bases.Allowed) == 0 {
 		return true

@@ -23,9 +23,9 @@ type registryPublisher struct {
 // Registry pushes to repo by digest, then points each of tags at the digest.
 // kc and rt may be nil (default keychain and transport).
 func Registry(repo string, tags []string, kc authn.Keychain, rt http.RoundTripper) (Publisher, error) {
-	r, err := name.NewRepository(repo)
+	r, err := oci.ParseRepository(repo)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("parsing repository %q: %w (want REGISTRY/PATH, no tag)", repo, err))
+		return nil, err
 	}
 	for _, t := range tags {
 		if _, err := name.NewTag(r.Name() + ":" + t); err != nil {

@@ -19,8 +19,21 @@ type tarballPublisher struct {
 }
 
 // Tarball writes a single-platform image as a docker-archive tarball at path
-// (temporary file, then rename). tag names the image inside the archive.
-func Tarball(path, tag string) Publisher { return &tarballPublisher{path: path, tag: tag} }
+// (temporary file, then rename). tag names the image inside the archive. A
+// path that is a directory, in a directory that does not exist, or a tag
+// that does not parse is refused here, before anything is built.
+func Tarball(path, tag string) (Publisher, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, failure.BadInputErr(fmt.Errorf("writing image tarball %q: it is a directory: give a file name", path))
+	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return nil, failure.BadInputErr(fmt.Errorf("writing image tarball %q: directory %q does not exist: create it or pick another path", path, filepath.Dir(path)))
+	}
+	if _, err := name.NewTag(tag); err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("parsing tarball tag %q: %w", tag, err))
+	}
+	return &tarballPublisher{path: path, tag: tag}, nil
+}
 
 func (p *tarballPublisher) Publish(_ context.Context, a Artifact) (string, error) {
 	if a.Image == nil {

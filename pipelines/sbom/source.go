@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 )
 
 // Kind is where a Source reads its image from.
@@ -117,8 +117,8 @@ func ParseSource(arg string) (Source, error) {
 }
 
 func parseRegistry(ref string) (Source, error) {
-	if _, err := name.ParseReference(ref); err != nil {
-		return Source{}, failure.BadInputErr(fmt.Errorf("parsing image reference %q: %w", ref, err))
+	if _, err := oci.ParseRef(ref); err != nil {
+		return Source{}, err
 	}
 	return Registry(ref), nil
 }

@@ -90,9 +90,13 @@ func (r *run) builder() (build.Builder, error) {
 		extra = append(extra, build.ExtraFile{Src: f.Src, Dst: orDefault(f.Dst, path.Join("/app", filepath.Base(f.Src)))})
 	}
 	opts = append(opts, build.WithBase(r.base), build.WithMain(orDefault(bc.Main, ".")), build.WithEnv(bc.Env...),
-		build.WithExtraFiles(extra...), build.WithGoEnv(r.o.goEnv...))
-	if bc.VersionVar != "" {
-		opts = append(opts, build.WithVersion(bc.VersionVar, r.version))
+		build.WithExtraFiles(extra...), build.WithGoEnv(r.o.goEnv...), build.WithLabels(bc.Labels),
+		build.WithVersion(orDefault(bc.VersionVar, build.DefaultVersionVar), r.version))
+	if bc.WorkDir != "" {
+		opts = append(opts, build.WithWorkDir(bc.WorkDir))
+	}
+	if bc.User != "" {
+		opts = append(opts, build.WithUser(bc.User))
 	}
 	return build.Go(dir, opts...), nil
 }

@@ -70,10 +70,17 @@ type BuildConfig struct {
 	ExtraFiles []ExtraFile `yaml:"extraFiles,omitempty" json:"extraFiles,omitempty"`
 	// Platforms to build, OS/ARCH (default linux/amd64).
 	Platforms []string `yaml:"platforms,omitempty" json:"platforms,omitempty"`
-	// VersionVar is the Go variable stamped with the version (-X).
+	// VersionVar is the Go variable stamped with the version (-X); default
+	// main.version, as for paved build.
 	VersionVar string `yaml:"versionVar,omitempty" json:"versionVar,omitempty"`
 	// Env are KEY=VALUE variables of a Go service's image.
 	Env []string `yaml:"env,omitempty" json:"env,omitempty"`
+	// WorkDir is a Go service's working directory (default /), User the
+	// user it runs as (default 65532:65532) and Labels its image labels,
+	// as paved build's --workdir, --user and --label.
+	WorkDir string            `yaml:"workdir,omitempty" json:"workdir,omitempty"`
+	User    string            `yaml:"user,omitempty" json:"user,omitempty"`
+	Labels  map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 	// BuildArgs are Dockerfile ARG values.
 	BuildArgs map[string]string `yaml:"buildArgs,omitempty" json:"buildArgs,omitempty"`
 	// Target is the Dockerfile stage to build (default: the last).

@@ -80,7 +80,8 @@ func (b *BuildConfig) validate() error {
 			return err
 		}
 	case BuildDockerfile:
-		if err := onlyFor("go", map[string]bool{"main": b.Main != "", "base": b.Base != "", "extraFiles": len(b.ExtraFiles) > 0, "versionVar": b.VersionVar != "", "env": len(b.Env) > 0}); err != nil {
+		if err := onlyFor("go", map[string]bool{"main": b.Main != "", "base": b.Base != "", "extraFiles": len(b.ExtraFiles) > 0, "versionVar": b.VersionVar != "", "env": len(b.Env) > 0,
+			"workdir": b.WorkDir != "", "user": b.User != "", "labels": len(b.Labels) > 0}); err != nil {
 			return err
 		}
 	case "":
