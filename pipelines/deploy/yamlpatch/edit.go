@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -33,6 +34,16 @@ func (f *File) Set(n *yaml.Node, value string) error {
 	text, err := render(n.Style, value, f.flow[n])
 	if err != nil {
 		return failure.BadInputErr(fmt.Errorf("editing %s line %d: %w", f.name, n.Line, err))
+	}
+	if start == end {
+		if text, err = f.emptyValue(n, start, text); err != nil {
+			return err
+		}
+	}
+	if n.Style == 0 && strings.HasPrefix(strings.TrimLeft(text, " "), "\"") && f.tabbedBlankAfter(end) {
+		// A plain value may run on over blank lines holding tabs; once
+		// quoted, such a line is no longer part of it and does not parse.
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: a blank line after the value holds a tab: remove the tab", f.name, n.Line))
 	}
 	f.edits[n] = edit{start: start, end: end, text: text}
 	n.Value, n.Tag = value, "!!str"
@@ -161,7 +172,8 @@ func (f *File) verify(out []byte) error {
 	for i := range docs {
 		want, err := canonical(f.docs[i])
 		if err != nil {
-			return fmt.Errorf("editing %s: %w", f.name, err)
+			// The edit itself is wrong (a key set to the name of another).
+			return failure.BadInputErr(fmt.Errorf("editing %s: the edited document %d would not be valid: %w", f.name, i+1, err))
 		}
 		got, err := canonical(docs[i])
 		if err != nil || got != want {
@@ -223,6 +235,43 @@ func (f *File) span(n *yaml.Node) (int, int, error) {
 	return start, end, nil
 }
 
+// emptyValue returns the text that sets a value written as nothing at all
+// ("tag:" with nothing after the colon, "- " with nothing after the dash).
+// It starts right after its indicator, so it needs a space first ("tag:v1"
+// would be another key). A value with no indicator before it ("{a}", "? a")
+// is not written in the file and is refused.
+func (f *File) emptyValue(n *yaml.Node, start int, text string) (string, error) {
+	i := start - 1
+	for i >= 0 && (f.src[i] == ' ' || f.src[i] == '\t') {
+		i--
+	}
+	if i < 0 || (f.src[i] != ':' && f.src[i] != '-') {
+		return "", failure.BadInputErr(fmt.Errorf("editing %s line %d: the value is not written in the file: write it (key: value) by hand", f.name, n.Line))
+	}
+	if i == start-1 {
+		return " " + text, nil
+	}
+	return text, nil
+}
+
+// tabbedBlankAfter reports whether one of the blank lines right after the
+// line holding src[off] contains a tab.
+func (f *File) tabbedBlankAfter(off int) bool {
+	i := bytes.IndexAny(f.src[off:], "\r\n")
+	if i < 0 {
+		return false
+	}
+	for _, line := range strings.FieldsFunc(string(f.src[off+i:]), func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if strings.Trim(line, " \t") != "" {
+			return false
+		}
+		if strings.Contains(line, "\t") {
+			return true
+		}
+	}
+	return false
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // closeQuote returns the offset just after the quote closing the scalar that
@@ -277,10 +326,14 @@ func render(style yaml.Style, value string, inFlow bool) (string, error) {
 	if strings.ContainsAny(value, "\r\n") {
 		return "", fmt.Errorf("value %q spans several lines: give a one-line value", value)
 	}
+	if !utf8.ValidString(value) {
+		return "", fmt.Errorf("value %q is not UTF-8: give a UTF-8 value", value)
+	}
+	printable := strings.IndexFunc(value, needsEscape) < 0
 	switch {
-	case style&yaml.SingleQuotedStyle != 0:
+	case style&yaml.SingleQuotedStyle != 0 && printable:
 		return "'" + strings.ReplaceAll(value, "'", "''") + "'", nil
-	case style&yaml.DoubleQuotedStyle == 0 && plainSafe(value, inFlow):
+	case style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0 && printable && plainSafe(value, inFlow):
 		return value, nil
 	}
 	var b strings.Builder
@@ -290,8 +343,10 @@ func render(style yaml.Style, value string, inFlow bool) (string, error) {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
+		case r < 0x100 && needsEscape(r):
 			fmt.Fprintf(&b, "\\x%02x", r)
+		case needsEscape(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteRune(r)
 		}
@@ -300,18 +355,38 @@ func render(style yaml.Style, value string, inFlow bool) (string, error) {
 	return b.String(), nil
 }
 
+// needsEscape reports whether r must be escaped in a one-line YAML scalar:
+// it is not printable in YAML (C0 and C1 controls, DEL, U+FFFE, U+FFFF) or
+// it breaks the line (NEL, LS, PS). A tab stays as it is.
+func needsEscape(r rune) bool {
+	switch {
+	case r == '\t':
+		return false
+	case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029, r == 0xfeff, r == 0xfffe, r == 0xffff:
+		return true
+	}
+	return false
+}
+
 // plainSafe reports whether value, written plain, reads back as that string.
 func plainSafe(value string, inFlow bool) bool {
 	if value == "" || strings.ContainsAny(value, "\t\uFEFF\u0085\u2028\u2029") || (inFlow && strings.ContainsAny(value, ",[]{}")) {
 		return false
 	}
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte("k: "+value+"\n"), &n); err != nil {
-		return false
+	// The value must read back the same as a mapping value, a list item
+	// and a whole document (where "--" or "..." might start a marker).
+	for _, doc := range []string{"k: " + value + "\n", "- " + value + "\n", value + "\n"} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(doc), &n); err != nil || len(n.Content) != 1 {
+			return false
+		}
+		v := n.Content[0]
+		if v.Kind != yaml.ScalarNode && len(v.Content) > 0 {
+			v = v.Content[len(v.Content)-1]
+		}
+		if v.Kind != yaml.ScalarNode || v.Style != 0 || v.Tag != "!!str" || v.Value != value {
+			return false
+		}
 	}
-	if len(n.Content) != 1 || len(n.Content[0].Content) != 2 {
-		return false
-	}
-	v := n.Content[0].Content[1]
-	return v.Kind == yaml.ScalarNode && v.Style == 0 && v.Tag == "!!str" && v.Value == value
+	return true
 }
