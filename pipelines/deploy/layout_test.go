@@ -28,9 +28,9 @@ func TestLayoutGolden(t *testing.T) {
 		img     Image
 		changed int // lines that differ from the input
 	}{
-		{"helm values with comments", Service{Layout: LayoutHelm, Path: "helm"}, "helm/values.yaml",
+		{"helm values with comments", Service{Layout: LayoutHelm, Path: "helm", Image: "ghcr.io/acme/api"}, "helm/values.yaml",
 			Image{Repository: "ghcr.io/acme/api", Digest: testDigest, Version: "v1.5.0"}, 2},
-		{"kustomization with several images", Service{Layout: LayoutKustomize, Path: "kustomize", Image: "ghcr.io/acme/checkout"}, "kustomize/kustomization.yaml",
+		{"kustomization with several images", Service{Layout: LayoutKustomize, Path: "kustomize", Image: "registry.acme.internal/mirror/checkout", Kustomize: KustomizeLayout{Name: "ghcr.io/acme/checkout"}}, "kustomize/kustomization.yaml",
 			Image{Repository: "registry.acme.internal/mirror/checkout", Digest: testDigest, Version: "v1.0.0"}, 2},
 		{"multi-document manifest", Service{Layout: LayoutManifests, Path: "manifests", Image: "ghcr.io/acme/worker"}, "manifests/all.yaml",
 			Image{Repository: "ghcr.io/acme/worker", Digest: testDigest, Version: "v3.2.0"}, 3},
@@ -39,8 +39,8 @@ func TestLayoutGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := tt.service
-			require.NoError(t, svc.defaults("svc"))
-			ch, err := editImage(fsys, "svc", &svc, "prod", tt.img, "")
+			require.NoError(t, svc.defaults("svc", 1))
+			ch, err := editImage(fsys, target{name: "svc", svc: &svc, env: "prod"}, tt.img)
 			require.NoError(t, err)
 			require.Len(t, ch, 1)
 			fc := ch[tt.file]
@@ -61,7 +61,7 @@ func TestLayoutGolden(t *testing.T) {
 				data, _ := os.ReadFile(filepath.Join("testdata/golden", f))
 				require.NoError(t, writeFile(again, f, data))
 			}
-			ch, err = editImage(again, "svc", &svc, "prod", tt.img, "")
+			ch, err = editImage(again, target{name: "svc", svc: &svc, env: "prod"}, tt.img)
 			require.NoError(t, err)
 			require.Empty(t, ch)
 		})
@@ -85,17 +85,17 @@ func TestLayoutMismatch(t *testing.T) {
 		service Service
 		want    string
 	}{
-		{"missing values file", Service{Layout: LayoutHelm, Path: "nope"}, "nope/values.yaml: no such file"},
-		{"unknown kustomize image", Service{Layout: LayoutKustomize, Path: "kustomize", Image: "ghcr.io/acme/other"}, `no images entry named "ghcr.io/acme/other"`},
-		{"no container runs the image", Service{Layout: LayoutManifests, Path: "manifests", Image: "ghcr.io/acme/other"}, "found no a container running ghcr.io/acme/other"},
-		{"helm key path parent missing", Service{Layout: LayoutHelm, Path: "helm", Helm: HelmLayout{Digest: "deploy.image.digest"}}, "key deploy.image.digest is missing"},
+		{"missing values file", Service{Layout: LayoutHelm, Path: "nope", Image: "ghcr.io/acme/api"}, "nope/values.yaml: no such file"},
+		{"no container runs the image", Service{Layout: LayoutManifests, Path: "manifests", Image: "ghcr.io/acme/other"}, "found no container running ghcr.io/acme/other: the containers there (cleanup runs ghcr.io/acme/worker@sha256:2222"},
+		{"no container has the name", Service{Layout: LayoutManifests, Path: "manifests", Image: "ghcr.io/acme/worker", Manifests: ManifestsLayout{Container: "api"}}, "found no container named api"},
+		{"helm key path parent missing", Service{Layout: LayoutHelm, Path: "helm", Image: "ghcr.io/acme/api", Helm: HelmLayout{Digest: "deploy.image.digest"}}, "key deploy.image.digest is missing"},
 	}
 	fsys := osfs.New("testdata/golden")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := tt.service
-			require.NoError(t, svc.defaults("svc"))
-			_, err := editImage(fsys, "svc", &svc, "prod", Image{Repository: "ghcr.io/acme/api", Digest: testDigest, Version: "v1"}, "")
+			require.NoError(t, svc.defaults("svc", 1))
+			_, err := editImage(fsys, target{name: "svc", svc: &svc, env: "prod"}, Image{Repository: svc.Image, Digest: testDigest, Version: "v1"})
 			require.ErrorContains(t, err, tt.want)
 			require.Equal(t, failure.BadInput, failure.KindOf(err))
 		})
