@@ -101,3 +101,57 @@ func TestLayoutMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutsOnUpstreamFiles edits files as upstream projects ship them:
+// only the intended lines change (or are added), byte for byte.
+func TestLayoutsOnUpstreamFiles(t *testing.T) {
+	img := Image{Repository: "registry.example.com/shop/frontend", Digest: testDigest, Version: "v1.0.0"}
+	tests := []struct {
+		name    string
+		service Service
+		known   []string
+		file    string
+		src     string
+		want    string
+	}{
+		{"helm create values: the tag carries the digest", Service{Layout: LayoutHelm, Path: "c"}, nil, "c/values.yaml",
+			"image:\n  repository: nginx\n  # Overrides the image tag whose default is the chart appVersion.\n  tag: \"\"\n",
+			"image:\n  repository: registry.example.com/shop/frontend\n  # Overrides the image tag whose default is the chart appVersion.\n  tag: \"v1.0.0@" + testDigest + "\"\n"},
+		{"helm empty values (tag:, digest:)", Service{Layout: LayoutHelm, Path: "c"}, nil, "c/values.yaml",
+			"image:\n  repository:\n  tag:\n  digest: # set by CI\n",
+			"image:\n  repository: registry.example.com/shop/frontend\n  tag: v1.0.0\n  digest: " + testDigest + " # set by CI\n"},
+		{"helm digest off", Service{Layout: LayoutHelm, Path: "c", Helm: HelmLayout{Digest: Off}}, nil, "c/values.yaml",
+			"image:\n  repository: r\n  tag: v0\n  digest: \"\"\n",
+			"image:\n  repository: registry.example.com/shop/frontend\n  tag: v1.0.0@" + testDigest + "\n  digest: \"\"\n"},
+		{"helm digest asked for is added", Service{Layout: LayoutHelm, Path: "c", Helm: HelmLayout{Digest: "image.digest"}}, nil, "c/values.yaml",
+			"image:\n  repository: r\n  tag: v0\n",
+			"image:\n  repository: registry.example.com/shop/frontend\n  tag: v1.0.0\n  digest: " + testDigest + "\n"},
+		{"kustomization without images", Service{Layout: LayoutKustomize, Path: "k", Kustomize: KustomizeLayout{Name: "gcr.io/google-samples/gb-frontend"}}, nil, "k/kustomization.yaml",
+			"resources:\n- deployment.yaml\n",
+			"resources:\n- deployment.yaml\nimages:\n- name: gcr.io/google-samples/gb-frontend\n  newName: registry.example.com/shop/frontend\n  digest: " + testDigest + "\n"},
+		{"kustomization with other images", Service{Layout: LayoutKustomize, Path: "k"}, nil, "k/kustomization.yaml",
+			"images:\n  - name: redis\n    newTag: 7.2 # by hand\nnamespace: shop\n",
+			"images:\n  - name: redis\n    newTag: 7.2 # by hand\n  - name: registry.example.com/shop/frontend\n    digest: " + testDigest + "\nnamespace: shop\n"},
+		{"kustomization empty newTag", Service{Layout: LayoutKustomize, Path: "k"}, nil, "k/kustomization.yaml",
+			"images:\n- name: registry.example.com/shop/frontend\n  newTag:\n",
+			"images:\n- name: registry.example.com/shop/frontend\n  newTag: v1.0.0\n  digest: " + testDigest + "\n"},
+		{"upstream manifest by container name", Service{Layout: LayoutManifests, Path: "m", Manifests: ManifestsLayout{Container: "php-redis"}}, nil, "m/frontend.yaml",
+			"kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: php-redis\n        image: gcr.io/google-samples/gb-frontend:v5\n",
+			"kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: php-redis\n        image: registry.example.com/shop/frontend@" + testDigest + "\n"},
+		{"manifest running what paved wrote before", Service{Layout: LayoutManifests, Path: "m"}, []string{"old.example.com/frontend"}, "m/frontend.yaml",
+			"kind: Pod\nspec:\n  containers:\n  - name: app\n    image: old.example.com/frontend@sha256:" + strings.Repeat("1", 64) + "\n  - name: proxy\n    image: envoyproxy/envoy:v1\n",
+			"kind: Pod\nspec:\n  containers:\n  - name: app\n    image: registry.example.com/shop/frontend@" + testDigest + "\n  - name: proxy\n    image: envoyproxy/envoy:v1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := memfs.New()
+			require.NoError(t, writeFile(fsys, tt.file, []byte(tt.src)))
+			svc := tt.service
+			svc.Image = img.Repository
+			require.NoError(t, svc.defaults("frontend", 1))
+			ch, err := editImage(fsys, target{name: "frontend", svc: &svc, env: "dev", known: tt.known}, img)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, string(ch[tt.file].New))
+		})
+	}
+}
