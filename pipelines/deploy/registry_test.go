@@ -73,7 +73,7 @@ func testTransport(t testing.TB) http.RoundTripper {
 		}
 		for _, r := range repos {
 			for _, seed := range []string{"a", "b", "c"} {
-				pushTo(t, r, seed)
+				push(t, r, seed)
 			}
 		}
 	})
@@ -100,6 +100,12 @@ func (unreachable) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // pushTo pushes the image of seed to repo and returns its reference by digest.
 func pushTo(t testing.TB, repo, seed string) string {
+	t.Helper()
+	testTransport(t)
+	return push(t, repo, seed)
+}
+
+func push(t testing.TB, repo, seed string) string {
 	t.Helper()
 	img := testImage(seed)
 	tag, err := name.NewTag(repo + ":" + seed)
