@@ -56,3 +56,31 @@ services:
 	require.Equal(t, HelmLayout{File: "values.yaml", Repository: "image.repository", Tag: "image.tag", Digest: "image.digest"}, cfg.Services["one"].Helm)
 	require.Equal(t, "apps/web/prod/kustomization.yaml", target{svc: cfg.Services["web"], env: "prod"}.file(cfg.Services["web"].Kustomize.File))
 }
+
+// FuzzParseConfig feeds arbitrary paved-gitops.yaml files to the parser:
+// it must refuse them as bad input or accept them whole, never panic, and
+// an accepted service is ready to edit (a known layout, an image, its
+// files per environment).
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(testConfig))
+	f.Add([]byte(routesConfig))
+	f.Add([]byte("environments: [{name: dev}]\nservices:\n  a: {layout: helm, path: x, image: r.example/api, helm: {tag: '', digest: '-'}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			if failure.KindOf(err) != failure.BadInput {
+				t.Fatalf("not bad input: %v", err)
+			}
+			return
+		}
+		for name, s := range cfg.Services {
+			l, err := layoutOf(s)
+			if err != nil || checkImageName(s.Image) != nil {
+				t.Fatalf("service %q accepted with layout %q, image %q", name, s.Layout, s.Image)
+			}
+			if len(cfg.Environments) > 1 && !l.perEnv(s) {
+				t.Fatalf("service %q accepted with files shared by environments", name)
+			}
+		}
+	})
+}

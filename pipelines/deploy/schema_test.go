@@ -46,12 +46,18 @@ func TestGitOpsSchema(t *testing.T) {
 	example, err := os.ReadFile(filepath.Join("..", "..", "examples", "gitops", ConfigFile))
 	require.NoError(t, err)
 	envs := "environments: [{name: dev}, {name: prod, approval: required, gates: {signature_key: k.pub, max_scan_age: 7d}}]\n"
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	_, documented, _ := strings.Cut(string(readme), "## GitOps deploy")
+	_, documented, _ = strings.Cut(documented, "```yaml\n")
+	documented, _, _ = strings.Cut(documented, "```")
 	tests := []struct {
 		name  string
 		yaml  string
 		valid bool
 	}{
 		{"the reference apps' repository", string(example), true},
+		{"the README's example", documented, true},
 		{"the tests' repository", testConfig, true},
 		{"with routes", routesConfig, true},
 		{"every layout key", envs + "services:\n  a: {layout: helm, path: 'c/{env}', image: r.example/svc-a, helm: {file: v.yaml, repository: '-', tag: '', digest: image.digest}}\n" +
