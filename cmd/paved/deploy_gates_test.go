@@ -199,37 +199,15 @@ image:
   tag: ""
 `
 
-// guestbookFrontend is the guestbook example's frontend Deployment
-// (kubernetes/examples), running an upstream image paved bumps away from.
-const guestbookFrontend = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: frontend
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-        app: guestbook
-        tier: frontend
-  template:
-    metadata:
-      labels:
-        app: guestbook
-        tier: frontend
-    spec:
-      containers:
-      - name: php-redis
-        image: gcr.io/google-samples/gb-frontend:v5
-        env:
-        - name: GET_HOSTS_FROM
-          value: "dns"
-        resources:
-          requests:
-            cpu: 100m
-            memory: 100Mi
-        ports:
-        - containerPort: 80
-`
+// guestbookFrontend is the upstream Deployment the deploy package's tests
+// bump: the guestbook frontend, running gcr.io/google-samples/gb-frontend:v5.
+var guestbookFrontend = func() string {
+	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "deploy", "testdata", "upstream", "frontend-deployment.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}()
 
 // blueGreenPair is a blue-green service: a Service selecting the live slot
 // and the Deployments of both slots.

@@ -26,6 +26,11 @@ const (
 
 const renderRepo = "registry.example.com/shop/frontend"
 
+// upstreamFrontend is a Deployment as the Kubernetes guestbook example
+// ships its frontend: indentless lists, an upstream image
+// (gcr.io/google-samples/gb-frontend:v5), nothing paved wrote.
+const upstreamFrontend = "testdata/upstream/frontend-deployment.yaml"
+
 // renderConfig declares three services on files as their projects ship them:
 // a chart made by `helm create` (its template renders repository:tag), a
 // kustomization without images: over a Deployment running an upstream image,
@@ -57,6 +62,8 @@ services:
 // diff of the commit touches only the lines that pin it, and versions.yaml.
 func TestThreeBumpsRender(t *testing.T) {
 	helm, kustomize := tool(t, envHelm), tool(t, envKustomize)
+	upstream, err := os.ReadFile(upstreamFrontend)
+	require.NoError(t, err)
 	files := map[string]string{ConfigFile: renderConfig}
 	for name, data := range helmCreate(t, helm, "frontend") {
 		files["charts/frontend/"+name] = data
@@ -64,8 +71,8 @@ func TestThreeBumpsRender(t *testing.T) {
 	for _, env := range []string{"dev", "prod"} {
 		files["charts/frontend/values-"+env+".yaml"] = files["charts/frontend/values.yaml"]
 		files["apps/frontend/"+env+"/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n"
-		files["apps/frontend/"+env+"/deployment.yaml"] = upstreamFrontend
-		files["manifests/frontend/"+env+"/frontend-deployment.yaml"] = upstreamFrontend
+		files["apps/frontend/"+env+"/deployment.yaml"] = string(upstream)
+		files["manifests/frontend/"+env+"/frontend-deployment.yaml"] = string(upstream)
 	}
 	url := newBareRemote(t, files)
 	for i, seed := range []string{"a", "b", "c"} {
@@ -210,36 +217,3 @@ func runTool(t *testing.T, name string, args ...string) string {
 	require.NoError(t, err, "%s %s: %s", name, strings.Join(args, " "), stderr)
 	return string(out)
 }
-
-// upstreamFrontend is a Deployment as the Kubernetes guestbook example
-// ships its frontend: indentless lists, an upstream image, nothing paved
-// wrote.
-const upstreamFrontend = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: frontend
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-        app: guestbook
-        tier: frontend
-  template:
-    metadata:
-      labels:
-        app: guestbook
-        tier: frontend
-    spec:
-      containers:
-      - name: php-redis
-        image: gcr.io/google-samples/gb-frontend:v5
-        env:
-        - name: GET_HOSTS_FROM
-          value: "dns"
-        resources:
-          requests:
-            cpu: 100m
-            memory: 100Mi
-        ports:
-        - containerPort: 80
-`
