@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -245,7 +244,9 @@ func (f *File) emptyValue(n *yaml.Node, start int, text string) (string, error) 
 	for i >= 0 && (f.src[i] == ' ' || f.src[i] == '\t') {
 		i--
 	}
-	if i < 0 || (f.src[i] != ':' && f.src[i] != '-') {
+	// With an anchor or a tag ("&a:" is the anchor "a:"), what precedes is
+	// not the indicator.
+	if i < 0 || (f.src[i] != ':' && f.src[i] != '-') || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
 		return "", failure.BadInputErr(fmt.Errorf("editing %s line %d: the value is not written in the file: write it (key: value) by hand", f.name, n.Line))
 	}
 	if i == start-1 {
@@ -318,75 +319,4 @@ func plainEnd(src []byte, start int, inFlow bool) int {
 		end--
 	}
 	return end
-}
-
-// render writes value as a scalar of the given style: plain when it reads
-// back as the same string, double-quoted otherwise.
-func render(style yaml.Style, value string, inFlow bool) (string, error) {
-	if strings.ContainsAny(value, "\r\n") {
-		return "", fmt.Errorf("value %q spans several lines: give a one-line value", value)
-	}
-	if !utf8.ValidString(value) {
-		return "", fmt.Errorf("value %q is not UTF-8: give a UTF-8 value", value)
-	}
-	printable := strings.IndexFunc(value, needsEscape) < 0
-	switch {
-	case style&yaml.SingleQuotedStyle != 0 && printable:
-		return "'" + strings.ReplaceAll(value, "'", "''") + "'", nil
-	case style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) == 0 && printable && plainSafe(value, inFlow):
-		return value, nil
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range value {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x100 && needsEscape(r):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case needsEscape(r):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String(), nil
-}
-
-// needsEscape reports whether r must be escaped in a one-line YAML scalar:
-// it is not printable in YAML (C0 and C1 controls, DEL, U+FFFE, U+FFFF) or
-// it breaks the line (NEL, LS, PS). A tab stays as it is.
-func needsEscape(r rune) bool {
-	switch {
-	case r == '\t':
-		return false
-	case r < 0x20, r >= 0x7f && r <= 0x9f, r == 0x2028, r == 0x2029, r == 0xfeff, r == 0xfffe, r == 0xffff:
-		return true
-	}
-	return false
-}
-
-// plainSafe reports whether value, written plain, reads back as that string.
-func plainSafe(value string, inFlow bool) bool {
-	if value == "" || strings.ContainsAny(value, "\t\uFEFF\u0085\u2028\u2029") || (inFlow && strings.ContainsAny(value, ",[]{}")) {
-		return false
-	}
-	// The value must read back the same as a mapping value, a list item
-	// and a whole document (where "--" or "..." might start a marker).
-	for _, doc := range []string{"k: " + value + "\n", "- " + value + "\n", value + "\n"} {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(doc), &n); err != nil || len(n.Content) != 1 {
-			return false
-		}
-		v := n.Content[0]
-		if v.Kind != yaml.ScalarNode && len(v.Content) > 0 {
-			v = v.Content[len(v.Content)-1]
-		}
-		if v.Kind != yaml.ScalarNode || v.Style != 0 || v.Tag != "!!str" || v.Value != value {
-			return false
-		}
-	}
-	return true
 }
