@@ -31,8 +31,9 @@ const renderRepo = "registry.example.com/shop/frontend"
 // (gcr.io/google-samples/gb-frontend:v5), nothing paved wrote.
 const upstreamFrontend = "testdata/upstream/frontend-deployment.yaml"
 
-// renderConfig declares three services on files as their projects ship them:
-// a chart made by `helm create` (its template renders repository:tag), a
+// renderConfig declares services on files as their projects ship them: a
+// chart made by `helm create` (its template renders repository:tag), a chart
+// that renders repository@digest when its digest value is set, a
 // kustomization without images: over a Deployment running an upstream image,
 // and that Deployment as a plain manifest.
 const renderConfig = `environments:
@@ -42,6 +43,11 @@ services:
   chart:
     layout: helm
     path: charts/frontend
+    image: ` + renderRepo + `
+    helm: {file: "values-{env}.yaml"}
+  pinned:
+    layout: helm
+    path: charts/pinned
     image: ` + renderRepo + `
     helm: {file: "values-{env}.yaml"}
   kust:
@@ -68,8 +74,12 @@ func TestThreeBumpsRender(t *testing.T) {
 	for name, data := range helmCreate(t, helm, "frontend") {
 		files["charts/frontend/"+name] = data
 	}
+	for name, data := range digestChart {
+		files["charts/pinned/"+name] = data
+	}
 	for _, env := range []string{"dev", "prod"} {
 		files["charts/frontend/values-"+env+".yaml"] = files["charts/frontend/values.yaml"]
+		files["charts/pinned/values-"+env+".yaml"] = digestChart["values.yaml"]
 		files["apps/frontend/"+env+"/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n"
 		files["apps/frontend/"+env+"/deployment.yaml"] = string(upstream)
 		files["manifests/frontend/"+env+"/frontend-deployment.yaml"] = string(upstream)
@@ -79,24 +89,26 @@ func TestThreeBumpsRender(t *testing.T) {
 		ref := pushTo(t, renderRepo, seed)
 		digest := imageDigest(seed)
 		version := "v1.0." + seed
-		for _, svc := range []string{"chart", "kust", "plain"} {
+		for _, svc := range []string{"chart", "pinned", "kust", "plain"} {
 			_, err := Bump(context.Background(), url, bumpReq(svc, "dev", ref, version), testOpts(t)...)
 			require.NoError(t, err, "bump %d of %s", i+1, svc)
 		}
 		dir := gitClone(t, url)
 		want := map[string]string{
-			"chart": renderRepo + ":" + version + "@" + digest, // the chart renders repository:tag
-			"kust":  renderRepo + "@" + digest,
-			"plain": renderRepo + "@" + digest,
+			"chart":  renderRepo + ":" + version + "@" + digest, // the chart renders repository:tag
+			"pinned": renderRepo + "@" + digest,                 // the chart renders repository@digest
+			"kust":   renderRepo + "@" + digest,
+			"plain":  renderRepo + "@" + digest,
 		}
 		require.Equal(t, []string{want["chart"]}, deploymentImages(t, runTool(t, helm, "template", "frontend", filepath.Join(dir, "charts/frontend"), "-f", filepath.Join(dir, "charts/frontend/values-dev.yaml"), "--skip-tests")), "helm template after bump %d", i+1)
+		require.Equal(t, []string{want["pinned"]}, deploymentImages(t, runTool(t, helm, "template", "pinned", filepath.Join(dir, "charts/pinned"), "-f", filepath.Join(dir, "charts/pinned/values-dev.yaml"))), "helm template after bump %d", i+1)
 		require.Equal(t, []string{want["kust"]}, deploymentImages(t, runTool(t, kustomize, "build", filepath.Join(dir, "apps/frontend/dev"))), "kustomize build after bump %d", i+1)
 		plain, err := os.ReadFile(filepath.Join(dir, "manifests/frontend/dev/frontend-deployment.yaml"))
 		require.NoError(t, err)
 		require.Equal(t, []string{want["plain"]}, deploymentImages(t, string(plain)))
 
-		// The three commits of this round, newest first: plain, kust, chart.
-		for back, svc := range []string{"plain", "kust", "chart"} {
+		// The commits of this round, newest first.
+		for back, svc := range []string{"plain", "kust", "pinned", "chart"} {
 			changed := gitDiff(t, dir, back)
 			require.Equal(t, intended(svc, i, version, digest), changed, "git diff of the bump %d of %s", i+1, svc)
 		}
@@ -113,6 +125,13 @@ func intended(svc string, i int, version, digest string) []string {
 			lines = append([]string{"charts/frontend/values-dev.yaml: +  repository: " + renderRepo}, lines...)
 		}
 		return lines
+	case "pinned":
+		lines := []string{"charts/pinned/values-dev.yaml: +  digest: \"" + digest + "\"", "charts/pinned/values-dev.yaml: +  tag: \"" + version + "\""}
+		if i == 0 {
+			lines = append(lines, "charts/pinned/values-dev.yaml: +  repository: "+renderRepo)
+		}
+		sort.Strings(lines)
+		return lines
 	case "kust":
 		if i == 0 {
 			return []string{"apps/frontend/dev/kustomization.yaml: +  digest: " + digest, "apps/frontend/dev/kustomization.yaml: +  newName: " + renderRepo,
@@ -121,6 +140,32 @@ func intended(svc string, i int, version, digest string) []string {
 		return []string{"apps/frontend/dev/kustomization.yaml: +  digest: " + digest}
 	}
 	return []string{"manifests/frontend/dev/frontend-deployment.yaml: +        image: " + renderRepo + "@" + digest}
+}
+
+// digestChart is a chart in the style of charts that pin by digest when
+// given one: {{ repository }}@{{ digest }}, else {{ repository }}:{{ tag }}.
+var digestChart = map[string]string{
+	"Chart.yaml":  "apiVersion: v2\nname: pinned\nversion: 0.1.0\nappVersion: \"1.0\"\n",
+	"values.yaml": "image:\n  repository: nginx\n  tag: \"1.27\"\n  # The digest wins over the tag when set.\n  digest: \"\"\n",
+	"templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  selector:
+    matchLabels: {app: {{ .Release.Name }}}
+  template:
+    metadata:
+      labels: {app: {{ .Release.Name }}}
+    spec:
+      containers:
+        - name: app
+          {{- if .Values.image.digest }}
+          image: "{{ .Values.image.repository }}@{{ .Values.image.digest }}"
+          {{- else }}
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          {{- end }}
+`,
 }
 
 // gitDiff returns the added lines of the commit back commits before HEAD
