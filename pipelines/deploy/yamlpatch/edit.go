@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -126,9 +127,12 @@ func (f *File) oneLine(n *yaml.Node) error {
 // newline returns the line break that ends the given 1-based line.
 func (f *File) newline(line int) string {
 	if line < len(f.lines) {
-		end := f.lines[line]
-		if end >= 2 && f.src[end-2] == '\r' && f.src[end-1] == '\n' {
+		start, end := f.lines[line-1], f.lines[line]
+		if end-start >= 2 && f.src[end-2] == '\r' && f.src[end-1] == '\n' {
 			return "\r\n"
+		}
+		if r, _ := utf8.DecodeLastRune(f.src[start:end]); r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029' {
+			return string(r)
 		}
 	}
 	return "\n"

@@ -3,6 +3,7 @@ package yamlpatch_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -124,7 +125,7 @@ func FuzzAppend(f *testing.F) {
 		if _, err := yamlpatch.Parse("out.yaml", out); err != nil {
 			t.Fatalf("output does not parse: %v\n%q", err, out)
 		}
-		if !strings.HasSuffix(src, "\n") { // an append at the very end adds the missing line break
+		if b := splitLines(src); len(b) > 0 && !endsLine(b[len(b)-1]) { // an append at the very end adds the missing line break
 			src, out = src+"\n", append(out, '\n')
 		}
 		before, after := splitLines(src), splitLines(string(out))
@@ -153,8 +154,29 @@ func collectBlocks(n *yaml.Node, acc []*yaml.Node) []*yaml.Node {
 	return acc
 }
 
-// splitLines splits after each line break, keeping it, so that a missing
-// final line break counts as a change of the last line.
+// splitLines splits after each line break, as YAML breaks lines (CR LF,
+// CR, LF, NEL, LS, PS), keeping it, so that a missing final line break
+// counts as a change of the last line.
 func splitLines(s string) []string {
-	return strings.SplitAfter(s, "\n")
+	var out []string
+	start := 0
+	for i, r := range s {
+		switch {
+		case r == '\r' && strings.HasPrefix(s[i+1:], "\n"):
+			continue // the LF ends the line
+		case r == '\n', r == '\r', r == '\u0085', r == '\u2028', r == '\u2029':
+			end := i + utf8.RuneLen(r)
+			out, start = append(out, s[start:end]), end
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// endsLine reports whether line ends with a line break.
+func endsLine(line string) bool {
+	r, _ := utf8.DecodeLastRuneInString(line)
+	return r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029'
 }
