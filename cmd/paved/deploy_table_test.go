@@ -166,7 +166,7 @@ func TestRunGateTable(t *testing.T) {
 		code             int
 		want             string
 	}{
-		{gWrongKey, ok, fx.otherKey.PrivateKey, "staging", nil, 3, "deploy: bumping go-api in staging: verifying"},
+		{gWrongKey, ok, fx.otherKey.PrivateKey, "prod", []string{"--approved-by", "alice"}, 3, "deploy: bumping go-api in prod: verifying"},
 		{gFailedScan, vulnerable, fx.envKey.PrivateKey, "staging", nil, 3, "gate: vulnerability gate failed: 1 finding(s) at CRITICAL,HIGH: CVE-2022-32149"},
 		{gNoApproval, ok, fx.envKey.PrivateKey, "prod", nil, 3, "deploy: bumping go-api in prod needs an approval"},
 		{gLocked, ok, fx.envKey.PrivateKey, "staging", nil, 3, "deploy: go-api in staging is locked since"},
