@@ -60,7 +60,7 @@ func (f *File) AppendList(m *yaml.Node, key string, entries ...Entry) error {
 		m.Content[i+1] = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{node}}
 		return nil
 	}
-	k, err := render(0, key, false)
+	k, err := renderKey(key)
 	if err != nil {
 		return failure.BadInputErr(fmt.Errorf("editing %s: key %q: %w", f.name, key, err))
 	}
@@ -101,7 +101,7 @@ func (f *File) item(indent string, entries []Entry) (string, *yaml.Node, error) 
 	node := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	var b strings.Builder
 	for i, e := range entries {
-		k, err := render(0, e.Key, false)
+		k, err := renderKey(e.Key)
 		if err != nil {
 			return "", nil, failure.BadInputErr(fmt.Errorf("editing %s: key %q: %w", f.name, e.Key, err))
 		}

@@ -43,7 +43,7 @@ func (f *File) Set(n *yaml.Node, value string) error {
 	if n.Style == 0 && strings.HasPrefix(strings.TrimLeft(text, " "), "\"") && f.tabbedBlankAfter(end) {
 		// A plain value may run on over blank lines holding tabs; once
 		// quoted, such a line is no longer part of it and does not parse.
-		return failure.BadInputErr(fmt.Errorf("editing %s line %d: a blank line after the value holds a tab: remove the tab", f.name, n.Line))
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: a blank or comment line after the value starts with a tab: remove the tab", f.name, n.Line))
 	}
 	f.edits[n] = edit{start: start, end: end, text: text}
 	n.Value, n.Tag = value, "!!str"
@@ -76,7 +76,7 @@ func (f *File) Insert(m *yaml.Node, key, value string) error {
 		// "  - name: x": the mapping's keys sit at the column of "name".
 		indent = bytes.Repeat([]byte(" "), len(indent))
 	}
-	k, err := render(0, key, false)
+	k, err := renderKey(key)
 	if err != nil {
 		return failure.BadInputErr(fmt.Errorf("editing %s: key %q: %w", f.name, key, err))
 	}
@@ -259,18 +259,19 @@ func (f *File) emptyValue(n *yaml.Node, start int, text string) (string, error) 
 	return text, nil
 }
 
-// tabbedBlankAfter reports whether one of the blank lines right after the
-// line holding src[off] contains a tab.
+// tabbedBlankAfter reports whether one of the blank or comment-only lines
+// right after the line holding src[off] has a tab in its leading blanks.
 func (f *File) tabbedBlankAfter(off int) bool {
 	i := bytes.IndexAny(f.src[off:], "\r\n")
 	if i < 0 {
 		return false
 	}
 	for _, line := range strings.FieldsFunc(string(f.src[off+i:]), func(r rune) bool { return r == '\n' || r == '\r' }) {
-		if strings.Trim(line, " \t") != "" {
+		rest := strings.TrimLeft(line, " \t")
+		if rest != "" && !strings.HasPrefix(rest, "#") {
 			return false
 		}
-		if strings.Contains(line, "\t") {
+		if strings.Contains(line[:len(line)-len(rest)], "\t") {
 			return true
 		}
 	}

@@ -43,6 +43,16 @@ func render(style yaml.Style, value string, inFlow bool) (string, error) {
 	return b.String(), nil
 }
 
+// renderKey writes a mapping key as render does a value; a key of more
+// than 1024 characters once written cannot be a YAML implicit key.
+func renderKey(key string) (string, error) {
+	k, err := render(0, key, false)
+	if err == nil && utf8.RuneCountInString(k) > 1024 {
+		err = fmt.Errorf("key of %d characters: YAML keys written without ? are at most 1024", utf8.RuneCountInString(k))
+	}
+	return k, err
+}
+
 // needsEscape reports whether r must be escaped in a one-line YAML scalar:
 // it is not printable in YAML (C0 and C1 controls, DEL, U+FFFE, U+FFFF) or
 // it breaks the line (NEL, LS, PS). A tab stays as it is.
