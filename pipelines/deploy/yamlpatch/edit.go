@@ -249,8 +249,9 @@ func (f *File) emptyValue(n *yaml.Node, start int, text string) (string, error) 
 		i--
 	}
 	// With an anchor or a tag ("&a:" is the anchor "a:"), what precedes is
-	// not the indicator.
-	if i < 0 || (f.src[i] != ':' && f.src[i] != '-') || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
+	// not the indicator; a "-" is one only as a block list's entry.
+	dash := i >= 0 && f.src[i] == '-' && !f.flow[n] && (i == 0 || isSpace(f.src[i-1]))
+	if i < 0 || (f.src[i] != ':' && !dash) || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
 		return "", failure.BadInputErr(fmt.Errorf("editing %s line %d: the value is not written in the file: write it (key: value) by hand", f.name, n.Line))
 	}
 	if i == start-1 {
