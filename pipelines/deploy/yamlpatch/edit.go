@@ -250,8 +250,11 @@ func (f *File) emptyValue(n *yaml.Node, start int, text string) (string, error) 
 	}
 	// With an anchor or a tag ("&a:" is the anchor "a:"), what precedes is
 	// not the indicator; a "-" is one only as a block list's entry.
+	// A ":" is the indicator only when a blank or the end follows it
+	// ("{a:}" is the key "a:").
 	dash := i >= 0 && f.src[i] == '-' && !f.flow[n] && (i == 0 || isSpace(f.src[i-1]))
-	if i < 0 || (f.src[i] != ':' && !dash) || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
+	colon := i >= 0 && f.src[i] == ':' && (i+1 == len(f.src) || isSpace(f.src[i+1]))
+	if (!colon && !dash) || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
 		return "", failure.BadInputErr(fmt.Errorf("editing %s line %d: the value is not written in the file: write it (key: value) by hand", f.name, n.Line))
 	}
 	if i == start-1 {
