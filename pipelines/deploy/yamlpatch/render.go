@@ -71,20 +71,47 @@ func plainSafe(value string, inFlow bool) bool {
 	if value == "" || strings.ContainsAny(value, "\t\uFEFF\u0085\u2028\u2029") || (inFlow && strings.ContainsAny(value, ",[]{}")) {
 		return false
 	}
-	// The value must read back the same as a mapping value, a list item
-	// and a whole document (where "--" or "..." might start a marker).
-	for _, doc := range []string{"k: " + value + "\n", "- " + value + "\n", value + "\n"} {
-		var n yaml.Node
-		if err := yaml.Unmarshal([]byte(doc), &n); err != nil || len(n.Content) != 1 {
-			return false
-		}
-		v := n.Content[0]
-		if v.Kind != yaml.ScalarNode && len(v.Content) > 0 {
-			v = v.Content[len(v.Content)-1]
-		}
-		if v.Kind != yaml.ScalarNode || v.Style != 0 || v.Tag != "!!str" || v.Value != value {
+	// The value must read back the same as a mapping value and key, a list item
+	// and a whole document (where "--" or "..." might start a marker), and
+	// in a flow collection as an item, a value and a key.
+	probes := []probe{{"k: %s\n", 1, 2}, {"%s: k\n", 0, 2}, {"- %s\n", 0, 1}, {"%s\n", 0, 1}}
+	if inFlow {
+		probes = append(probes, probe{"[%s]", 0, 1}, probe{"{k: %s}", 1, 2}, probe{"{%s: k}", 0, 2}, probe{"{%s}", 0, 2})
+	}
+	for _, p := range probes {
+		if !p.readsBack(value) {
 			return false
 		}
 	}
 	return true
+}
+
+// probe is a document with value in it, where value must be the at-th of
+// its scalars, of which there must be count.
+type probe struct {
+	doc       string
+	at, count int
+}
+
+func (p probe) readsBack(value string) bool {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(fmt.Sprintf(p.doc, value)), &n); err != nil {
+		return false
+	}
+	var scalars []*yaml.Node
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			scalars = append(scalars, n)
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&n)
+	if len(scalars) != p.count {
+		return false
+	}
+	v := scalars[p.at]
+	return v.Style == 0 && v.Tag == "!!str" && v.Value == value
 }
