@@ -40,6 +40,9 @@ func (f *File) Set(n *yaml.Node, value string) error {
 			return err
 		}
 	}
+	if utf8.RuneCountInString(text) > 1024 && f.isKey(n) {
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: a key of more than 1024 characters cannot be written without ?: give a shorter key", f.name, n.Line))
+	}
 	if n.Style == 0 && strings.HasPrefix(strings.TrimLeft(text, " "), "\"") && f.tabbedBlankAfter(end) {
 		// A plain value may run on over blank lines holding tabs; once
 		// quoted, such a line is no longer part of it and does not parse.
@@ -236,6 +239,25 @@ func (f *File) span(n *yaml.Node) (int, int, error) {
 		return fail("the value spans several lines: make it a one-line value")
 	}
 	return start, end, nil
+}
+
+// isKey reports whether n is a key of a mapping of the file.
+func (f *File) isKey(n *yaml.Node) bool {
+	var walk func(m *yaml.Node) bool
+	walk = func(m *yaml.Node) bool {
+		for i, c := range m.Content {
+			if (m.Kind == yaml.MappingNode && i%2 == 0 && c == n) || walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range f.docs {
+		if walk(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // emptyValue returns the text that sets a value written as nothing at all
