@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 // DefaultMessageTemplate is the commit message template (text/template) when
@@ -24,10 +26,13 @@ type options struct {
 	template    string
 	now         func() time.Time
 	dryRun      bool
+	preflight   bool
 	attempts    int
 	backoff     time.Duration
 	verifier    Verifier
 	secrets     []string
+	keychain    authn.Keychain
+	transport   http.RoundTripper
 }
 
 func newOptions(opts []Option) *options {
@@ -68,6 +73,11 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithDryRun computes the diff and the commit message and pushes nothing.
 func WithDryRun(dry bool) Option { return func(o *options) { o.dryRun = dry } }
 
+// WithPreflight is a dry run for an image not pushed yet: the repository,
+// the service, the environment, its lock and approval and the manifests'
+// edits are checked, the image's existence and gates are not.
+func WithPreflight() Option { return func(o *options) { o.dryRun, o.preflight = true, true } }
+
 // WithRetry bounds the attempts at a push rejected because the branch moved
 // (default 10), and sets the first backoff (default 200ms; it doubles up to
 // 5s, with jitter).
@@ -75,8 +85,24 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 	return func(o *options) { o.attempts, o.backoff = max(1, attempts), backoff }
 }
 
-// WithVerifier sets the gate verifier Promote and Switch use.
+// WithVerifier replaces the gate verifier (default: Cosign signatures and
+// attestations checked with pipelines/sign, offline and key-based).
 func WithVerifier(v Verifier) Option { return func(o *options) { o.verifier = v } }
+
+// WithKeychain sets the registry credentials used to check that an image
+// exists and to verify its gates (default: the Docker config).
+func WithKeychain(kc authn.Keychain) Option { return func(o *options) { o.keychain = kc } }
+
+// WithTransport sets the HTTP transport for registry calls.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// gateVerifier returns the verifier of the environments' gates.
+func (o *options) gateVerifier() Verifier {
+	if o.verifier != nil {
+		return o.verifier
+	}
+	return signatureGate{keychain: o.keychain, transport: o.transport, now: o.now}
+}
 
 // WithSecrets names strings that must never appear in an error (a token
 // handed over by other means than WithAuth, for instance).

@@ -34,7 +34,7 @@ const DefaultEnv = "dev"
 func (r *run) preflight(ctx context.Context) (Outputs, error) {
 	var out Outputs
 	for _, check := range []func(context.Context) error{
-		r.loadPolicy, r.resolveTargets, r.resolveSource, r.loadIgnores, r.checkDB, r.checkKeys, r.checkGitOps,
+		r.loadPolicy, r.resolveTargets, r.resolveSource, r.checkDeploy, r.loadIgnores, r.checkDB, r.checkKeys, r.checkGitOps,
 	} {
 		if err := check(ctx); err != nil {
 			return out, err
@@ -71,16 +71,16 @@ func (r *run) checkKeys(ctx context.Context) error {
 
 // checkGitOps reaches the GitOps repository and plans the bump of a
 // placeholder digest without committing: an unreachable repository,
-// refused credentials, an unknown service or environment, a locked service
-// or a manifest the layout cannot edit fail here, before anything is
-// pushed.
+// refused credentials, an unknown service or environment, a locked service,
+// a missing approval or a manifest the layout cannot edit fail here, before
+// anything is pushed. The image's own gates are checked at the deploy.
 func (r *run) checkGitOps(ctx context.Context) error {
 	if r.o.skipDeploy {
 		return nil
 	}
-	_, err := deploy.Bump(ctx, r.gitopsRepo, deploy.BumpRequest{
-		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.repo.Digest(placeholderDigest).String(), Version: r.version,
-	}, append(r.bumpOptions(), deploy.WithDryRun(true))...)
+	req := r.bumpRequest()
+	req.Image = r.repo.Digest(placeholderDigest).String()
+	_, err := deploy.Bump(ctx, r.gitopsRepo, req, append(r.bumpOptions(), deploy.WithPreflight())...)
 	return err
 }
 
@@ -89,7 +89,7 @@ const placeholderDigest = "sha256:0000000000000000000000000000000000000000000000
 
 // bumpOptions are the GitOps options of the deploy and of its preflight.
 func (r *run) bumpOptions() []deploy.Option {
-	opts := []deploy.Option{deploy.WithClock(r.o.now)}
+	opts := []deploy.Option{deploy.WithClock(r.o.now), deploy.WithKeychain(r.o.keychain), deploy.WithTransport(r.o.transport)}
 	if r.cfg.GitOps.Branch != "" {
 		opts = append(opts, deploy.WithBranch(r.cfg.GitOps.Branch))
 	}
