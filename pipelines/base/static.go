@@ -98,9 +98,13 @@ var debianArchs = map[string]string{
 	"ppc64le": "ppc64el", "s390x": "s390x", "riscv64": "riscv64",
 }
 
-// debianArch is Debian's name of p's architecture; a platform Debian has
-// no port for is bad input.
+// debianArch is Debian's name of p's architecture ("" for no platform:
+// the stanzas stay as the machine has them); a platform Debian has no port
+// for is bad input.
 func debianArch(p v1.Platform) (string, error) {
+	if p.OS == "" && p.Architecture == "" {
+		return "", nil
+	}
 	key := p.Architecture
 	if p.Variant != "" && p.Architecture != "arm64" {
 		key += "/" + p.Variant
@@ -115,6 +119,9 @@ func debianArch(p v1.Platform) (string, error) {
 // stanza to arch (the files a static base takes are the same on every
 // architecture); "all" stays.
 func withArchitecture(stanza []byte, arch string) []byte {
+	if arch == "" {
+		return stanza
+	}
 	lines := bytes.Split(stanza, []byte("\n"))
 	for i, l := range lines {
 		if v, ok := bytes.CutPrefix(l, []byte("Architecture: ")); ok && string(v) != "all" {

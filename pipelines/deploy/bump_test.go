@@ -113,7 +113,7 @@ func TestBumpRefusals(t *testing.T) {
 		{"repository unreachable", "http://127.0.0.1:1/gitops.git", bumpReq("api", "dev", api, ""), nil, failure.Transient, "127.0.0.1:1"},
 		{"another repository", url, bumpReq("worker", "dev", "evil.example.com/x/y@"+digestA, ""), nil, failure.BadInput,
 			`image "evil.example.com/x/y@` + digestA + `" is not of worker's repository ghcr.io/acme/worker (paved-gitops.yaml)`},
-		{"a path stepping out", url, bumpReq("worker", "dev", "ghcr.io/acme/../acme/worker@"+digestA, ""), nil, failure.BadInput, `repository path component ".." is not a plain name`},
+		{"a path stepping out", url, bumpReq("worker", "dev", "ghcr.io/acme/../acme/worker@"+digestA, ""), nil, failure.BadInput, `repository path component ".." is not allowed`},
 		{"a digest not in the registry", url, bumpReq("worker", "dev", missing, ""), nil, failure.BadInput, `bumping worker in dev: finding image "` + missing + `": not found in the registry; push it first`},
 		{"the registry unreachable", url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, ""), []Option{WithTransport(unreachable{})}, failure.Transient, "the registry ghcr.io cannot be reached"},
 		{"a run id forging a trailer", url, with(func(r *BumpRequest) { r.RunID = "run-1\nSigned-off-by: mallory" }), nil, failure.BadInput, `run id "run-1\nSigned-off-by: mallory": give one line`},

@@ -14,9 +14,6 @@ import (
 )
 
 var (
-	// pathComponent is a repository path component, as the OCI
-	// distribution spec writes it: no empty, "." or ".." components.
-	pathComponent = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$`)
 	// tagPattern is an OCI tag: what a version becomes in tag fields.
 	tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	traceID    = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -75,15 +72,11 @@ func checkIDs(runID, traceID string) error {
 }
 
 // imageFor returns the Image a bump writes for d: the service's repository
-// as paved-gitops.yaml spells it. An image of another repository, or one
-// whose path steps out of it (.., .), is refused.
+// as paved-gitops.yaml spells it. An image of another repository is
+// refused (one whose path steps out of it, with . or .., is refused by
+// oci.ParseDigest).
 func (s *Service) imageFor(service string, d name.Digest, version string) (Image, error) {
 	repo := d.String()[:strings.LastIndex(d.String(), "@")]
-	for _, c := range strings.Split(d.RepositoryStr(), "/") {
-		if !pathComponent.MatchString(c) {
-			return Image{}, failure.BadInputErr(fmt.Errorf("image %q: repository path component %q is not a plain name (no empty, . or .. components): give the service's image %s", d.String(), c, s.Image))
-		}
-	}
 	if !sameRepository(repo, s.Image) {
 		return Image{}, failure.BadInputErr(fmt.Errorf("image %q is not of %s's repository %s (%s): bump an image of it, or change image there", d.String(), service, s.Image, ConfigFile))
 	}

@@ -13,7 +13,8 @@ import (
 // walker checks a document's keys against a Go type and remembers the key
 // path of every value, by line, for the type errors of the decoder.
 type walker struct {
-	lines map[int]string
+	lines  map[int]string
+	values map[int]string // scalar values by line, as written
 }
 
 // walk checks node against t: every mapping key must be a field (of a
@@ -68,6 +69,9 @@ func (w walker) mapping(node *yaml.Node, t reflect.Type, path string) error {
 		}
 		p := join(path, k.Value)
 		w.lines[v.Line] = p
+		if v.Kind == yaml.ScalarNode {
+			w.values[v.Line] = v.Value
+		}
 		if err := w.walk(v, et, p); err != nil {
 			return err
 		}
@@ -96,7 +100,10 @@ func (w walker) typeErr(err error) error {
 		key = "the value"
 	}
 	got := "a " + yamlTag(m[2])
-	if m[3] != "" {
+	if v, ok := w.values[line]; ok {
+		// The decoder shortens long values.
+		got = fmt.Sprintf("the %s %q", yamlTag(m[2]), v)
+	} else if m[3] != "" {
 		got = fmt.Sprintf("the %s %q", yamlTag(m[2]), m[3])
 	}
 	return fmt.Errorf("line %s: %w: %s takes %s, not %s", m[1], ErrWrongType, key, goType(m[4]), got)

@@ -73,7 +73,7 @@ func Decode(data []byte, v any, t Type) error {
 	if err := checkHeader(root, t); err != nil {
 		return err
 	}
-	w := walker{lines: map[int]string{}}
+	w := walker{lines: map[int]string{}, values: map[int]string{}}
 	if err := w.walk(root, reflect.TypeOf(v).Elem(), ""); err != nil {
 		return err
 	}
