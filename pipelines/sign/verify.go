@@ -118,6 +118,9 @@ func Verify(ctx context.Context, image name.Digest, vo VerifyOptions) (*Verifica
 	v.Signatures = len(sigs)
 	reasons = append(reasons, verifyAttestations(ctx, image, co, require, vo, v)...)
 	if len(reasons) > 0 {
+		if l := leftover(ctx, image, v, require, vo); l != "" {
+			reasons = append([]string{"the leftover of a failed run (" + l + "; paved deploys no such image: run the pipeline again, or delete it)"}, reasons...)
+		}
 		return v, failure.PolicyErr(fmt.Errorf("verifying %q: %s", image, strings.Join(reasons, "; ")))
 	}
 	return v, nil

@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,26 @@ func TestVerifyFails(t *testing.T) {
 			"required vuln attestation missing (predicate https://cosign.sigstore.dev/attestation/vuln/v1)",
 		},
 	}, {
+		name: "signed, never attested (a run that failed at attest)",
+		setup: func(t *testing.T, host string, kp *sign.KeyPair) (name.Digest, string) {
+			image := pushRandom(t, host, "acme/app")
+			_, err := sign.Sign(context.Background(), image, withKey(kp)...)
+			require.NoError(t, err)
+			return image, kp.PublicKey
+		},
+		opts:    sign.VerifyOptions{Require: requireAll},
+		reasons: []string{"the leftover of a failed run (signed, without its provenance, sbom, vuln attestation;"},
+	}, {
+		name: "attested, never signed (a run that failed at sign)",
+		setup: func(t *testing.T, host string, kp *sign.KeyPair) (name.Digest, string) {
+			image := pushRandom(t, host, "acme/app")
+			_, err := sign.AttestAll(context.Background(), image, allPredicates(t, image, time.Now()), withKey(kp)...)
+			require.NoError(t, err)
+			return image, kp.PublicKey
+		},
+		opts:    sign.VerifyOptions{Require: requireAll},
+		reasons: []string{"the leftover of a failed run (attested, without a signature;", "no signature verifies with key"},
+	}, {
 		name: "scan older than the maximum age",
 		setup: func(t *testing.T, host string, kp *sign.KeyPair) (name.Digest, string) {
 			image := pushRandom(t, host, "acme/app")
@@ -133,8 +154,13 @@ func TestVerifyFails(t *testing.T) {
 			require.Error(t, err)
 			require.Equal(t, failure.Policy, failure.KindOf(err), "error: %v", err)
 			require.NotContains(t, err.Error(), "\n")
+			leftover := false
 			for _, r := range tc.reasons {
 				require.Contains(t, err.Error(), r)
+				leftover = leftover || strings.Contains(r, "leftover")
+			}
+			if !leftover {
+				require.NotContains(t, err.Error(), "leftover", "only a half-signed image is called a leftover")
 			}
 		})
 	}

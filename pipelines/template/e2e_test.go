@@ -156,4 +156,8 @@ func TestBuildScanDeployFailingGate(t *testing.T) {
 	}
 	_, log := gitopsState(t, e.gitops)
 	require.Len(t, log, 1, "no GitOps commit after a failed gate")
+	require.NotNil(t, rec.Leftover, "the record names the pushed image")
+	require.Equal(t, rec.Image, rec.Leftover.Image)
+	require.False(t, rec.Leftover.Signed || rec.Leftover.Attested)
+	require.Contains(t, rec.Leftover.Note, "neither signed nor attested, and was not deployed")
 }

@@ -161,8 +161,30 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 	r.rec.Status = StatusOK
 	if err != nil {
 		r.rec.Status = StatusFailed
+		r.rec.Leftover = r.leftover()
 	}
 	return r.rec, err
+}
+
+// leftover names the image of a failed run that was pushed and not
+// deployed, or is nil.
+func (r *run) leftover() *Leftover {
+	ok := func(step string) bool { s := r.rec.Step(step); return s != nil && s.Status == StatusOK }
+	if !ok(StepPush) || ok(StepDeploy) {
+		return nil
+	}
+	l := &Leftover{Image: r.digest.String(), Signed: ok(StepSign), Attested: ok(StepAttest)}
+	state := "neither signed nor attested"
+	switch {
+	case l.Signed && l.Attested:
+		state = "signed and attested"
+	case l.Signed:
+		state = "signed, without attestations"
+	case l.Attested:
+		state = "attested, without a signature"
+	}
+	l.Note = fmt.Sprintf("%s is in the registry, %s, and was not deployed: run the pipeline again, or delete it", l.Image, state)
+	return l
 }
 
 func (r *run) warn(msg string) {

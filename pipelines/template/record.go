@@ -52,6 +52,20 @@ type Record struct {
 	Steps           []StepRecord `json:"steps"`
 	// Warnings are policy warnings (deprecations, denials dated later).
 	Warnings []string `json:"warnings,omitempty"`
+	// Leftover is what a failed run left in the registry without
+	// deploying it.
+	Leftover *Leftover `json:"leftover,omitempty"`
+}
+
+// Leftover is the image a failed run pushed and did not deploy, with the
+// signature and attestations it got before the failure. paved verify
+// names a signed image without attestations, or the reverse, a leftover.
+type Leftover struct {
+	Image    string `json:"image"`
+	Signed   bool   `json:"signed"`
+	Attested bool   `json:"attested"`
+	// Note says what it is and what to do, in one line.
+	Note string `json:"note"`
 }
 
 // Source is the source the image was built from.
