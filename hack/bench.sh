@@ -32,5 +32,8 @@ echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs
 echo "==> the whole run: wall time and each step's share"
 go test ./pipelines/template/ -run '^$' -bench BenchmarkBuildScanDeploy -benchtime 3x | grep -E '^(Benchmark|ok|FAIL)' || true
 
+echo "==> registry faults: 20 runs per series through a fault-injecting proxy (10% 503, 20% of blob uploads cut), paved's retries next to go-containerregistry's defaults (crane, ko)"
+go test ./pipelines/template/ -run '^$' -bench BenchmarkBuildScanDeployUnderFaults -benchtime 1x -timeout 40m | grep -E '^(Benchmark|ok|FAIL)' || true
+
 echo "==> paved versus the stock CLIs chained (when ko, syft, trivy and cosign are installed)"
 ./hack/bench-stock.sh

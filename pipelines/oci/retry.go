@@ -70,7 +70,7 @@ func Retryable(err error) bool {
 type exhausted struct{ err error }
 
 func (e *exhausted) Error() string {
-	return fmt.Sprintf("%v (tried %d times over %s; the registry kept failing: run again when it is healthy)", e.err, Retry.Steps, RetryWait.Round(time.Second))
+	return fmt.Sprintf("%v (tried %d times over %s; the registry kept failing: run again when it is healthy)", e.err, Retry.Steps, retryWait(Retry).Round(time.Second))
 }
 func (e *exhausted) Unwrap() error { return e.err }
 

@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paved-dev/paved/internal/faultproxy"
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 )
@@ -69,7 +71,7 @@ func runThroughFaults(t testing.TB, faults faultproxy.Faults, seed uint64, n int
 			// A failure after retries is transient, names the request and
 			// how often it was tried; it never happens at or after deploy.
 			require.Equal(t, failure.Transient, failure.KindOf(err), err.Error())
-			require.Contains(t, err.Error(), "tried 7 times")
+			require.Contains(t, err.Error(), fmt.Sprintf("tried %d times", oci.Retry.Steps))
 			require.NotEqual(t, template.StepDeploy, rec.Failure.Step, "a run failed at its deploy: %v", err)
 			continue
 		}
@@ -130,5 +132,42 @@ func TestBuildScanDeployUnderFaults(t *testing.T) {
 			require.Positive(t, r.counts.Unavailable+r.counts.CutUploads, "the proxy injected no fault")
 			require.GreaterOrEqual(t, r.ok, 19, "failures: %q", r.failures)
 		})
+	}
+}
+
+// retryConfigs are the retries BenchmarkBuildScanDeployUnderFaults
+// compares: paved's, and go-containerregistry's defaults, which crane and
+// ko use (3 tries, 1 s then 3 s, no 429).
+var retryConfigs = []struct {
+	name    string
+	backoff remote.Backoff
+	codes   []int
+}{
+	{"paved", oci.Retry, oci.RetryStatusCodes},
+	{"ggcr-default", remote.Backoff{Duration: time.Second, Factor: 3, Jitter: 0.1, Steps: 3}, []int{408, 500, 502, 503, 504, 499, 522}},
+}
+
+// BenchmarkBuildScanDeployUnderFaults gives the figures of the fault test
+// for make bench: each series is 20 runs through the fault-injecting proxy,
+// with paved's retries and with go-containerregistry's defaults; it reports
+// the runs that completed (of 20) and the seconds per run. Run it with
+// -benchtime 1x.
+func BenchmarkBuildScanDeployUnderFaults(b *testing.B) {
+	for i, sc := range faultScenarios {
+		for _, rc := range retryConfigs {
+			b.Run(sc.name+"/"+rc.name, func(b *testing.B) {
+				saved, savedCodes := oci.Retry, oci.RetryStatusCodes
+				b.Cleanup(func() { oci.Retry, oci.RetryStatusCodes = saved, savedCodes })
+				oci.Retry, oci.RetryStatusCodes = rc.backoff, rc.codes
+				var ok, runs int
+				var seconds float64
+				for range b.N {
+					r := runThroughFaults(b, sc.faults, uint64(17+i), 20)
+					ok, runs, seconds = ok+r.ok, runs+20, seconds+r.seconds
+				}
+				b.ReportMetric(20*float64(ok)/float64(runs), "completed/20")
+				b.ReportMetric(seconds/float64(runs), "s/run")
+			})
+		}
 	}
 }
