@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"io/fs"
-	"log"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -14,11 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/fleet/fleettest"
@@ -26,8 +20,8 @@ import (
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
-// The canaries of the credential channels that TestSecretsNeverLeak does
-// not share with TestSigningSecretsNeverLeak (registry and key password).
+// Canaries of the credential channels besides the registry and key
+// passwords (canaryRegistryPassword, canaryKeyPassword).
 const (
 	canaryGitToken       = "CANARY-git-token-5d1e07" // PAVED_GIT_TOKEN
 	canaryURLToken       = "ghp_CANARYurltoken9a41"  // a token as the user name of a git URL
@@ -84,19 +78,12 @@ func policyServer(t *testing.T, policy string) string {
 // request body the registry received (images, annotations, signatures,
 // attestations) and every commit of every git repository for them.
 func TestSecretsNeverLeak(t *testing.T) {
-	reg := &basicAuthRegistry{user: "ci", pass: canaryRegistryPassword, next: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
-	rsrv := httptest.NewServer(reg)
-	t.Cleanup(rsrv.Close)
-	host := strings.TrimPrefix(rsrv.URL, "http://")
-	base, err := random.Image(256, 1)
-	require.NoError(t, err)
-	tag, err := name.NewTag(host + "/platform/static:1")
-	require.NoError(t, err)
-	require.NoError(t, remote.Write(tag, base, remote.WithAuth(&authn.Basic{Username: "ci", Password: canaryRegistryPassword})))
+	reg, host := newAuthRegistry(t)
+	pushWithCanary(t, host+"/platform/static:1")
 
 	work := t.TempDir()
 	keys := filepath.Join(work, "keys")
-	_, err = sign.GenerateKeys(keys, []byte(canaryKeyPassword))
+	_, err := sign.GenerateKeys(keys, []byte(canaryKeyPassword))
 	require.NoError(t, err)
 	db := filepath.Join(work, "db")
 	require.NoError(t, vulndb.BuildFixture(db, time.Now()))
@@ -143,7 +130,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// A bump with the token as the URL's user name, and one with a refused
 	// x-access-token in the URL.
-	image := pushRandomImageAuth(t, host+"/services/api")
+	image := pushWithCanary(t, host+"/services/api:bump").String()
 	tokenURL := strings.Replace(gitURL, "http://", "http://"+canaryURLToken+"@", 1)
 	paved(0, "deploy", "bump", "--repo", tokenURL, "--service", "api", "--env", "dev", "--image", image)
 	wrongURL := strings.Replace(gitURL, "http://", "http://x-access-token:"+canaryGitToken+"-wrong@", 1)
@@ -216,17 +203,4 @@ func campaignFleet(t *testing.T, work string) string {
 	fleettest.NewRepo(t, dir, "state", map[string]string{"README.md": "campaign state\n"})
 	fleettest.NewRepo(t, filepath.Join(dir, "repos"), "svc-a", map[string]string{".github/workflows/paved.yml": campaignOldPin})
 	return dir
-}
-
-// pushRandomImageAuth pushes a random image with the registry canary and
-// returns it by digest.
-func pushRandomImageAuth(t *testing.T, repo string) string {
-	img, err := random.Image(128, 1)
-	require.NoError(t, err)
-	tag, err := name.NewTag(repo + ":bump")
-	require.NoError(t, err)
-	require.NoError(t, remote.Write(tag, img, remote.WithAuth(&authn.Basic{Username: "ci", Password: canaryRegistryPassword})))
-	h, err := img.Digest()
-	require.NoError(t, err)
-	return tag.Context().Digest(h.String()).String()
 }

@@ -54,24 +54,38 @@ func (b *basicAuthRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.next.ServeHTTP(w, r)
 }
 
+// newAuthRegistry starts an in-process registry behind basic auth with the
+// registry canary as the password; it returns the registry and its host.
+func newAuthRegistry(t *testing.T) (*basicAuthRegistry, string) {
+	reg := &basicAuthRegistry{user: "ci", pass: canaryRegistryPassword, next: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+	srv := httptest.NewServer(reg)
+	t.Cleanup(srv.Close)
+	return reg, strings.TrimPrefix(srv.URL, "http://")
+}
+
+// pushWithCanary pushes a random image to ref with the registry canary and
+// returns it by digest.
+func pushWithCanary(t *testing.T, ref string) name.Digest {
+	img, err := random.Image(512, 1)
+	require.NoError(t, err)
+	tag, err := name.NewTag(ref)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(tag, img, remote.WithAuth(&authn.Basic{Username: "ci", Password: canaryRegistryPassword})))
+	h, err := img.Digest()
+	require.NoError(t, err)
+	return tag.Context().Digest(h.String())
+}
+
 // TestSigningSecretsNeverLeak runs keys generate, sign, attest and verify
 // (passing and failing) through the CLI with canary passwords, and checks
 // that neither canary appears in stdout, stderr, any written file or
 // anything pushed to the registry.
 func TestSigningSecretsNeverLeak(t *testing.T) {
-	reg := &basicAuthRegistry{user: "ci", pass: canaryRegistryPassword, next: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
-	srv := httptest.NewServer(reg)
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-
-	img, err := random.Image(512, 1)
-	require.NoError(t, err)
+	reg, host := newAuthRegistry(t)
+	ref := pushWithCanary(t, host+"/acme/app:latest")
+	image, h := ref.String(), ref.DigestStr()
 	tag, err := name.NewTag(host + "/acme/app:latest")
 	require.NoError(t, err)
-	require.NoError(t, remote.Write(tag, img, remote.WithAuth(&authn.Basic{Username: "ci", Password: canaryRegistryPassword})))
-	h, err := img.Digest()
-	require.NoError(t, err)
-	image := tag.Context().Digest(h.String()).String()
 
 	dir := t.TempDir()
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
@@ -83,7 +97,7 @@ func TestSigningSecretsNeverLeak(t *testing.T) {
 	sbom := filepath.Join(dir, "sbom.spdx.json")
 	require.NoError(t, os.WriteFile(sbom, []byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"app","packages":[]}`), 0o600))
 	report := filepath.Join(dir, "scan.json")
-	require.NoError(t, os.WriteFile(report, []byte(`{"schemaVersion":"`+sign.ScanReportSchema+`","artifact":{"name":"`+image+`","digest":"`+h.String()+`","kind":"image"},"gate":{"passed":true}}`), 0o600))
+	require.NoError(t, os.WriteFile(report, []byte(`{"schemaVersion":"`+sign.ScanReportSchema+`","artifact":{"name":"`+image+`","digest":"`+h+`","kind":"image"},"gate":{"passed":true}}`), 0o600))
 
 	var stdout, stderr bytes.Buffer
 	paved := func(want int, args ...string) {
