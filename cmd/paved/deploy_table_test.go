@@ -147,7 +147,8 @@ func TestDeployGateTable(t *testing.T) {
 // TestRunGateTable is the run verb of the gate table: build-scan-deploy of
 // go-api deploys through the same gates. It signs and scans the image it
 // builds, so an unsigned image or a stale scan cannot reach its deploy step;
-// a failed scan stops it at its own gate step, before anything is signed.
+// a failed scan stops it at its own gate step, before anything is signed; a
+// missing approval and a lock stop it in preflight, before anything is built.
 func TestRunGateTable(t *testing.T) {
 	fx := newGateFixture(t)
 	ok := runService(t, fx.host, "")
@@ -168,8 +169,8 @@ func TestRunGateTable(t *testing.T) {
 	}{
 		{gWrongKey, ok, fx.otherKey.PrivateKey, "prod", []string{"--approved-by", "alice"}, 3, "deploy: bumping go-api in prod: verifying"},
 		{gFailedScan, vulnerable, fx.envKey.PrivateKey, "staging", nil, 3, "gate: vulnerability gate failed: 1 finding(s) at CRITICAL,HIGH: CVE-2022-32149"},
-		{gNoApproval, ok, fx.envKey.PrivateKey, "prod", nil, 3, "deploy: bumping go-api in prod needs an approval"},
-		{gLocked, ok, fx.envKey.PrivateKey, "staging", nil, 3, "deploy: go-api in staging is locked since"},
+		{gNoApproval, ok, fx.envKey.PrivateKey, "prod", nil, 3, "preflight: bumping go-api in prod needs an approval"},
+		{gLocked, ok, fx.envKey.PrivateKey, "staging", nil, 3, "preflight: go-api in staging is locked since"},
 		{gOK, ok, fx.envKey.PrivateKey, "prod", []string{"--approved-by", "alice"}, 0, ""},
 	}
 	var matrix []string
