@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft"
 	"github.com/anchore/syft/syft/cataloging/pkgcataloging"
 	"github.com/anchore/syft/syft/pkg/cataloger/golang"
@@ -116,9 +117,7 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	if err != nil {
 		return nil, fmt.Errorf("building Syft's license scanner: %w", err)
 	}
-	s, err := syft.CreateSBOM(catalogCtx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{
-		Reference: loaded.reference,
-	}), createConfig())
+	s, err := loaded.catalog(catalogCtx, simg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -144,6 +143,12 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 		res.Distro = strings.TrimSpace(d.ID + " " + d.VersionID)
 	}
 	return res, nil
+}
+
+// catalog runs Syft on the image read into simg. ctx carries the license
+// scanner (withLicenseScanner).
+func (l *loadedImage) catalog(ctx context.Context, simg *image.Image) (*syftsbom.SBOM, error) {
+	return syft.CreateSBOM(ctx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{Reference: l.reference}), createConfig())
 }
 
 // SyftVersion is the version of the Syft library paved catalogs with, as
