@@ -70,6 +70,32 @@ func writeNew(path string, b []byte, mode fs.FileMode) error {
 	return f.Close()
 }
 
+// Signer is a signing key loaded once (see WithSigner).
+type Signer struct {
+	ref string
+	sv  signature.SignerVerifier
+}
+
+// LoadSigner loads the private key ref (a file, env://VAR or a KMS URI),
+// decrypting it with the password pf returns. Errors are classified as
+// WithKey's are: a missing file or a wrong password is bad input, a KMS
+// that cannot be reached is transient.
+func LoadSigner(ctx context.Context, ref string, pf PassFunc) (*Signer, error) {
+	sv, err := loadSigner(ctx, ref, pf)
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{ref: ref, sv: sv}, nil
+}
+
+// signerOf is the key of o: the one loaded by LoadSigner, else WithKey's.
+func signerOf(ctx context.Context, o *options) (signature.SignerVerifier, error) {
+	if o.signer != nil {
+		return o.signer.sv, nil
+	}
+	return loadSigner(ctx, o.key, o.pass)
+}
+
 // loadSigner loads a private key through Cosign's key references: a file,
 // env://VAR or a KMS URI.
 func loadSigner(ctx context.Context, ref string, pf PassFunc) (signature.SignerVerifier, error) {

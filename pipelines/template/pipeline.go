@@ -102,6 +102,11 @@ type run struct {
 	version    string
 	reportDir  string
 
+	// the signing key, decrypted once for sign, attest and record
+	signerOnce sync.Once
+	signer     *sign.Signer
+	signerErr  error
+
 	built    *build.Result
 	digest   name.Digest
 	pushed   *publish.Result
