@@ -107,22 +107,13 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	simg, cleanup, err := loaded.read()
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-
 	catalogCtx, err := withLicenseScanner(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("building Syft's license scanner: %w", err)
 	}
-	s, err := loaded.catalog(catalogCtx, simg)
+	s, err := loaded.catalogLayers(catalogCtx, o.layerCache)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("cataloging image %q: %w", src, err)
+		return nil, err
 	}
 	doc, err := encode(*s, format, documentMeta{created: loaded.created(o), imageDigest: loaded.digest.String()})
 	if err != nil {
