@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test release-check release-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -14,7 +14,8 @@ demo: build
 ## Dagger module's type-check, the BuildKit tests against a local buildkitd and
 ## the runc smoke tests of the reference images on the approved Debian bases,
 ## the fleet dashboard in headless Chromium, the exported admission policies
-## through the Kyverno CLI and policy-controller's tester, and the release check)
+## through the Kyverno CLI and policy-controller's tester, paved's SBOM package set against
+## stock syft, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
@@ -22,6 +23,7 @@ test: fmt-check vet dagger-check
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
 	$(MAKE) admission-test
+	$(MAKE) sbom-stock-test
 	$(MAKE) release-check
 	$(MAKE) release-test
 
@@ -37,6 +39,14 @@ admission-test:
 	$(GO) vet -tags admission ./pipelines/admission/
 	# -count=1: a cached pass would not run the enforcers.
 	$(GO) test -tags admission -count=1 -timeout 20m ./pipelines/admission/
+
+## sbom-stock-test: paved's layer-by-layer SBOM (cold and from the layer cache) has the package set
+## stock syft finds on the whole image, whiteouts and rewritten files included (hack/tools.sh builds syft once)
+sbom-stock-test:
+	./hack/tools.sh syft >/dev/null
+	$(GO) vet -tags stock ./pipelines/sbom/
+	# -count=1: a cached pass would not run syft.
+	$(GO) test -tags stock -count=1 -run TestSamePackagesAsStockSyft ./pipelines/sbom/
 
 ## release-check: a paved candidate built from this tree through the three reference apps,
 ## against the previous release when one is tagged; prints the report (root)

@@ -54,28 +54,38 @@ var releasePaths = []string{"/etc/os-release", "/usr/lib/os-release", "/etc/syst
 // catalogLayers catalogs every layer of l (from cache when it has one) and
 // merges the catalogues into the image's SBOM. ctx carries the license
 // scanner.
-func (l *loadedImage) catalogLayers(ctx context.Context, cache *LayerCache) (*syftsbom.SBOM, error) {
+func (l *loadedImage) catalogLayers(ctx context.Context, cache *LayerCache) (*syftsbom.SBOM, Layers, error) {
 	layers, err := l.img.Layers()
 	if err != nil {
-		return nil, l.readErr(err)
+		return nil, Layers{}, l.readErr(err)
 	}
 	cats := make([]*layerCatalog, len(layers))
+	counts := Layers{Total: len(layers)}
 	for i, layer := range layers {
 		release := visibleRelease(cats[:i])
 		diffID, err := layer.DiffID()
 		if err != nil {
-			return nil, l.readErr(err)
+			return nil, counts, l.readErr(err)
 		}
 		key := layerKey(diffID, release)
 		if cats[i] = cache.get(key, diffID); cats[i] != nil {
+			counts.Cached++
 			continue
 		}
 		if cats[i], err = l.catalogLayer(ctx, layer, diffID, release); err != nil {
-			return nil, err
+			return nil, counts, err
 		}
 		cache.put(key, cats[i])
 	}
-	return l.merge(cats)
+	s, err := l.merge(cats)
+	return s, counts, err
+}
+
+// Layers counts an image's layers and those whose catalogue came from the
+// LayerCache.
+type Layers struct {
+	Total  int `json:"total"`
+	Cached int `json:"cached"`
 }
 
 // catalogLayer catalogs layer alone, on top of a layer of the release

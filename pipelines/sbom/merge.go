@@ -3,14 +3,17 @@ package sbom
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
+	_ "unsafe" // go:linkname
 
 	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft/artifact"
 	"github.com/anchore/syft/syft/file"
 	"github.com/anchore/syft/syft/format/syftjson"
+	"github.com/anchore/syft/syft/format/syftjson/model"
 	"github.com/anchore/syft/syft/pkg"
 	syftsbom "github.com/anchore/syft/syft/sbom"
 	"github.com/anchore/syft/syft/source"
@@ -161,13 +164,31 @@ func (c *layerCatalog) encode() error {
 
 // decode reads c's catalogue back.
 func (c *layerCatalog) decode() error {
-	s, _, _, err := syftjson.NewFormatDecoder().Decode(bytes.NewReader(c.SBOM))
-	if err != nil {
+	var doc plainDocument
+	if err := json.Unmarshal(c.SBOM, &doc); err != nil {
 		return fmt.Errorf("decoding the catalogue of layer %s: %w", c.DiffID, err)
 	}
-	c.sbom = s
+	if doc.Schema.URL == "" || doc.Artifacts == nil {
+		return fmt.Errorf("decoding the catalogue of layer %s: not a syft-json document", c.DiffID)
+	}
+	c.sbom = syftjsonToSyftModel(model.Document(doc))
 	return nil
 }
+
+// plainDocument is Syft's JSON document without its UnmarshalJSON method,
+// which recurses until the stack overflows when encoding/json runs on
+// json/v2 (GOEXPERIMENT=jsonv2, which Trivy needs): it unmarshals into
+// `type Alias *Document`, and json/v2 calls the pointee's method again.
+// The method only converts file modes of anchorectl 1.0.0 documents.
+type plainDocument model.Document
+
+// syftjsonToSyftModel is what Syft's syft-json decoder does after
+// unmarshalling: unexported in Syft v1.42.0 (format/syftjson), reached by
+// linkname with its own signature; TestLayerCacheSharedBase fails if it
+// changes.
+//
+//go:linkname syftjsonToSyftModel github.com/anchore/syft/syft/format/syftjson.toSyftModel
+func syftjsonToSyftModel(doc model.Document) *syftsbom.SBOM
 
 // filesLayer is an uncompressed layer of regular files (path → content).
 func filesLayer(files map[string][]byte) (v1.Layer, error) {

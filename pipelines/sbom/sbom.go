@@ -92,6 +92,9 @@ type Result struct {
 	Total int `json:"total"`
 	// Syft is the version of the Syft library that cataloged the image.
 	Syft string `json:"syft"`
+	// Layers counts the image's layers and those whose catalogue was
+	// read from the layer cache (WithLayerCache) instead of catalogued.
+	Layers Layers `json:"layers"`
 }
 
 // Generate catalogs the image of src and returns its SBOM in format.
@@ -111,7 +114,7 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	if err != nil {
 		return nil, fmt.Errorf("building Syft's license scanner: %w", err)
 	}
-	s, err := loaded.catalogLayers(catalogCtx, o.layerCache)
+	s, layers, err := loaded.catalogLayers(catalogCtx, o.layerCache)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +131,7 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 		Image:       loaded.reference,
 		ImageDigest: loaded.digest.String(),
 		Syft:        s.Descriptor.Version,
+		Layers:      layers,
 	}
 	res.Packages, res.Total = countPackages(*s)
 	if d := s.Artifacts.LinuxDistribution; d != nil {
