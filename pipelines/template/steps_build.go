@@ -116,7 +116,7 @@ func (r *run) sbom(ctx context.Context) (Outputs, error) {
 	if err != nil {
 		return Outputs{}, err
 	}
-	res, err := sbom.Generate(ctx, sbom.Image(img, r.digest.String()), sbom.CycloneDXJSON, sbom.WithCreated(r.created))
+	res, err := sbom.Generate(ctx, sbom.Image(img, r.digest.String()), sbom.CycloneDXJSON, sbom.WithCreated(r.created), sbom.WithLayerCache(r.o.layerCache))
 	if err != nil {
 		return Outputs{}, err
 	}
