@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/anchore/stereoscope/pkg/file"
 	"github.com/anchore/stereoscope/pkg/image"
@@ -43,8 +44,8 @@ type layerCatalog struct {
 	// SBOM is the layer's catalogue in Syft's own JSON format.
 	SBOM []byte `json:"sbom"`
 
-	sbom  *syftsbom.SBOM
-	files map[string]bool
+	sbom   *syftsbom.SBOM
+	hidden map[string]bool // hides()
 }
 
 // releasePaths are the files Syft identifies the Linux distribution from
@@ -181,7 +182,7 @@ func visibleRelease(cats []*layerCatalog) map[string][]byte {
 	release := map[string][]byte{}
 	for i, c := range cats {
 		for p, data := range c.Release {
-			if visible(p, cats[i+1:]) {
+			if !hiddenBy(p, cats[i+1:]) {
 				release[p] = data
 			}
 		}
@@ -189,39 +190,79 @@ func visibleRelease(cats []*layerCatalog) map[string][]byte {
 	return release
 }
 
-// visible reports whether path, in a layer below uppers, is still there in
-// the image: no upper layer writes it again, deletes it or one of its
-// directories, or makes a directory of it opaque.
-func visible(p string, uppers []*layerCatalog) bool {
-	for _, u := range uppers {
-		if u.has(p) || u.has(whiteout(p)) {
-			return false
-		}
-		for dir := path.Dir(p); dir != "/" && dir != "."; dir = path.Dir(dir) {
-			if u.has(dir) || u.has(whiteout(dir)) || u.has(path.Join(dir, file.OpaqueWhiteout)) {
-				return false
+// hides is the set of paths the layer removes from the layers below it,
+// each with everything under it: the files it writes (a file replaces a
+// file, or a directory, of that name), the targets of its whiteouts
+// (.wh.NAME) and its opaque directories (.wh..wh..opq).
+func (c *layerCatalog) hides() map[string]bool {
+	if c.hidden == nil {
+		c.hidden = make(map[string]bool, len(c.Files))
+		for _, f := range c.Files {
+			dir, base := path.Split(f)
+			switch {
+			case base == file.OpaqueWhiteout:
+				c.hidden[path.Clean(dir)] = true
+			case strings.HasPrefix(base, file.WhiteoutPrefix):
+				c.hidden[dir+strings.TrimPrefix(base, file.WhiteoutPrefix)] = true
+			default:
+				c.hidden[f] = true
 			}
 		}
 	}
-	return true
+	return c.hidden
 }
 
-func whiteout(p string) string { return path.Join(path.Dir(p), file.WhiteoutPrefix+path.Base(p)) }
-
-func (c *layerCatalog) has(p string) bool {
-	if c.files == nil {
-		c.files = make(map[string]bool, len(c.Files))
-		for _, f := range c.Files {
-			c.files[f] = true
+// hiddenAbove returns, for each layer of cats, what the layers above it
+// hide together.
+func hiddenAbove(cats []*layerCatalog) []map[string]bool {
+	out := make([]map[string]bool, len(cats))
+	acc := map[string]bool{}
+	for i := len(cats) - 1; i >= 0; i-- {
+		out[i] = acc
+		if i > 0 && len(cats[i].hides()) > 0 {
+			next := make(map[string]bool, len(acc)+len(cats[i].hides()))
+			for p := range acc {
+				next[p] = true
+			}
+			for p := range cats[i].hides() {
+				next[p] = true
+			}
+			acc = next
 		}
 	}
-	return c.files[p]
+	return out
 }
 
-// keepPackage reports whether p is still in the image with uppers above
-// its layer: the files it was found in (its primary evidence, or every
-// location when none is marked primary) are all visible.
-func keepPackage(p pkg.Package, uppers []*layerCatalog) bool {
+// hiddenBy reports whether path p, in a layer below uppers, is gone from
+// the image.
+func hiddenBy(p string, uppers []*layerCatalog) bool {
+	for _, u := range uppers {
+		if gone(p, u.hides()) {
+			return true
+		}
+	}
+	return false
+}
+
+// gone reports whether p or one of its directories is in hidden.
+func gone(p string, hidden map[string]bool) bool {
+	for q := p; q != "" && q != "/"; {
+		if hidden[q] {
+			return true
+		}
+		i := strings.LastIndexByte(q, '/')
+		if i <= 0 {
+			break
+		}
+		q = q[:i]
+	}
+	return false
+}
+
+// keepPackage reports whether p is still in the image when the layers
+// above its own hide hidden: the files it was found in (its primary
+// evidence, or every location when none is marked primary) are all there.
+func keepPackage(p pkg.Package, hidden map[string]bool) bool {
 	locs := p.Locations.ToSlice()
 	var primary []string
 	for _, loc := range locs {
@@ -235,7 +276,7 @@ func keepPackage(p pkg.Package, uppers []*layerCatalog) bool {
 		}
 	}
 	for _, p := range primary {
-		if !visible(p, uppers) {
+		if gone(p, hidden) {
 			return false
 		}
 	}

@@ -33,18 +33,22 @@ func (l *loadedImage) merge(cats []*layerCatalog) (*syftsbom.SBOM, error) {
 		FileLicenses: map[file.Coordinates][]file.License{}, Executables: map[file.Coordinates]file.Executable{},
 		Unknowns: map[file.Coordinates][]string{},
 	}
-	kept := map[artifact.ID]bool{}
+	pkgs, coords := map[artifact.ID]bool{}, map[file.Coordinates]bool{}
+	hidden := hiddenAbove(cats)
 	for i, c := range cats {
-		s, uppers := c.sbom, cats[i+1:]
+		s := c.sbom
 		for p := range s.Artifacts.Packages.Enumerate() {
-			if keepPackage(p, uppers) {
+			if keepPackage(p, hidden[i]) {
 				a.Packages.Add(p)
-				kept[p.ID()] = true
+				pkgs[p.ID()] = true
 			}
 		}
 		keep := func(c file.Coordinates) bool {
-			ok := visible(c.RealPath, uppers)
-			kept[c.ID()] = kept[c.ID()] || ok
+			if ok, seen := coords[c]; seen {
+				return ok
+			}
+			ok := !gone(c.RealPath, hidden[i])
+			coords[c] = ok
 			return ok
 		}
 		copyVisible(a.FileMetadata, s.Artifacts.FileMetadata, keep)
@@ -57,10 +61,23 @@ func (l *loadedImage) merge(cats []*layerCatalog) (*syftsbom.SBOM, error) {
 			a.LinuxDistribution = s.Artifacts.LinuxDistribution
 		}
 	}
+	kept := func(x artifact.Identifiable) bool {
+		switch v := x.(type) {
+		case pkg.Package:
+			return pkgs[v.ID()]
+		case *pkg.Package:
+			return pkgs[v.ID()]
+		case file.Coordinates:
+			return coords[v]
+		case file.Location:
+			return coords[v.Coordinates]
+		}
+		return true
+	}
 	var rels []artifact.Relationship
 	for _, c := range cats {
 		for _, r := range c.sbom.Relationships {
-			if kept[r.From.ID()] && kept[r.To.ID()] {
+			if kept(r.From) && kept(r.To) {
 				rels = append(rels, r)
 			}
 		}
