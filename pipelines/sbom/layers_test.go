@@ -1,7 +1,9 @@
 package sbom
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -37,4 +39,26 @@ func TestLayeredCatalogueIsTheWholeImages(t *testing.T) {
 			require.Equal(t, string(want), string(res.Document))
 		})
 	}
+}
+
+// TestFromDocument reads back the summary Generate gave.
+func TestFromDocument(t *testing.T) {
+	img := testimage.New(t, testimage.Options{NoGoBinary: true})
+	want, err := Generate(context.Background(), Image(img, "registry.example/app"), CycloneDXJSON)
+	require.NoError(t, err)
+	got, err := FromDocument(want.Document, want.Image, want.ImageDigest)
+	require.NoError(t, err)
+	want.Layers = Layers{}
+	require.Equal(t, want, got)
+	// As an attestation carries it: compacted; the same bytes come back.
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, want.Document))
+	got, err = FromDocument(compact.Bytes(), want.Image, want.ImageDigest)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	spdx, err := Generate(context.Background(), Image(img, "registry.example/app"), SPDXJSON)
+	require.NoError(t, err)
+	_, err = FromDocument(spdx.Document, want.Image, want.ImageDigest)
+	require.ErrorIs(t, err, ErrNotCycloneDX)
 }

@@ -68,6 +68,16 @@ type Verification struct {
 	Scan *ScanVerdict `json:"scan,omitempty"`
 	// Tlog reports that no transparency log was consulted (offline, key-based).
 	Tlog string `json:"tlog"`
+
+	predicates map[string]json.RawMessage
+}
+
+// Predicate returns the predicate of the last verified attestation of
+// predicate type uri (the newest one attached), e.g. the SBOM a run
+// attested, so that a re-run of the same input can read it back.
+func (v *Verification) Predicate(uri string) (json.RawMessage, bool) {
+	p, ok := v.predicates[uri]
+	return p, ok
 }
 
 // ScanVerdict is the verdict of a verified vulnerability attestation.
@@ -183,6 +193,10 @@ func verifyAttestations(ctx context.Context, image name.Digest, co *cosign.Check
 			continue
 		}
 		v.Attestations[ptype]++
+		if v.predicates == nil {
+			v.predicates = map[string]json.RawMessage{}
+		}
+		v.predicates[ptype] = pred
 		if ptype == PredicateVuln {
 			s, err := scanVerdict(pred)
 			if err != nil {

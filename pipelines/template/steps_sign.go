@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/paved-dev/paved/pipelines/sign"
@@ -36,6 +37,11 @@ func (r *run) attest(ctx context.Context) (Outputs, error) {
 	preds, err := r.predicates()
 	if err != nil {
 		return Outputs{}, err
+	}
+	if r.reused != nil {
+		// The digest carries the SBOM and provenance; the scan found
+		// something new (skipAttest).
+		preds = slices.DeleteFunc(preds, func(p sign.Predicate) bool { return p.Type != sign.PredicateVuln })
 	}
 	opts, err := r.signOptions(ctx)
 	if err != nil {
