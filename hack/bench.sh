@@ -12,11 +12,21 @@ bench() { # package, benchmark regexp, benchtime
 
 bench ./pipelines/build/ 'BenchmarkGoAPIBuild' 3x
 bench ./pipelines/build/ 'BenchmarkDockerfile' 20x
-for pkg in ./pipelines/sbom/ ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/; do  # deploy: bump on 100 services, 1,000 commits
+bench ./pipelines/sbom/ 'BenchmarkGenerate' 3x
+for pkg in ./pipelines/scan/ ./pipelines/sign/ ./pipelines/deploy/; do  # deploy: bump on 100 services, 1,000 commits
   if ls "$pkg"*_test.go >/dev/null 2>&1 && grep -lq '^func Benchmark' "$pkg"*_test.go; then
     bench "$pkg" '.' 3x
   fi
 done
+
+# A base campaign's SBOM work: 100 services on one base, with the layer
+# cache and without it. The base is the approved node base when
+# hack/bases/build.sh has cached its rootfs (make demo does), else the
+# test image's layers.
+node_rootfs=$(ls "${PAVED_BASES_CACHE:-$HOME/.cache/paved/bases}"/node-base-*.tar 2>/dev/null | head -1 || true)
+echo "==> SBOMs of a 100-service base campaign (base: ${node_rootfs:-the test image}), with and without the layer cache"
+PAVED_BENCH_BASE_ROOTFS=$node_rootfs go test ./pipelines/sbom/ -run '^$' -bench BenchmarkBaseCampaign100 -benchtime 1x -timeout 30m |
+  grep -E '^(Benchmark|ok|FAIL)' || true
 
 echo "==> fleet inventory over ${PAVED_FLEET_BENCH_REPOS:=1000} generated repositories (cold and warm cache)"
 PAVED_FLEET_BENCH_REPOS=$PAVED_FLEET_BENCH_REPOS go test ./fleet/inventory/ -run '^$' -bench Inventory -benchtime 1x -timeout 30m | grep -E '^(Benchmark|ok|FAIL)' || true
@@ -32,5 +42,5 @@ echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs
 echo "==> the whole run: wall time and each step's share"
 go test ./pipelines/template/ -run '^$' -bench BenchmarkBuildScanDeploy -benchtime 3x | grep -E '^(Benchmark|ok|FAIL)' || true
 
-echo "==> paved versus the stock CLIs chained (when ko, syft, trivy and cosign are installed)"
+echo "==> paved versus the stock CLIs chained (ko, syft, trivy, cosign: built once by hack/tools.sh)"
 ./hack/bench-stock.sh
