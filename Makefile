@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -19,6 +19,7 @@ demo: build
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
+	$(MAKE) render-test
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
@@ -57,6 +58,11 @@ release-check:
 ## the apps' wrappers use is a regression naming app and step; two builds of one source differ in nothing
 release-test:
 	./hack/release-check.sh test
+
+## render-test: three bumps in a row of each GitOps layout, rendered by the real helm template
+## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)
+render-test:
+	./hack/deploy/render-test.sh
 
 ## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
 dagger-check:
