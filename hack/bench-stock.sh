@@ -47,12 +47,14 @@ registry=$(sed -n 's|.*on http://\([^ ]*\).*|\1|p' "$work/registry.log")
 "$paved" base static --push "$registry/platform/static" --tag 1 >/dev/null
 mkdir -p "$work/trivy-cache" && ln -s "$work/db" "$work/trivy-cache/db" # trivy reads <cache>/db/trivy.db
 
-# The GitOps remote, seeded as make demo seeds it.
-git init -q --bare -b main "$work/gitops.git"
+# The GitOps remotes, seeded as make demo seeds them: one for paved, one for
+# the stock chain, so that neither edits what the other deploys.
 cp -r examples/gitops "$work/seed" && mkdir -p "$work/seed/keys" && cp "$work/keys/cosign.pub" "$work/seed/keys/"
 grep -rl paved.local "$work/seed" | xargs sed -i "s|paved\.local|$registry|g"
 git -C "$work/seed" init -q -b main && git -C "$work/seed" add -A && git -C "$work/seed" commit -q -m seed
-git -C "$work/seed" push -q "$work/gitops.git" main
+for remote in gitops stock-gitops; do
+  git init -q --bare -b main "$work/$remote.git" && git -C "$work/seed" push -q "$work/$remote.git" main
+done
 
 # ko stamps the version as paved's versionVar does.
 printf 'builds:\n- id: go-api\n  main: .\n  ldflags: ["-s", "-w", "-X main.version={{.Env.VERSION}}"]\n' >"$work/ko.yaml"
@@ -100,11 +102,12 @@ stock_chain() {
   "$cosign" attest --key "$work/keys/cosign.key" --tlog-upload=false --allow-insecure-registry -y \
     --type vuln --predicate "$dir/scan.json" "$ref"
   "$cosign" verify --key "$work/keys/cosign.pub" --insecure-ignore-tlog=true --allow-insecure-registry "$ref" >/dev/null
-  git clone -q "$work/gitops.git" "$dir/gitops"
+  git clone -q "$work/stock-gitops.git" "$dir/gitops"
   if [ "$app" = go-api ]; then
     (cd "$dir/gitops/apps/go-api/dev" && "$kustomize" edit set image "$registry/services/go-api=$ref")
   else
-    sed -i "s|image: .*/$app[:@].*|image: $ref|" "$dir/gitops/manifests/$app/dev/$app.yaml"
+    # blue-green: the idle slot (green; the Service selects blue)
+    sed -i "/name: $app-green/,\$ s|image: .*|image: $ref|" "$dir/gitops/manifests/$app/dev/$app.yaml"
   fi
   git -C "$dir/gitops" commit -q -am "deploy $app $version"
   git -C "$dir/gitops" push -q origin main
