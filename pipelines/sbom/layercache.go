@@ -41,7 +41,7 @@ type LayerCache struct {
 // catalogConfigVersion, what a cached catalogue was made by. Bump
 // catalogConfigVersion whenever createConfig changes what Syft finds.
 const (
-	layerCacheSchema     = "paved.dev/sbom-layer/v1"
+	layerCacheSchema     = "paved.dev/sbom-layer/v2"
 	catalogConfigVersion = "1"
 )
 

@@ -2,6 +2,7 @@ package sbom
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -41,8 +42,9 @@ type layerCatalog struct {
 	Files []string `json:"files"`
 	// Release holds the layer's release files (releasePaths), by path.
 	Release map[string][]byte `json:"release,omitempty"`
-	// SBOM is the layer's catalogue in Syft's own JSON format.
-	SBOM []byte `json:"sbom"`
+	// SBOM is the layer's catalogue in Syft's own JSON format (raw, so an
+	// entry is not base64 to decode as well).
+	SBOM json.RawMessage `json:"sbom"`
 
 	sbom   *syftsbom.SBOM
 	hidden map[string]bool // hides()
