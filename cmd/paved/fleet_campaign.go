@@ -38,7 +38,7 @@ func (f *campaignFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.fleetFile, "fleet", gitEnvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+"); its repository's origin is the default state repository")
 	fl.StringVar(&f.stateRepo, "state-repo", os.Getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
 	fl.StringVar(&f.stateBranch, "state-branch", "", "branch of the state repository (default: its HEAD)")
-	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
+	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+"; gitea: "+envGiteaToken+" and "+envGiteaAPIURL+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
 	outputFlag(cmd, &f.output)
 }
 
@@ -434,14 +434,10 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 			return nil, err
 		}
 		changes := all[f.forge]
-		switch {
-		case f.forge != "github" && f.forge != "gitlab":
-			return nil, usageError{fmt.Errorf("invalid --forge %q: use github or gitlab", f.forge)}
+		switch env, known := forgeTokenEnv[f.forge]; {
+		case !known:
+			return nil, usageError{fmt.Errorf("invalid --forge %q: use github, gitlab or gitea", f.forge)}
 		case changes == nil:
-			env := envGitHubToken
-			if f.forge == "gitlab" {
-				env = envGitLabToken
-			}
 			return nil, usageError{fmt.Errorf("--forge %s needs a token in %s", f.forge, env)}
 		}
 		opts = append(opts, campaign.WithChanges(changes))

@@ -41,9 +41,10 @@ type Server struct {
 }
 
 // Start builds Gitea once (hack/tools.sh gitea; $PAVED_GITEA names a binary
-// instead), starts it and stops it when tb ends. Gitea's log is in
-// tb.TempDir()/log and printed when the test fails.
-func Start(tb testing.TB) *Server {
+// instead), starts it and stops it when tb ends. Gitea's log is printed
+// when the test fails. ini is appended to the configuration: sections such
+// as "[api]\nMAX_RESPONSE_ITEMS = 2" (small pages, to test paging).
+func Start(tb testing.TB, ini ...string) *Server {
 	tb.Helper()
 	exe := binary(tb)
 	dir := tb.TempDir()
@@ -52,7 +53,7 @@ func Start(tb testing.TB) *Server {
 	s.API = s.URL + "/api/v1"
 	conf := filepath.Join(dir, "app.ini")
 	static := filepath.Join(filepath.Dir(filepath.Dir(exe)), "src")
-	if err := os.WriteFile(conf, []byte(appIni(dir, static, port)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(appIni(dir, static, port)+strings.Join(ini, "\n")), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	s.run(tb, exe, conf, "migrate")
