@@ -52,17 +52,20 @@ Dockerfiles and paved.yaml (--base OLD=NEW@sha256:...), or a Terraform
 module ref (--terraform SOURCE=REF). Every service gets a branch
 paved/campaign/<id> with one bump commit and a change: a pull or merge
 request with --forge, else the branch itself, which advance --auto-merge
-merges (fast-forward, or a merge commit) into the base branch.
+merges (fast-forward, or a merge commit) into the base branch; with
+--forge gitea, --auto-merge merges the pull requests through the API.
 
 Services go in waves (--waves), in name order: a canary, then cumulative
 percentages (50% = half the fleet is in after this wave), tiers (tier=1)
 or services by name (svc-a+svc-b). A wave passes its health gate when the
 share --health-ratio of its merged services have a successful run of the
-new version on the bump commit or later, within --health-window of the
-merge. Runs are read from .paved/runs/*.json on the base branch: a
-paved-run.json run record, or {"schemaVersion": "paved.dev/run-status/v1",
-"commit", "pavedVersion", "status": "ok"|"failed", "step", "message",
-"finishedAt"}. Too many failures halt the campaign, naming each failing
+new version on the merge commit or later, within --health-window of the
+merge. The evidence, first found first: the forge's CI result of
+--health-check on the merge commit, else on the change's head (Gitea
+commit statuses); a deploy record in the fleet's GitOps repository
+(versions.yaml: the service deployed by the new paved version from the
+merge commit or a later one), the evidence of a plain-git fleet; a run
+file in .paved/runs/*.json on the base branch. Too many failures halt the campaign, naming each failing
 service and step; rollback then reverts the merged bumps with forward
 commits (never a force push) and closes the open changes.
 
@@ -86,6 +89,7 @@ type campaignStartFlags struct {
 	maxInFlight                       int
 	ratio                             float64
 	window                            time.Duration
+	healthCheck                       string
 	policyRepo, policyFile            string
 }
 
@@ -111,6 +115,7 @@ func newCampaignStartCmd() *cobra.Command {
 	fl.IntVar(&f.maxInFlight, "max-in-flight", 10, "services worked on at once")
 	fl.Float64Var(&f.ratio, "health-ratio", 0.95, "share of a wave's merged services that must run the new version successfully")
 	fl.DurationVar(&f.window, "health-window", 24*time.Hour, "time after a wave's last merge for its runs to come in")
+	fl.StringVar(&f.healthCheck, "health-check", "paved", "name of paved's CI job among the forge's commit statuses or checks (a pattern: \"ci / paved*\"; \"\" not to read them)")
 	fl.StringVar(&f.policyRepo, "policy-repo", "", "git repository of the platform policy (base campaigns: advance --deny-old-base-after)")
 	fl.StringVar(&f.policyFile, "policy-file", "policy.yaml", "path of the policy file in --policy-repo")
 	return cmd
@@ -146,7 +151,10 @@ func runCampaignStart(cmd *cobra.Command, f *campaignStartFlags) error {
 	}
 	spec := campaign.Spec{
 		ID: f.id, Target: target, Services: services, Waves: waves, MaxInFlight: f.maxInFlight,
-		Health: campaign.Health{Ratio: f.ratio, Window: campaign.Duration(f.window)},
+		Health: campaign.Health{Ratio: f.ratio, Window: campaign.Duration(f.window), Check: f.healthCheck},
+	}
+	if fl.GitOps.Repository != "" {
+		spec.GitOps = &fl.GitOps
 	}
 	if f.policyRepo != "" {
 		spec.Policy = &campaign.PolicyFile{Repository: f.policyRepo, Path: f.policyFile}
