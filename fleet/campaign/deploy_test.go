@@ -136,4 +136,3 @@ func TestCampaignOnDeployRecords(t *testing.T) {
 		require.Equal(t, EvidenceDeploy, s.Health.Evidence, s.Name)
 	}
 }
-
