@@ -56,7 +56,7 @@ forge-test:
 	./hack/tools.sh gitea >/dev/null
 	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/...
 	# -count=1: a cached pass would not start Gitea.
-	$(GO) test -tags forge -count=1 -timeout 15m ./internal/giteatest/ ./fleet/forge/gitea/
+	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/
 
 ## render-test: three bumps in a row of each GitOps layout, rendered by the real helm template
 ## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)
