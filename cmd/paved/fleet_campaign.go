@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -468,6 +469,23 @@ func printCampaignList(w io.Writer, output string, all []*campaign.Campaign) err
 	return tw.Flush()
 }
 
+// describeEvidence says what a verdict rests on: the CI result's page, the
+// deploy record, the run file, or why the gate still waits.
+func describeEvidence(v *campaign.Verdict) string {
+	switch v.Evidence {
+	case campaign.EvidenceCheck:
+		return "ci " + cmp.Or(v.URL, v.Commit)
+	case campaign.EvidenceDeploy:
+		return v.Message
+	case campaign.EvidenceRun:
+		return "run " + v.File
+	}
+	if v.URL != "" {
+		return v.Message + " (" + v.URL + ")"
+	}
+	return v.Message
+}
+
 func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
 	if output == "json" {
 		return writeJSON(w, struct {
@@ -493,14 +511,15 @@ func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
 		fmt.Fprintf(w, "policy denies %s from %s (commit %s)\n", c.Denial.Image, c.Denial.From, c.Denial.Commit)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tWAVE\tSTATUS\tHEALTH\tDETAIL")
+	fmt.Fprintln(tw, "SERVICE\tWAVE\tSTATUS\tHEALTH\tEVIDENCE\tDETAIL")
 	for _, s := range c.Services {
-		health, detail := "", s.Error
+		health, evidence, detail := "", "", s.Error
 		if s.Health != nil {
 			health = s.Health.Status
 			if s.Health.Step != "" {
 				health += " at " + s.Health.Step
 			}
+			evidence = describeEvidence(s.Health)
 		}
 		if detail == "" && s.RevertCommit != "" {
 			detail = "reverted by " + s.RevertCommit
@@ -510,7 +529,7 @@ func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
 				detail = s.Change.ID
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, c.Waves[s.Wave].Name, s.Status, health, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, c.Waves[s.Wave].Name, s.Status, health, cmp.Or(evidence, "-"), detail)
 	}
 	return tw.Flush()
 }
