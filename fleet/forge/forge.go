@@ -90,6 +90,21 @@ func RepoPath(cloneURL string) (host, path string, err error) {
 	return host, path, nil
 }
 
+// OwnerName maps a repository's clone URL to the owner and name of a forge
+// that has no nested groups (GitHub, Gitea): a path of exactly two
+// segments; forgeName says which forge in the error.
+func OwnerName(cloneURL, forgeName string) (owner, name string, err error) {
+	_, path, err := RepoPath(cloneURL)
+	if err != nil {
+		return "", "", err
+	}
+	owner, name, ok := strings.Cut(path, "/")
+	if !ok || strings.Contains(name, "/") {
+		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL of %q: want a %s owner/repository path", path, forgeName))
+	}
+	return owner, name, nil
+}
+
 // scpLike reports whether s is git's user@host:path form.
 func scpLike(s string) bool {
 	at, colon := strings.Index(s, "@"), strings.Index(s, ":")

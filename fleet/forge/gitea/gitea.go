@@ -104,15 +104,7 @@ func (f *Forge) Repositories(ctx context.Context, organisation string) ([]fleet.
 
 // repo maps a clone URL to owner and name.
 func repo(cloneURL string) (owner, name string, err error) {
-	_, path, err := forge.RepoPath(cloneURL)
-	if err != nil {
-		return "", "", err
-	}
-	owner, name, ok := strings.Cut(path, "/")
-	if !ok || strings.Contains(name, "/") {
-		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL of %q: want a Gitea owner/repository path", path))
-	}
-	return owner, name, nil
+	return forge.OwnerName(cloneURL, "Gitea")
 }
 
 func repoPath(owner, name string) string {

@@ -16,11 +16,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
-	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 // DefaultBaseURL is github.com's REST API.
@@ -101,13 +99,5 @@ func (f *Forge) Repositories(ctx context.Context, organisation string) ([]fleet.
 
 // repo maps a clone URL to owner and name.
 func repo(cloneURL string) (owner, name string, err error) {
-	_, path, err := forge.RepoPath(cloneURL)
-	if err != nil {
-		return "", "", err
-	}
-	owner, name, ok := strings.Cut(path, "/")
-	if !ok || strings.Contains(name, "/") {
-		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL of %q: want a GitHub owner/repository path", path))
-	}
-	return owner, name, nil
+	return forge.OwnerName(cloneURL, "GitHub")
 }
