@@ -142,3 +142,21 @@ func NextLink(h http.Header) string {
 	}
 	return ""
 }
+
+// Each makes call and follows its rel="next" links, decoding every page
+// into a T and handing it to fn, which returns how many items the page
+// held: an empty page ends the walk too.
+func Each[T any](ctx context.Context, api *API, call Call, fn func(T) int) error {
+	for {
+		var page T
+		h, err := api.Do(ctx, call, &page)
+		if err != nil {
+			return err
+		}
+		next := NextLink(h)
+		if fn(page) == 0 || next == "" {
+			return nil
+		}
+		call = Call{What: call.What, Method: call.Method, URL: next, Scope: call.Scope}
+	}
+}

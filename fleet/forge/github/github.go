@@ -40,6 +40,7 @@ type Forge struct {
 var (
 	_ fleet.Forge   = (*Forge)(nil)
 	_ fleet.Changes = (*Forge)(nil)
+	_ fleet.Checks  = (*Forge)(nil)
 )
 
 // New returns the GitHub forge at DefaultBaseURL (forge.WithBaseURL for

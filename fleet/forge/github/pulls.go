@@ -21,10 +21,13 @@ type pull struct {
 	Merged         bool    `json:"merged"`
 	MergedAt       *string `json:"merged_at"`
 	MergeCommitSHA string  `json:"merge_commit_sha"`
+	Head           struct {
+		SHA string `json:"sha"`
+	} `json:"head"`
 }
 
 func (p pull) change() fleet.Change {
-	c := fleet.Change{ID: strconv.Itoa(p.Number), URL: p.HTMLURL, State: fleet.ChangeOpen}
+	c := fleet.Change{ID: strconv.Itoa(p.Number), URL: p.HTMLURL, State: fleet.ChangeOpen, Head: p.Head.SHA}
 	switch {
 	case p.Merged || p.MergedAt != nil:
 		c.State, c.MergeCommit = fleet.ChangeMerged, p.MergeCommitSHA
