@@ -37,9 +37,9 @@ type commitStatus struct {
 // latest of each name: GitHub Actions jobs) and then the commit statuses
 // (GET .../commits/{ref}/status, the latest of each context: other CI
 // integrations) of commit, every page. A check run not completed is
-// pending; concluded success, neutral or skipped is success, any other
-// conclusion (failure, cancelled, timed_out, action_required, stale) is
-// failure.
+// pending, and so is one skipped (it did not run); concluded success or
+// neutral is success, any other conclusion (failure, cancelled, timed_out,
+// action_required, stale) is failure.
 func (f *Forge) Checks(ctx context.Context, repository, commit string) ([]fleet.Check, error) {
 	owner, name, err := repo(repository)
 	if err != nil {
@@ -82,8 +82,10 @@ func runState(r checkRun) fleet.CheckState {
 	switch {
 	case r.Status != "completed":
 		return fleet.CheckPending
-	case r.Conclusion == "success" || r.Conclusion == "neutral" || r.Conclusion == "skipped":
+	case r.Conclusion == "success" || r.Conclusion == "neutral":
 		return fleet.CheckSuccess
+	case r.Conclusion == "skipped":
+		return fleet.CheckPending // a job that did not run is no result
 	}
 	return fleet.CheckFailure
 }

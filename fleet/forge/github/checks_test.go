@@ -38,7 +38,7 @@ func TestChecks(t *testing.T) {
 	require.Equal(t, []fleet.Check{
 		{Name: "paved / build-scan-deploy", State: fleet.CheckSuccess, URL: url + "paved / build-scan-deploy", Description: "Mighty Readme report"},
 		{Name: "lint", State: fleet.CheckFailure, URL: url + "lint", Description: "Mighty Readme report"},
-		{Name: "docs", State: fleet.CheckSuccess, URL: url + "docs", Description: "Mighty Readme report"},
+		{Name: "docs", State: fleet.CheckPending, URL: url + "docs", Description: "Mighty Readme report"},
 		{Name: "e2e", State: fleet.CheckPending, URL: url + "e2e", Description: "Mighty Readme report"},
 		{Name: "flaky", State: fleet.CheckFailure, URL: url + "flaky", Description: "Mighty Readme report"},
 		{Name: "continuous-integration/jenkins", State: fleet.CheckSuccess, URL: "https://ci.example.com/1000/output", Description: "Build has completed successfully"},
