@@ -24,7 +24,9 @@ func (f *checkingForge) Checks(_ context.Context, _, commit string) ([]fleet.Che
 }
 
 func TestCheckVerdict(t *testing.T) {
-	ok := func(name string) fleet.Check { return fleet.Check{Name: name, State: fleet.CheckSuccess, URL: "https://ci/" + name} }
+	ok := func(name string) fleet.Check {
+		return fleet.Check{Name: name, State: fleet.CheckSuccess, URL: "https://ci/" + name}
+	}
 	bad := func(name string) fleet.Check {
 		return fleet.Check{Name: name, State: fleet.CheckFailure, URL: "https://ci/" + name, Description: "failed at step gate"}
 	}
