@@ -61,9 +61,11 @@ func (e *Engine) health(ctx context.Context, r *gitrepo.Repo, c *Campaign, s *Se
 	return v, nil
 }
 
-// checkVerdict reads the forge's results on the merge commit, then on the
-// change's head: the first commit with a finished result of c.Health.Check
-// decides. Nil when the forge reads no results or no check is named.
+// checkVerdict reads the forge's results on the merge commit, then, when
+// the merge commit has none of c.Health.Check (its CI runs on changes
+// only), on the change's head. A finished result decides; a pending one on
+// the merge commit is waited for. Nil when the forge reads no results or
+// no check is named.
 func (e *Engine) checkVerdict(ctx context.Context, c *Campaign, s *Service) *Verdict {
 	checks, ok := e.changes.(fleet.Checks)
 	if !ok || c.Health.Check == "" {
@@ -80,6 +82,7 @@ func (e *Engine) checkVerdict(ctx context.Context, c *Campaign, s *Service) *Ver
 	}
 	missing := &Verdict{Status: HealthMissing, Message: fmt.Sprintf("no %q result on the forge yet", c.Health.Check)}
 	for _, commit := range commits {
+		pending := false
 		results, err := checks.Checks(ctx, s.Repository, commit)
 		if err != nil {
 			return &Verdict{Status: HealthMissing, Message: err.Error()}
@@ -96,8 +99,12 @@ func (e *Engine) checkVerdict(ctx context.Context, c *Campaign, s *Service) *Ver
 				v.Status = HealthFailed
 				return v
 			}
+			pending = true
 			missing.Message = fmt.Sprintf("%s is still %s on %s", ch.Name, ch.State, short(commit))
 			missing.URL = ch.URL
+		}
+		if pending {
+			return missing
 		}
 	}
 	return missing
