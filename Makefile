@@ -54,9 +54,9 @@ release-test:
 ## built once, ~4 min cold), started by the tests on loopback with SQLite
 forge-test:
 	./hack/tools.sh gitea >/dev/null
-	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/...
+	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/... ./cmd/paved/
 	# -count=1: a cached pass would not start Gitea.
-	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/
+	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
 
 ## render-test: three bumps in a row of each GitOps layout, rendered by the real helm template
 ## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)
