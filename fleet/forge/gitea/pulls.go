@@ -115,33 +115,25 @@ func (f *Forge) Get(ctx context.Context, repository, id string) (fleet.Change, e
 // Close comments on pull request id (POST .../issues/{n}/comments) and
 // closes it (PATCH .../pulls/{n} state=closed). A closed one is left alone;
 // a merged one is bad input wrapping forge.ErrMerged.
-func (f *Forge) Close(ctx context.Context, repository, id, comment string) error {
+func (f *Forge) Close(ctx context.Context, repository, id, body string) error {
 	c, err := f.Get(ctx, repository, id)
 	if err != nil {
 		return err
 	}
 	owner, name, n, _ := ref(repository, id)
-	switch c.State {
-	case fleet.ChangeClosed:
-		return nil
-	case fleet.ChangeMerged:
-		return failure.BadInputErr(fmt.Errorf("closing pull request %s/%s#%d: %w at %s: revert it instead", owner, name, n, forge.ErrMerged, c.MergeCommit))
-	}
-	if comment != "" {
-		if _, err := f.api.Do(ctx, forge.Call{
+	var comment *forge.Call
+	if body != "" {
+		comment = &forge.Call{
 			What:   fmt.Sprintf("commenting on pull request %s/%s#%d", owner, name, n),
 			Method: http.MethodPost, Path: fmt.Sprintf("%s/issues/%d/comments", repoPath(owner, name), n), Scope: scopeIssues,
-			Body: map[string]string{"body": comment},
-		}, nil); err != nil {
-			return err
+			Body: map[string]string{"body": body},
 		}
 	}
-	_, err = f.api.Do(ctx, forge.Call{
+	return f.api.Close(ctx, c, fmt.Sprintf("pull request %s/%s#%d", owner, name, n), comment, forge.Call{
 		What:   fmt.Sprintf("closing pull request %s/%s#%d", owner, name, n),
 		Method: http.MethodPatch, Path: fmt.Sprintf("%s/pulls/%d", repoPath(owner, name), n), Scope: scopePulls,
 		Body: map[string]string{"state": "closed"},
-	}, nil)
-	return err
+	})
 }
 
 func ref(repository, id string) (owner, name string, n int, err error) {
@@ -167,23 +159,18 @@ func (f *Forge) labelIDs(ctx context.Context, owner, name string, names []string
 	if len(names) == 0 {
 		return nil, nil
 	}
-	what := fmt.Sprintf("reading the labels of %s/%s", owner, name)
-	call := forge.Call{What: what, Method: http.MethodGet, Path: repoPath(owner, name) + "/labels", Query: url.Values{"limit": {pageSize}}, Scope: scopeIssues}
 	have := map[string]int64{}
-	for {
-		var labels []label
-		h, err := f.api.Do(ctx, call, &labels)
-		if err != nil {
-			return nil, err
-		}
+	err := forge.Each(ctx, f.api, forge.Call{
+		What:   fmt.Sprintf("reading the labels of %s/%s", owner, name),
+		Method: http.MethodGet, Path: repoPath(owner, name) + "/labels", Query: url.Values{"limit": {pageSize}}, Scope: scopeIssues,
+	}, func(labels []label) int {
 		for _, l := range labels {
 			have[strings.ToLower(l.Name)] = l.ID
 		}
-		next := forge.NextLink(h)
-		if next == "" || len(labels) == 0 {
-			break
-		}
-		call = forge.Call{What: what, Method: http.MethodGet, URL: next, Scope: scopeIssues}
+		return len(labels)
+	})
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]int64, 0, len(names))
 	for _, n := range names {
