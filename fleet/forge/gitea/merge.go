@@ -18,7 +18,9 @@ import (
 // merged, with its merge commit. A merged pull request is returned as it
 // is; a closed one, or one whose head is not head, is bad input. Gitea
 // checks a new pull request's mergeability in the background and refuses
-// to merge until it has ("Please try again later"): that is transient.
+// to merge until it has ("Please try again later"): that is transient. A
+// merge whose call failed is read again: when the pull request is merged
+// (a retried call after a lost answer), that is success.
 func (f *Forge) Merge(ctx context.Context, repository, id, head, message string) (fleet.Change, error) {
 	c, err := f.Get(ctx, repository, id)
 	if err != nil {
@@ -40,6 +42,11 @@ func (f *Forge) Merge(ctx context.Context, repository, id, head, message string)
 		Body: map[string]any{"Do": "merge", "MergeTitleField": title, "MergeMessageField": strings.TrimSpace(body), "head_commit_id": head},
 	}, nil)
 	if err != nil {
+		// A merge retried after a lost answer finds the pull request merged
+		// (Gitea answers 405 with no message): read what happened.
+		if c, gerr := f.Get(ctx, repository, id); gerr == nil && c.State == fleet.ChangeMerged {
+			return c, nil
+		}
 		if strings.Contains(err.Error(), "HTTP 405") && strings.Contains(err.Error(), "try again later") {
 			return fleet.Change{}, failure.TransientErr(fmt.Errorf("%w: Gitea is still checking whether it merges cleanly", err))
 		}
