@@ -4,6 +4,12 @@ package gitea_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +32,7 @@ func TestGitea(t *testing.T) {
 	t.Run("pull request lifecycle", func(t *testing.T) { testLifecycle(t, srv, f) })
 	t.Run("close", func(t *testing.T) { testClose(t, srv, f) })
 	t.Run("bad token", func(t *testing.T) { testBadToken(t, srv) })
+	t.Run("lost merge answer", func(t *testing.T) { testLostMerge(t, srv) })
 }
 
 func testRepositories(t *testing.T, srv *giteatest.Server, f *gitea.Forge) {
@@ -174,4 +181,46 @@ func testBadToken(t *testing.T, srv *giteatest.Server) {
 	require.Contains(t, err.Error(), "no API URL")
 	_, err = gitea.New(srv.API, "")
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
+}
+
+// testLostMerge: the merge call reaches Gitea but its answer is lost (a
+// proxy answers 502 instead); the retried call is refused as already
+// merged, and Merge reads the pull request back as merged.
+func testLostMerge(t *testing.T, srv *giteatest.Server) {
+	ctx := context.Background()
+	srv.CreateOrg(t, "lossy")
+	repo := srv.CreateRepo(t, "lossy", "api")
+	bump := srv.CommitFile(t, "lossy", "api", "paved/bump", "paved.yaml", "name: api\n")
+	target, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var lost atomic.Int32
+	front := httptestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/merge") && lost.Add(1) == 1 {
+			rec := &discard{header: http.Header{}}
+			proxy.ServeHTTP(rec, r)
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	f, err := gitea.New(front+"/api/v1", srv.Token, forge.WithRetry(3, time.Millisecond, time.Second))
+	require.NoError(t, err)
+	c, err := f.Open(ctx, fleet.ChangeRequest{Repository: repo, Base: "main", Head: "paved/bump", Title: "Bump"})
+	require.NoError(t, err)
+	merged := mergeEventually(t, f, repo, c.ID, bump)
+	require.Equal(t, fleet.ChangeMerged, merged.State)
+	require.GreaterOrEqual(t, lost.Load(), int32(2), "the merge was retried after the lost answer")
+}
+
+// discard is a ResponseWriter that drops the answer.
+type discard struct{ header http.Header }
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+func httptestServer(t *testing.T, h http.Handler) string {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL
 }
