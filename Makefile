@@ -14,7 +14,8 @@ demo: build
 ## Dagger module's type-check, the BuildKit tests against a local buildkitd and
 ## the runc smoke tests of the reference images on the approved Debian bases,
 ## the fleet dashboard in headless Chromium, the exported admission policies
-## through the Kyverno CLI and policy-controller's tester, and the release check)
+## through the Kyverno CLI and policy-controller's tester, the Gitea forge and
+## campaigns on a real Gitea, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
