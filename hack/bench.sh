@@ -33,6 +33,9 @@ PAVED_FLEET_BENCH_REPOS=$PAVED_FLEET_BENCH_REPOS go test ./fleet/inventory/ -run
 
 echo "==> fleet campaign: one wave of ${PAVED_CAMPAIGN_BENCH_REPOS:=100} bumps (clone, rewrite, commit, push, open the change; then with the merge)"
 PAVED_CAMPAIGN_BENCH_REPOS=$PAVED_CAMPAIGN_BENCH_REPOS go test ./fleet/campaign/ -run '^$' -bench BenchmarkWave100 -benchtime 1x -timeout 30m | grep -E '^(Benchmark|ok|FAIL)' || true
+echo "==> the same wave through a real Gitea (open, merge through the API, commit status, gate), next to plain git above"
+./hack/tools.sh gitea >/dev/null
+PAVED_CAMPAIGN_BENCH_REPOS=$PAVED_CAMPAIGN_BENCH_REPOS go test -tags forge ./fleet/campaign/ -run '^$' -bench BenchmarkWaveGitea -benchtime 1x -timeout 60m | grep -E '^(Benchmark|ok|FAIL)' || true
 
 bench ./release/changelog/ 'BenchmarkRelease' 1000x
 
