@@ -76,7 +76,10 @@ func (m *Paved) Build(
 	// Dockerfile ARG values as KEY=VALUE (with --dockerfile)
 	// +optional
 	buildArgs []string,
-	// more 'paved build' flags, e.g. --base, --policy (without --dockerfile)
+	// base image of a Go service (paved.yaml's build.base), REPO:TAG or REPO@sha256:...
+	// +optional
+	base string,
+	// more 'paved build' flags, e.g. --policy, --platform (without --dockerfile)
 	// +optional
 	args []string,
 	// registry user name
@@ -94,7 +97,7 @@ func (m *Paved) Build(
 		return img.Publish(ctx, repository)
 	}
 	out, err := uncached(m.paved(source, credentials{registryUsername: registryUsername, registryPassword: registryPassword})).
-		WithExec(append([]string{"paved", "build", ".", "--push", repository, "--output", "json"}, args...)).
+		WithExec(buildCommand(repository, base, args)).
 		Stdout(ctx)
 	if err != nil {
 		return "", err
@@ -109,7 +112,10 @@ func (m *Paved) Build(
 }
 
 // Sbom returns the SBOM of an image: --image (a registry reference), or the
-// service in --source built as by Build without pushing.
+// service in --source built as by Build without pushing. The image behind a
+// tag, and the registry's credentials, may change between calls: never
+// answered from Dagger's cache.
+// +cache="never"
 func (m *Paved) Sbom(
 	ctx context.Context,
 	// the service's source directory
@@ -120,7 +126,10 @@ func (m *Paved) Sbom(
 	// build this Dockerfile with Dagger (when --image is empty)
 	// +optional
 	dockerfile string,
-	// more 'paved build' flags, e.g. --base (when --image is empty and no --dockerfile)
+	// base image of a Go service, as for Build (when --image is empty and no --dockerfile)
+	// +optional
+	base string,
+	// more 'paved build' flags, e.g. --policy (when --image is empty and no --dockerfile)
 	// +optional
 	buildFlags []string,
 	// SBOM format: spdx-json or cyclonedx-json
@@ -134,17 +143,19 @@ func (m *Paved) Sbom(
 	// +optional
 	registryPassword *dagger.Secret,
 ) (*dagger.File, error) {
-	ctr, ref := m.withImage(source, image, dockerfile, buildFlags, credentials{registryUsername: registryUsername, registryPassword: registryPassword})
+	ctr, ref := m.withImage(source, image, dockerfile, base, buildFlags, credentials{registryUsername: registryUsername, registryPassword: registryPassword})
 	return ctr.
 		WithExec([]string{"mkdir", "-p", outDir}).
-		WithExec([]string{"paved", "sbom", ref, "--format", format, "--out", outDir + "/sbom.json"}).
+		WithExec(sbomCommand(ref, format, outDir+"/sbom.json")).
 		File(outDir + "/sbom.json").
 		Sync(ctx)
 }
 
 // Scan scans an image (--image, or the service in --source built as by
 // Build) against the vulnerability database and returns the report. A failed
-// gate fails the call with paved's exit code 3 and its reason.
+// gate fails the call with paved's exit code 3 and its reason. The database
+// changes every day: a verdict is never answered from Dagger's cache.
+// +cache="never"
 func (m *Paved) Scan(
 	ctx context.Context,
 	// the service's source directory
@@ -155,7 +166,10 @@ func (m *Paved) Scan(
 	// build this Dockerfile with Dagger (when --image is empty)
 	// +optional
 	dockerfile string,
-	// more 'paved build' flags, e.g. --base (when --image is empty and no --dockerfile)
+	// base image of a Go service, as for Build (when --image is empty and no --dockerfile)
+	// +optional
+	base string,
+	// more 'paved build' flags, e.g. --policy (when --image is empty and no --dockerfile)
 	// +optional
 	buildFlags []string,
 	// report format: sarif, json or table
@@ -165,6 +179,9 @@ func (m *Paved) Scan(
 	// vulnerability database directory (trivy.db, metadata.json); default: 'paved db update' into a cache volume
 	// +optional
 	vulnDb *dagger.Directory,
+	// OCI repository of the database for 'paved db update', e.g. a mirror (default: Trivy's)
+	// +optional
+	dbRepository string,
 	// more 'paved scan' flags, e.g. --severity, --ignore-file
 	// +optional
 	args []string,
@@ -175,18 +192,26 @@ func (m *Paved) Scan(
 	// +optional
 	registryPassword *dagger.Secret,
 ) (*dagger.File, error) {
-	ctr, ref := m.withImage(source, image, dockerfile, buildFlags, credentials{registryUsername: registryUsername, registryPassword: registryPassword})
-	return withVulnDB(ctr, vulnDb).
+	if _, ok := scanFormats[format]; !ok {
+		return nil, fmt.Errorf("reading --format %q: use sarif, json or table", format)
+	}
+	ctr, ref := m.withImage(source, image, dockerfile, base, buildFlags, credentials{registryUsername: registryUsername, registryPassword: registryPassword})
+	report := outDir + "/report"
+	opts := dagger.ContainerWithExecOpts{}
+	if scanFormats[format] == "" {
+		opts.RedirectStdout = report
+	}
+	return withVulnDB(ctr, vulnDb, dbRepository).
 		WithExec([]string{"mkdir", "-p", outDir}).
-		WithExec(append([]string{"paved", "scan", ref, "--db-dir", dbDir, "--format", format, "--out", outDir + "/report"}, args...)).
-		File(outDir + "/report").
+		WithExec(scanCommand(ref, dbDir, format, report, args), opts).
+		File(report).
 		Sync(ctx)
 }
 
 // withImage returns the paved container and the image reference paved
 // reads: the registry reference given, or the service built from source as
 // an OCI layout.
-func (m *Paved) withImage(source *dagger.Directory, image, dockerfile string, buildFlags []string, c credentials) (*dagger.Container, string) {
+func (m *Paved) withImage(source *dagger.Directory, image, dockerfile, base string, buildFlags []string, c credentials) (*dagger.Container, string) {
 	ctr := m.paved(source, c)
 	if image != "" {
 		return uncached(ctr), image
@@ -194,5 +219,5 @@ func (m *Paved) withImage(source *dagger.Directory, image, dockerfile string, bu
 	if dockerfile != "" {
 		return ctr.WithMountedDirectory(imageDir, m.dockerImage(source, dockerfile, "", nil)), "oci-layout:" + imageDir
 	}
-	return ctr.WithExec(append([]string{"paved", "build", ".", "--oci-layout", imageDir}, buildFlags...)), "oci-layout:" + imageDir
+	return ctr.WithExec(layoutCommand(imageDir, base, buildFlags)), "oci-layout:" + imageDir
 }

@@ -92,13 +92,14 @@ func uncached(ctr *dagger.Container) *dagger.Container {
 }
 
 // withVulnDB mounts the vulnerability database: the given directory, or a
-// cache volume that 'paved db update' refreshes (online).
-func withVulnDB(ctr *dagger.Container, db *dagger.Directory) *dagger.Container {
+// cache volume that 'paved db update' refreshes (online; from repository,
+// a mirror, when given).
+func withVulnDB(ctr *dagger.Container, db *dagger.Directory, repository string) *dagger.Container {
 	if db != nil {
 		return ctr.WithMountedDirectory(dbDir, db)
 	}
 	return uncached(ctr.WithMountedCache(dbDir, dag.CacheVolume("paved-vulndb"))).
-		WithExec([]string{"paved", "db", "update", "--db-dir", dbDir})
+		WithExec(dbUpdateCommand(dbDir, repository))
 }
 
 // dockerImage builds a Dockerfile with Dagger (RUN allowed) and returns the
