@@ -1,13 +1,16 @@
 // Package main is paved's Dagger module: 'dagger call build-scan-deploy'.
 //
-// The functions are plumbing, not a second pipeline. Each builds the paved
-// CLI from this repository (at the version called, -m ...@vX.Y.Z) inside the
-// pinned Go image, with the Go caches as cache volumes, and runs the same
-// paved verb in a container, with credentials as Dagger secrets. The only
-// thing done by Dagger itself is what paved cannot do without a container:
-// building a Dockerfile that has RUN (Directory.DockerBuild), whose image is
-// handed to paved as an OCI layout. What to build, the scan gate, what to
-// sign and where to deploy are decided by paved and the service's paved.yaml.
+// The functions are plumbing, not a second pipeline. Each installs the
+// released paved of the module's version (-m ...@vX.Y.Z) into the pinned Go
+// image, verified as every paved wrapper verifies it (ci/install.sh: the
+// release's SHA256SUMS signed by the platform key, the archive's checksum),
+// and runs the same paved verb in a container, with the Go caches as cache
+// volumes and credentials as Dagger secrets. --from-source builds paved from
+// the module's source instead, to test a change. The only thing done by
+// Dagger itself is what paved cannot do without a container: building a
+// Dockerfile that has RUN (Directory.DockerBuild), whose image is handed to
+// paved as an OCI layout. What to build, the scan gate, what to sign and
+// where to deploy are decided by paved and the service's paved.yaml.
 //
 // The service's source is always passed explicitly (--source): a
 // +defaultPath would resolve in paved's repository when called with -m.
@@ -22,8 +25,18 @@ import (
 )
 
 // defaultGoImage is golang:1.26.0-bookworm by its multi-platform index
-// digest. It builds paved and, through paved, the services' Go binaries.
+// digest. It runs paved and, through paved, builds the services' Go
+// binaries.
 const defaultGoImage = "golang:1.26.0-bookworm@sha256:2a0ba12e116687098780d3ce700f9ce3cb340783779646aafbabed748fa6677c"
+
+// The release this module installs by default, pinned by paved release
+// publish in the release commit (ci/pins), as in the other wrappers.
+const (
+	defaultPavedVersion     = "v0.1.0" // paved-release: version
+	defaultReleasePublicKey = ""       // paved-release: public-key
+	pinnedSHA256SUMS        = ""       // paved-release: sha256sums
+	defaultReleaseURL       = "https://github.com/paved-dev/paved/releases/download"
+)
 
 // Paved runs paved's pipeline steps in containers.
 type Paved struct {
@@ -33,27 +46,53 @@ type Paved struct {
 	GoImage string
 	// +private
 	PavedVersion string
+	// +private
+	ReleaseURL string
+	// +private
+	ReleasePublicKey string
+	// +private
+	FromSource bool
 }
 
 // New configures the module. The defaults suit every call; override them to
-// test a paved change or a new Go image.
+// mirror the releases, test a paved change or a new Go image.
 func New(
 	// paved's own source: by default this module's repository at the version called
 	// +defaultPath="/"
 	// +ignore=[".git", ".dagger", "examples", "bin", ".paved"]
 	pavedSource *dagger.Directory,
-	// Go image that builds paved and the services' Go binaries, pinned by digest
+	// Go image that runs paved and builds the services' Go binaries, pinned by digest
 	// +optional
 	// +default="golang:1.26.0-bookworm@sha256:2a0ba12e116687098780d3ce700f9ce3cb340783779646aafbabed748fa6677c"
 	goImage string,
-	// paved version to stamp into the binary (and so into the run record); pass the tag you call, e.g. v1.2.3
+	// paved release to install (default: this module's version); with --from-source, the version stamped into the binary
 	// +optional
 	pavedVersion string,
+	// where paved releases are downloaded from, RELEASE-URL/vX.Y.Z/FILE (e.g. a mirror)
+	// +optional
+	// +default="https://github.com/paved-dev/paved/releases/download"
+	releaseUrl string,
+	// public key (cosign.pub, PEM or its base64 body) that signed the release's SHA256SUMS (default: the platform's key this module pins)
+	// +optional
+	releasePublicKey string,
+	// build paved from --paved-source instead of installing the release, to test a change
+	// +optional
+	fromSource bool,
 ) *Paved {
 	if goImage == "" {
 		goImage = defaultGoImage
 	}
-	return &Paved{PavedSource: pavedSource, GoImage: goImage, PavedVersion: pavedVersion}
+	if pavedVersion == "" && !fromSource {
+		pavedVersion = defaultPavedVersion
+	}
+	if releaseUrl == "" {
+		releaseUrl = defaultReleaseURL
+	}
+	if releasePublicKey == "" {
+		releasePublicKey = defaultReleasePublicKey
+	}
+	return &Paved{PavedSource: pavedSource, GoImage: goImage, PavedVersion: pavedVersion,
+		ReleaseURL: releaseUrl, ReleasePublicKey: releasePublicKey, FromSource: fromSource}
 }
 
 // Build builds the service and pushes its image by digest, returning

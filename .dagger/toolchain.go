@@ -28,10 +28,33 @@ func (m *Paved) goContainer() *dagger.Container {
 		WithMountedCache(goCache, dag.CacheVolume("paved-go-build"))
 }
 
-// binary builds the paved CLI from PavedSource. GOEXPERIMENT=jsonv2 is for
-// paved's own build only (Trivy needs encoding/json/v2); paved keeps it out
-// of the service builds it runs.
+// binary is the paved CLI: the release installed and verified by
+// ci/install.sh (the same script as the other wrappers), or, with
+// FromSource, built from PavedSource. Both are cached by Dagger on their
+// inputs: the version, download location and key, or the source.
 func (m *Paved) binary() *dagger.File {
+	if m.FromSource {
+		return m.sourceBinary()
+	}
+	pinned := ""
+	if m.PavedVersion == defaultPavedVersion {
+		pinned = pinnedSHA256SUMS
+	}
+	return dag.Container().From(m.GoImage).
+		WithMountedFile("/paved-install.sh", m.PavedSource.File("ci/install.sh")).
+		WithEnvVariable("PAVED_VERSION", m.PavedVersion).
+		WithEnvVariable("PAVED_RELEASE_URL", m.ReleaseURL).
+		WithEnvVariable("PAVED_RELEASE_PUBLIC_KEY", m.ReleasePublicKey).
+		WithEnvVariable("PAVED_PINNED_SHA256SUMS", pinned).
+		WithEnvVariable("PAVED_INSTALL_DIR", "/paved-install").
+		WithExec([]string{"sh", "-c", `cp "$(sh /paved-install.sh)/paved" ` + pavedBin}).
+		File(pavedBin)
+}
+
+// sourceBinary builds the paved CLI from PavedSource. GOEXPERIMENT=jsonv2
+// is for paved's own build only (Trivy needs encoding/json/v2); paved keeps
+// it out of the service builds it runs.
+func (m *Paved) sourceBinary() *dagger.File {
 	ldflags := "-s -w"
 	if m.PavedVersion != "" {
 		ldflags += " -X github.com/paved-dev/paved/internal/version.Version=" + m.PavedVersion

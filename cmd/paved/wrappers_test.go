@@ -86,13 +86,15 @@ func requireAccepted(t *testing.T, lines []commandLine) {
 // default. Every input a wrapper declares needs one, so a new input is
 // covered as soon as it exists.
 var sampleInputs = map[string]string{
-	"service":       "services/api",
-	"env":           "staging",
-	"cosign-key":    "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
-	"paved-version": "v9.8.7",
-	"go-version":    "1.26.1",
-	"go-image":      "golang:1.26.1-bookworm",
-	"stage":         "build",
+	"service":            "services/api",
+	"env":                "staging",
+	"cosign-key":         "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----",
+	"paved-version":      "v9.8.7",
+	"release-url":        "https://mirror.example.com/paved/releases",
+	"release-public-key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEVv3Z",
+	"go-version":         "1.26.1",
+	"go-image":           "golang:1.26.1-bookworm",
+	"stage":              "build",
 }
 
 // inputCases are the defaults, then each input set on its own.
