@@ -116,12 +116,15 @@ func uncached(ctr *dagger.Container) *dagger.Container {
 
 // withVulnDB mounts the vulnerability database: the given directory, or a
 // cache volume that 'paved db update' refreshes (online; from repository,
-// a mirror, when given).
+// a mirror, when given) once a day: the day is part of the exec, so Dagger
+// answers later calls of the day from its cache, as trivy-action's cache key
+// does.
 func withVulnDB(ctr *dagger.Container, db *dagger.Directory, repository string) *dagger.Container {
 	if db != nil {
 		return ctr.WithMountedDirectory(dbDir, db)
 	}
-	return uncached(ctr.WithMountedCache(dbDir, dag.CacheVolume("paved-vulndb"))).
+	return ctr.WithMountedCache(dbDir, dag.CacheVolume("paved-vulndb")).
+		WithEnvVariable("PAVED_DB_DAY", time.Now().UTC().Format(time.DateOnly)).
 		WithExec(dbUpdateCommand(dbDir, repository))
 }
 

@@ -74,8 +74,10 @@ func runJob(t *testing.T, job gitlabJob, rec *recorder, where string) []commandL
 	env := append(os.Environ(), rec.env()...)
 	env = append(env, "CI=true", "GITLAB_CI=true", "CI_PROJECT_DIR="+dir, "CI_JOB_ID=7", "CI_PIPELINE_ID=42",
 		"CI_JOB_NAME=paved", "CI_REGISTRY_USER=gitlab-ci-token", "CI_REGISTRY_PASSWORD=registry-password")
+	// GitLab expands variables in variables ($CI_PROJECT_DIR/...).
+	known := map[string]string{"CI_PROJECT_DIR": dir, "CI_JOB_ID": "7", "CI_PIPELINE_ID": "42"}
 	for k, v := range job.Variables {
-		env = append(env, k+"="+v)
+		env = append(env, k+"="+os.Expand(v, func(name string) string { return known[name] }))
 	}
 	var lines []commandLine
 	for _, script := range [][]string{job.Script, job.AfterScript} {

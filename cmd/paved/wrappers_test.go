@@ -79,7 +79,9 @@ func requireAccepted(t *testing.T, lines []commandLine) {
 		require.NoError(t, parseCommandLine(l.argv), "%s builds a command line paved refuses: %q", l.where, l.argv)
 		verbs[strings.Join(l.argv[:min(3, len(l.argv))], " ")] = true
 	}
-	require.True(t, verbs["paved run build-scan-deploy"], "no wrapper script ran paved run build-scan-deploy: %v", verbs)
+	for _, want := range []string{"paved run build-scan-deploy", "paved db update"} {
+		require.True(t, verbs[want], "no wrapper script ran %s: %v", want, verbs)
+	}
 }
 
 // sampleInputs are values for the wrappers' inputs, each unlike its
@@ -93,6 +95,8 @@ var sampleInputs = map[string]string{
 	"release-url":        "https://mirror.example.com/paved/releases",
 	"release-public-key": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEVv3Z",
 	"go-version":         "1.26.1",
+	"db-dir":             "/srv/paved/db",
+	"db-repository":      "127.0.0.1:5000/mirror/trivy-db:2",
 	"go-image":           "golang:1.26.1-bookworm",
 	"stage":              "build",
 }
