@@ -116,7 +116,7 @@ func TestOnePavedVersion(t *testing.T) {
 	require.Equal(t, want, dig(t, component, "spec", "inputs", "paved-version")["default"], gitlabComponent)
 
 	for _, path := range []string{reusableWorkflow, daggerWrapper, appDir + "/.github/workflows/paved.yml", appDir + "/.gitlab-ci.yml"} {
-		for _, pin := range pins(t, path) {
+		for _, pin := range pinsIn(t, path) {
 			require.Equal(t, want, pin, "%s pins another paved version", path)
 		}
 	}
@@ -125,7 +125,7 @@ func TestOnePavedVersion(t *testing.T) {
 // pinRef finds paved pins independently of the Renovate preset.
 var pinRef = regexp.MustCompile(`paved-dev/paved(?:/[\w./-]+)?@(v[^\s'"]+)|--paved-version[= ](v[^\s'"]+)`)
 
-func pins(t *testing.T, path string) []string {
+func pinsIn(t *testing.T, path string) []string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -163,7 +163,7 @@ func TestRenovatePresetMatchesPins(t *testing.T) {
 					}
 				}
 			}
-			require.ElementsMatch(t, pins(t, file), found, "the preset must find every pin, and only pins")
+			require.ElementsMatch(t, pinsIn(t, file), found, "the preset must find every pin, and only pins")
 		})
 	}
 }

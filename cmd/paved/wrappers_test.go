@@ -197,20 +197,33 @@ func readDocs(t *testing.T, data []byte) []yaml.Node {
 var expression = regexp.MustCompile(`\$\{\{\s*([^}]*?)\s*\}\}`)
 
 // evaluate replaces the ${{ … }} expressions of s that a wrapper's step
-// environment uses: inputs.NAME, steps.ID.outputs.NAME, runner.temp,
-// runner.os, runner.arch, github.action_path, github.workspace. Anything
-// else fails the test, so the check never guesses.
+// environment uses: inputs.NAME, steps.ID.outputs.NAME, vars.NAME,
+// runner.temp, runner.os, runner.arch, github.action_path,
+// github.workspace, 'literals', and a || b. Anything else fails the test, so
+// the check never guesses.
 func evaluate(t *testing.T, s string, ctx map[string]string) string {
 	t.Helper()
 	return expression.ReplaceAllStringFunc(s, func(m string) string {
-		e := expression.FindStringSubmatch(m)[1]
-		v, ok := ctx[e]
-		if !ok && strings.HasPrefix(e, "steps.") {
-			return "" // an output the step did not write
+		for _, term := range strings.Split(expression.FindStringSubmatch(m)[1], "||") {
+			if v := evaluateTerm(t, strings.TrimSpace(term), ctx); v != "" {
+				return v
+			}
 		}
-		if !ok {
-			t.Fatalf("the wrapper check cannot evaluate ${{ %s }}: teach evaluate in cmd/paved/wrappers_test.go", e)
-		}
-		return v
+		return ""
 	})
+}
+
+func evaluateTerm(t *testing.T, e string, ctx map[string]string) string {
+	t.Helper()
+	if v, ok := ctx[e]; ok {
+		return v
+	}
+	switch {
+	case len(e) >= 2 && strings.HasPrefix(e, "'") && strings.HasSuffix(e, "'"):
+		return strings.ReplaceAll(e[1:len(e)-1], "''", "'")
+	case strings.HasPrefix(e, "steps."), strings.HasPrefix(e, "vars."):
+		return "" // an output the step did not write, a variable not set
+	}
+	t.Fatalf("the wrapper check cannot evaluate ${{ %s }}: teach evaluate in cmd/paved/wrappers_test.go", e)
+	return ""
 }

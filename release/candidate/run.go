@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paved-dev/paved/ci/runner"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/release/apps"
 	"github.com/paved-dev/paved/release/snapshot"
@@ -134,25 +135,27 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 	if snap, err := prepare(ctx, o, app, appDir, env); snap != nil || err != nil {
 		return snap, err
 	}
-	iso, err := startRegistry(ctx, filepath.Join(dir, "registry"))
+	in, err := runner.StartInfra(ctx, filepath.Join(dir, "registry"))
 	if err != nil {
 		return nil, err
 	}
-	defer iso.close()
-	if err := iso.pushBases(ctx, o.Bases, o.BasesDir); err != nil {
-		return nil, err
+	defer in.Close()
+	for _, b := range o.Bases {
+		if err := in.PushLayout(ctx, filepath.Join(o.BasesDir, b.Layout), b.Image); err != nil {
+			return nil, fmt.Errorf("pushing base %q: %w", b.Image, err)
+		}
 	}
 	if o.Fixtures.GitOps != "" {
-		if err := iso.seedGitOps(ctx, filepath.Join(src, filepath.FromSlash(o.Fixtures.GitOps)), pubKey(o.Key), dir); err != nil {
+		if err := in.SeedGitOps(ctx, filepath.Join(src, filepath.FromSlash(o.Fixtures.GitOps)), pubKey(o.Key), dir); err != nil {
 			return nil, err
 		}
 	}
 	reportDir := filepath.Join(dir, "report")
 	args := append([]string{"run", "build-scan-deploy"}, app.Wrapper.Args(appDir)...)
-	args = append(args, "--registry", iso.addr, "--db-dir", o.DBDir, "--key", o.Key,
+	args = append(args, "--registry", in.Registry, "--db-dir", o.DBDir, "--key", o.Key,
 		"--report-dir", reportDir, "--revision", app.Commit, "--run-id", "release-"+app.Name, "--progress", "plain")
-	if iso.gitops != "" {
-		args = append(args, "--gitops-repo", iso.gitops)
+	if in.GitOps != "" {
+		args = append(args, "--gitops-repo", in.GitOps)
 	}
 	res, err := o.runner().Run(ctx, Invocation{Binary: p.Binary, Args: args, Dir: src, Env: env})
 	if err != nil {
@@ -163,7 +166,7 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 	}
 	snap, err := snapshot.Collect(ctx, snapshot.Input{
 		ExitCode: res.ExitCode, Output: res.Output, RecordFile: filepath.Join(reportDir, "paved-run.json"), Dir: src,
-		Registry: iso.addr, GitOpsRepo: iso.gitops, GitOpsSeed: iso.seed,
+		Registry: in.Registry, GitOpsRepo: in.GitOps, GitOpsSeed: in.GitOpsSeed,
 	})
 	if err != nil && label == "candidate" {
 		// What the candidate left cannot be read (a record that does not
