@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test release-check release-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test release-check release-test wrappers-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -13,10 +13,12 @@ demo: build
 ## test: format, vet and every test (the project's, the reference apps', the
 ## Dagger module's type-check, the BuildKit tests against a local buildkitd and
 ## the runc smoke tests of the reference images on the approved Debian bases,
-## the fleet dashboard in headless Chromium, and the release check)
+## the fleet dashboard in headless Chromium, the CI wrappers under act and
+## gitlab-ci-local, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
+	$(MAKE) wrappers-test
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
@@ -36,6 +38,11 @@ release-check:
 ## the apps' wrappers use is a regression naming app and step; two builds of one source differ in nothing
 release-test:
 	./hack/release-check.sh test
+
+## wrappers-test: the GitHub reusable workflow and action under act (go-api, node-web) and the GitLab
+## component under gitlab-ci-local (python-api), each installing the signed release of this tree (root)
+wrappers-test:
+	./hack/wrappers-test.sh
 
 ## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
 dagger-check:

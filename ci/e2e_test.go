@@ -3,7 +3,9 @@
 package ci
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,14 +18,17 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/ci/pins"
 	"github.com/paved-dev/paved/ci/runner"
 	"github.com/paved-dev/paved/pipelines/base"
 	"github.com/paved-dev/paved/pipelines/sign"
+	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 	"github.com/paved-dev/paved/release/candidate"
+	"github.com/paved-dev/paved/release/dist"
 )
 
 // The wrapper tests (make wrappers-test, hack/wrappers-test.sh) run paved's
@@ -169,7 +174,12 @@ func secrets(t *testing.T) map[string]string {
 // github runs the service's GitHub workflow with act.
 func (w *world) github(t *testing.T, cache string) *runner.Run {
 	t.Helper()
-	run, err := runner.GitHub(context.Background(), shared.rel, runner.Service{Dir: w.service, Secrets: secrets(t), Env: w.env,
+	return w.githubWith(t, shared.rel, cache)
+}
+
+func (w *world) githubWith(t *testing.T, rel *runner.Release, cache string) *runner.Run {
+	t.Helper()
+	run, err := runner.GitHub(context.Background(), rel, runner.Service{Dir: w.service, Secrets: secrets(t), Env: w.env,
 		Vars: w.vars},
 		runner.GitHubOptions{Act: os.Getenv("PAVED_ACT"), Dir: t.TempDir(), CacheDir: cache})
 	require.NoError(t, err)
@@ -182,14 +192,6 @@ func (w *world) deployed(t *testing.T) string {
 	out, err := exec.Command("git", "-C", w.in.GitOps, "log", "-1", "--format=%H %s", "main").Output()
 	require.NoError(t, err)
 	return strings.TrimSpace(string(out))
-}
-
-func TestGitHubGoAPI(t *testing.T) {
-	w := newWorld(t, "go-api")
-	run := w.github(t, t.TempDir())
-	require.Equal(t, 0, run.ExitCode, run.Output)
-	t.Log(run.Output)
-	t.Log(w.deployed(t))
 }
 
 // gitlab runs the service's GitLab pipeline with gitlab-ci-local. First as
@@ -221,11 +223,189 @@ func (w *world) gitlab(t *testing.T, args ...string) *runner.Run {
 	return run
 }
 
+// TestGitHubGoAPI: go-api's workflow calls the reusable workflow, which
+// calls the composite action: it installs the release of the tree under
+// test, gets the database from the mirror, and deploys. A second run of the
+// same commit installs paved and the database from the cache.
+func TestGitHubGoAPI(t *testing.T) {
+	w := newWorld(t, "go-api")
+	cache := t.TempDir()
+	run := w.github(t, cache)
+	rec := w.requireDeployed(t, "go-api", run, githubRecord(t, run))
+	requireSARIF(t, run)
+	requireRecorded(t, run, "checkout", map[string]string{"fetch-depth": "0", "persist-credentials": "false"})
+	requireRecorded(t, run, "setup-go", map[string]string{"go-version": "1.26.0", "cache": "false"})
+	requireRecorded(t, run, "cache-save", map[string]string{"key": "paved-" + shared.rel.Version + "-Linux-X64"})
+	requireRecorded(t, run, "cache-save", map[string]string{"key": "paved-db-" + time.Now().UTC().Format(time.DateOnly)})
+	require.Contains(t, run.Output, "downloaded from "+shared.server.ReleaseURL())
+	require.Contains(t, run.Output, "Updated vulnerability database")
+
+	again := w.github(t, cache)
+	require.Equal(t, 0, again.ExitCode, again.Output)
+	require.Contains(t, again.Output, "paved install: "+shared.rel.Version+" from the cache")
+	require.NotContains(t, again.Output, "Updated vulnerability database", "the day's database comes from the cache")
+	for _, r := range again.Records {
+		require.NotEqual(t, "cache-save", r.Action, "nothing new to cache: %v", r.Inputs)
+	}
+	// A new run is a new trace, so a new digest (README: the trace id is in
+	// the image); the pipeline passes again.
+	require.Equal(t, template.StatusOK, githubRecord(t, again).Status)
+	require.NotEmpty(t, rec.TraceID)
+}
+
+// TestGitHubNodeWeb: node-web's workflow calls the reusable workflow with
+// prepare: ./install.sh (npm ci) before the build.
+func TestGitHubNodeWeb(t *testing.T) {
+	w := newWorld(t, "node-web")
+	run := w.github(t, t.TempDir())
+	w.requireDeployed(t, "node-web", run, githubRecord(t, run))
+	requireSARIF(t, run)
+}
+
+// TestGitLabPythonAPI: python-api's .gitlab-ci.yml includes the component
+// from the GitLab stand-in with its inputs, and the job deploys.
 func TestGitLabPythonAPI(t *testing.T) {
 	w := newWorld(t, "python-api")
 	run := w.gitlab(t)
-	t.Log(run.Output)
+	w.requireDeployed(t, "python-api", run, readRecord(t, filepath.Join(w.service, "paved-out", template.RecordFile)))
+	reqs := strings.Join(shared.server.Requests(), "\n")
+	require.Contains(t, reqs, "GET /paved-dev/paved/-/raw/"+shared.rel.Version+"/templates/build-scan-deploy.yml")
+	require.Contains(t, reqs, "GET /releases/"+shared.rel.Version+"/SHA256SUMS.sig")
+}
+
+// TestInstallRefusesATamperedRelease: one byte changed in the archive the
+// release location serves, and the install fails naming the checksum;
+// nothing is cached, built or deployed.
+func TestInstallRefusesATamperedRelease(t *testing.T) {
+	rel, server := variant(t, nil)
+	archive := filepath.Join(rel.Files, rel.Version, dist.ArchiveName("paved", rel.Version, runtime.GOOS, runtime.GOARCH))
+	flipByte(t, archive)
+	w := newWorld(t, "go-api")
+	w.vars["PAVED_RELEASE_URL"] = server.ReleaseURL()
+	before := w.deployed(t)
+	run := w.githubWith(t, rel, t.TempDir())
+	require.NotEqual(t, 0, run.ExitCode)
+	require.Contains(t, run.Output, "checksum mismatch for "+filepath.Base(archive))
+	require.Contains(t, run.Output, "nothing was installed")
+	require.Equal(t, before, w.deployed(t), "nothing is deployed")
+	for _, r := range run.Records {
+		require.NotEqual(t, "cache-save", r.Action, "a refused download is not cached: %v", r.Inputs)
+	}
+}
+
+// TestWrapperWithAnUnknownFlagFails: a composite action that passes paved
+// a flag it does not have fails the job with paved's exit 2, naming it.
+func TestWrapperWithAnUnknownFlagFails(t *testing.T) {
+	rel, server := variant(t, func(tree string) {
+		action := filepath.Join(tree, "ci", "github", "action.yml")
+		data, err := os.ReadFile(action)
+		require.NoError(t, err)
+		broken := strings.Replace(string(data), "args=(run build-scan-deploy ", "args=(run build-scan-deploy --no-such-flag ", 1)
+		require.NotEqual(t, string(data), broken)
+		require.NoError(t, os.WriteFile(action, []byte(broken), 0o644))
+	})
+	w := newWorld(t, "go-api")
+	w.vars["PAVED_RELEASE_URL"] = server.ReleaseURL()
+	run := w.githubWith(t, rel, t.TempDir())
+	require.NotEqual(t, 0, run.ExitCode)
+	require.Contains(t, run.Output, "paved: unknown flag: --no-such-flag")
+	require.Contains(t, run.Output, "exit status 2")
+}
+
+// variant releases the tree under test again, changed by edit (nil: as it
+// is), into a directory of its own, and serves it.
+func variant(t *testing.T, edit func(tree string)) (*runner.Release, *runner.Server) {
+	t.Helper()
+	ctx := context.Background()
+	src := ".."
+	if edit != nil {
+		src = t.TempDir()
+		require.NoError(t, os.CopyFS(src, os.DirFS(shared.rel.Tree)))
+		require.NoError(t, os.RemoveAll(filepath.Join(src, ".git")))
+		edit(src)
+	}
+	rel, err := runner.NewRelease(ctx, runner.ReleaseOptions{
+		Source: src, Version: shared.rel.Version, Dir: t.TempDir(), Reuse: shared.rel, PublicKey: shared.keys.PublicKey,
+	})
+	require.NoError(t, err)
+	server := runner.Serve(rel)
+	t.Cleanup(server.Close)
+	return rel, server
+}
+
+// requireDeployed: the job passed, its run record says ok, and the GitOps
+// remote's main pins the recorded image in dev, in a commit of this run.
+func (w *world) requireDeployed(t *testing.T, app string, run *runner.Run, rec *template.Record) *template.Record {
+	t.Helper()
 	require.Equal(t, 0, run.ExitCode, run.Output)
-	t.Log(w.deployed(t))
-	t.Log(shared.server.Requests())
+	require.Equal(t, template.StatusOK, rec.Status, "%+v", rec.Failure)
+	require.Equal(t, app, rec.Service)
+	require.Equal(t, shared.rel.Version, rec.PavedVersion, "the run is the release's paved")
+	require.True(t, strings.HasPrefix(rec.Image, w.in.Registry+"/services/"+app+"@sha256:"), rec.Image)
+	require.Contains(t, w.deployed(t), "deploy("+app+"): bump dev")
+	versions, err := exec.Command("git", "-C", w.in.GitOps, "show", "main:versions.yaml").Output()
+	require.NoError(t, err)
+	_, digest, _ := strings.Cut(rec.Image, "@")
+	require.Contains(t, string(versions), digest, "versions.yaml records the run's digest")
+	return rec
+}
+
+// githubRecord is the run record in the artifact the workflow uploaded.
+func githubRecord(t *testing.T, run *runner.Run) *template.Record {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(run.Dir, "artifacts", "paved-run-*", template.RecordFile))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one uploaded run record:\n%s", run.Output)
+	return readRecord(t, files[0])
+}
+
+func readRecord(t *testing.T, file string) *template.Record {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var rec template.Record
+	require.NoError(t, json.Unmarshal(data, &rec))
+	require.Equal(t, template.RecordSchema, rec.SchemaVersion)
+	return &rec
+}
+
+// requireSARIF: what would be uploaded to code scanning validates against
+// the SARIF 2.1.0 schema.
+func requireSARIF(t *testing.T, run *runner.Run) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(run.Dir, "sarif", "*.sarif"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	doc, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	schemaDoc, err := os.ReadFile(filepath.Join("..", "pipelines", "scan", "testdata", "sarif-schema-2.1.0.json"))
+	require.NoError(t, err)
+	schema, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaDoc))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	require.NoError(t, c.AddResource("sarif-schema-2.1.0.json", schema))
+	s, err := c.Compile("sarif-schema-2.1.0.json")
+	require.NoError(t, err)
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	require.NoError(t, err)
+	require.NoError(t, s.Validate(v))
+	requireRecorded(t, run, "upload-sarif", map[string]string{"category": "paved/."})
+}
+
+// requireRecorded: a stand-in was called with (at least) these inputs.
+func requireRecorded(t *testing.T, run *runner.Run, action string, inputs map[string]string) {
+	t.Helper()
+	for _, r := range run.Records {
+		if r.Action != action {
+			continue
+		}
+		match := true
+		for k, v := range inputs {
+			match = match && r.Inputs[k] == v
+		}
+		if match {
+			return
+		}
+	}
+	t.Fatalf("no %s stand-in call with %v in %+v", action, inputs, run.Records)
 }

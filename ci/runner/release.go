@@ -47,6 +47,10 @@ type ReleaseOptions struct {
 	Password       sign.PassFunc
 	// Dir receives the tree (Dir/tree) and the files (Dir/files).
 	Dir string
+	// Reuse, when set, is a release of the same version and binary whose
+	// files are copied instead of packing Binary again (a variant of the
+	// tree, or of the files, for one test).
+	Reuse *Release
 }
 
 // NewRelease writes the release files of o.Binary with release/dist (the
@@ -54,24 +58,10 @@ type ReleaseOptions struct {
 // tree and pins it to the release with ci/pins, as paved release publish's
 // release commit does, and commits and tags it.
 func NewRelease(ctx context.Context, o ReleaseOptions) (*Release, error) {
-	bin, err := os.ReadFile(o.Binary)
-	if err != nil {
-		return nil, fmt.Errorf("reading paved binary %q: %w", o.Binary, err)
-	}
-	archive := dist.ArchiveName("paved", o.Version, runtime.GOOS, runtime.GOARCH)
-	tgz, err := dist.Archive("paved", bin, time.Unix(0, 0))
-	if err != nil {
-		return nil, err
-	}
 	r := &Release{Version: o.Version, Tree: filepath.Join(o.Dir, "tree"), Files: filepath.Join(o.Dir, "files"), GitRoot: filepath.Join(o.Dir, "git")}
-	signer := func(ctx context.Context, sums []byte) ([]byte, error) {
-		return sign.SignBlob(ctx, sums, sign.WithKey(o.Key), sign.WithPassword(o.Password))
-	}
-	rel, err := dist.Write(ctx, filepath.Join(r.Files, o.Version), []dist.File{{Name: archive, Data: tgz}}, signer)
-	if err != nil {
+	if err := r.writeFiles(ctx, o); err != nil {
 		return nil, err
 	}
-	r.SumsSHA256 = rel.SumsSHA256
 	if err := copyTree(ctx, o.Source, r.Tree); err != nil {
 		return nil, err
 	}
@@ -79,7 +69,7 @@ func NewRelease(ctx context.Context, o ReleaseOptions) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := pins.Write(r.Tree, pins.Release{Version: o.Version, SumsSHA256: rel.SumsSHA256, PublicKeyPEM: key})
+	files, err := pins.Write(r.Tree, pins.Release{Version: o.Version, SumsSHA256: r.SumsSHA256, PublicKeyPEM: key})
 	if err != nil {
 		return nil, err
 	}
@@ -149,4 +139,34 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// writeFiles writes the release files: the archive of o.Binary for this
+// platform, SHA256SUMS and its signature, or a copy of o.Reuse's.
+func (r *Release) writeFiles(ctx context.Context, o ReleaseOptions) error {
+	if o.Reuse != nil {
+		r.SumsSHA256 = o.Reuse.SumsSHA256
+		if err := os.CopyFS(r.Files, os.DirFS(o.Reuse.Files)); err != nil {
+			return fmt.Errorf("copying release files %q: %w", o.Reuse.Files, err)
+		}
+		return nil
+	}
+	bin, err := os.ReadFile(o.Binary)
+	if err != nil {
+		return fmt.Errorf("reading paved binary %q: %w", o.Binary, err)
+	}
+	tgz, err := dist.Archive("paved", bin, time.Unix(0, 0))
+	if err != nil {
+		return err
+	}
+	signer := func(ctx context.Context, sums []byte) ([]byte, error) {
+		return sign.SignBlob(ctx, sums, sign.WithKey(o.Key), sign.WithPassword(o.Password))
+	}
+	archive := dist.ArchiveName("paved", o.Version, runtime.GOOS, runtime.GOARCH)
+	rel, err := dist.Write(ctx, filepath.Join(r.Files, o.Version), []dist.File{{Name: archive, Data: tgz}}, signer)
+	if err != nil {
+		return err
+	}
+	r.SumsSHA256 = rel.SumsSHA256
+	return nil
 }

@@ -152,8 +152,8 @@ type ghWrapper struct {
 func githubWrapper(t *testing.T, file string) ghWrapper {
 	var wf struct {
 		Jobs map[string]struct {
-			Uses  string  `yaml:"uses"`
-			With  Wrapper `yaml:"with"`
+			Uses  string            `yaml:"uses"`
+			With  map[string]string `yaml:"with"`
 			Steps []struct {
 				Uses string  `yaml:"uses"`
 				Run  string  `yaml:"run"`
@@ -164,7 +164,11 @@ func githubWrapper(t *testing.T, file string) ghWrapper {
 	readYAML(t, file, &wf)
 	for _, job := range wf.Jobs {
 		if strings.HasPrefix(job.Uses, "paved-dev/paved/") {
-			return ghWrapper{with: job.With}
+			out := ghWrapper{with: Wrapper{Service: job.With["service"], Env: job.With["env"]}}
+			if p := job.With["prepare"]; p != "" {
+				out.prepare = []string{p}
+			}
+			return out
 		}
 		var out ghWrapper
 		for _, s := range job.Steps {

@@ -34,7 +34,7 @@ func ArchiveName(binary, version, os, arch string) string {
 // timestamp at modTime, so the same binary gives the same bytes.
 func Archive(name string, bin []byte, modTime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}
