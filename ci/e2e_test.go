@@ -208,11 +208,12 @@ func (w *world) gitlab(t *testing.T, args ...string) *runner.Run {
 	list, err := runner.GitLab(context.Background(), svc, opts)
 	require.NoError(t, err)
 	require.Equal(t, 0, list.ExitCode, "the service's pipeline, as written, is valid:\n%s", list.Output)
+	require.Contains(t, list.Output, "paved-build-scan-deploy ", "the component's deploying job is in the pipeline")
 
 	ci := filepath.Join(w.service, ".gitlab-ci.yml")
 	f, err := os.OpenFile(ci, os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
-	_, err = f.WriteString("\n# The test's shell executor runs jobs without an image.\npaved-build-scan-deploy:\n  image: null\n")
+	_, err = f.WriteString("\n# The test's shell executor runs jobs without an image.\n.paved-build-scan-deploy:\n  image: null\n")
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	out, err := exec.Command("git", "-C", w.service, "commit", "-qam", "run the jobs without an image (shell executor)").CombinedOutput()
@@ -237,6 +238,12 @@ func TestGitHubGoAPI(t *testing.T) {
 	requireRecorded(t, run, "setup-go", map[string]string{"go-version": "1.26.0", "cache": "false"})
 	requireRecorded(t, run, "cache-save", map[string]string{"key": "paved-" + shared.rel.Version + "-Linux-X64"})
 	requireRecorded(t, run, "cache-save", map[string]string{"key": "paved-db-" + time.Now().UTC().Format(time.DateOnly)})
+	summary, err := os.ReadFile(filepath.Join(filepath.Dir(githubRecordFile(t, run)), "summary.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(summary), "### ✅ paved build-scan-deploy: go-api → dev")
+	require.Contains(t, string(summary), "**Image:** `"+rec.Image+"`")
+	_, digest, _ := strings.Cut(rec.Image, "@")
+	require.Contains(t, run.Output, "::set-output:: digest="+digest, "the digest is a step output")
 	require.Contains(t, run.Output, "downloaded from "+shared.server.ReleaseURL())
 	require.Contains(t, run.Output, "Updated vulnerability database")
 
@@ -263,14 +270,81 @@ func TestGitHubNodeWeb(t *testing.T) {
 }
 
 // TestGitLabPythonAPI: python-api's .gitlab-ci.yml includes the component
-// from the GitLab stand-in with its inputs, and the job deploys.
+// from the GitLab stand-in with its inputs; on the default branch the job
+// deploys and leaves GitLab's reports: container scanning, the CycloneDX
+// SBOM and the dotenv report with the digest.
 func TestGitLabPythonAPI(t *testing.T) {
 	w := newWorld(t, "python-api")
 	run := w.gitlab(t)
-	w.requireDeployed(t, "python-api", run, readRecord(t, filepath.Join(w.service, "paved-out", template.RecordFile)))
+	out := filepath.Join(w.service, "paved-out", "paved-build-scan-deploy")
+	rec := w.requireDeployed(t, "python-api", run, readRecord(t, filepath.Join(out, template.RecordFile)))
 	reqs := strings.Join(shared.server.Requests(), "\n")
 	require.Contains(t, reqs, "GET /paved-dev/paved/-/raw/"+shared.rel.Version+"/templates/build-scan-deploy.yml")
 	require.Contains(t, reqs, "GET /releases/"+shared.rel.Version+"/SHA256SUMS.sig")
+
+	env, err := os.ReadFile(filepath.Join(out, "paved.env"))
+	require.NoError(t, err)
+	_, digest, _ := strings.Cut(rec.Image, "@")
+	require.Contains(t, string(env), "PAVED_DIGEST="+digest+"\n")
+	var cs struct {
+		Scan struct {
+			Type string `json:"type"`
+		} `json:"scan"`
+		Vulnerabilities []struct {
+			Location struct {
+				Image string `json:"image"`
+			} `json:"location"`
+		} `json:"vulnerabilities"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "gl-container-scanning-report.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &cs))
+	require.Equal(t, "container_scanning", cs.Scan.Type)
+	require.NotEmpty(t, cs.Vulnerabilities, "python-base's findings (not fixed yet, so they do not fail the gate)")
+	require.Equal(t, rec.Image, cs.Vulnerabilities[0].Location.Image)
+	require.FileExists(t, filepath.Join(out, template.SBOMFile), "the cyclonedx report")
+	require.Contains(t, run.Output, "paved build-scan-deploy: python-api → dev", "the summary is in the job log")
+}
+
+// TestGitLabMergeRequest: in a merge-request pipeline the component's -mr
+// job builds, scans and signs, and does not deploy.
+func TestGitLabMergeRequest(t *testing.T) {
+	w := newWorld(t, "python-api")
+	before := w.deployed(t)
+	// As in GitLab's merge-request pipelines: no CI_COMMIT_BRANCH.
+	run := w.gitlab(t, "--variable", "CI_PIPELINE_SOURCE=merge_request_event", "--unset-variable", "CI_COMMIT_BRANCH")
+	require.Equal(t, 0, run.ExitCode, run.Output)
+	require.Contains(t, run.Output, "paved-build-scan-deploy-mr")
+	require.NotContains(t, run.Output, "PASS  paved-build-scan-deploy\n", "the deploying job does not run")
+	rec := readRecord(t, filepath.Join(w.service, "paved-out", "paved-build-scan-deploy", template.RecordFile))
+	require.Equal(t, template.StatusOK, rec.Status)
+	require.Equal(t, template.StatusSkipped, rec.Step(template.StepDeploy).Status)
+	require.Equal(t, before, w.deployed(t), "a merge request deploys nothing")
+}
+
+// TestGitHubGateFailure: a gate that fails stops the job before anything
+// is signed or deployed, annotates each failing finding with its fixed
+// version, and the summary in the artifact says why.
+func TestGitHubGateFailure(t *testing.T) {
+	w := newWorld(t, "python-api")
+	cfg := filepath.Join(w.service, "paved.yaml")
+	data, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	strict := strings.Replace(string(data), "ignoreUnfixed: true", "ignoreUnfixed: false", 1)
+	require.NotEqual(t, string(data), strict)
+	require.NoError(t, os.WriteFile(cfg, []byte(strict), 0o644))
+	out, err := exec.Command("git", "-C", w.service, "commit", "-qam", "gate on unfixed findings too").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	before := w.deployed(t)
+	run := w.github(t, t.TempDir())
+	require.NotEqual(t, 0, run.ExitCode)
+	require.Regexp(t, `::error title=paved gate%3A CVE-\d+-\d+::CRITICAL`, run.Output)
+	rec := githubRecord(t, run)
+	require.Equal(t, template.StepGate, rec.Failure.Step)
+	summary, err := os.ReadFile(filepath.Join(filepath.Dir(githubRecordFile(t, run)), "summary.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(summary), "**gate failed**")
+	require.Equal(t, before, w.deployed(t), "nothing is deployed after a failed gate")
 }
 
 // TestInstallRefusesATamperedRelease: one byte changed in the archive the
@@ -353,10 +427,15 @@ func (w *world) requireDeployed(t *testing.T, app string, run *runner.Run, rec *
 // githubRecord is the run record in the artifact the workflow uploaded.
 func githubRecord(t *testing.T, run *runner.Run) *template.Record {
 	t.Helper()
+	return readRecord(t, githubRecordFile(t, run))
+}
+
+func githubRecordFile(t *testing.T, run *runner.Run) string {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join(run.Dir, "artifacts", "paved-run-*", template.RecordFile))
 	require.NoError(t, err)
 	require.Len(t, files, 1, "one uploaded run record:\n%s", run.Output)
-	return readRecord(t, files[0])
+	return files[0]
 }
 
 func readRecord(t *testing.T, file string) *template.Record {

@@ -57,7 +57,7 @@ func TestGitLabComponentCarriesInstallScript(t *testing.T) {
 
 	// What GitLab runs is the YAML value: the script itself.
 	body := readYAML(t, gitlabComponent)[1]
-	job := body["paved-build-scan-deploy"].(map[string]any)
+	job := body[".$[[ inputs.job-name ]]"].(map[string]any)
 	first := job["before_script"].([]any)[0].(string)
 	lines := strings.SplitN(first, "\n", 2)
 	require.Equal(t, strings.TrimSpace(heredocStart), lines[0])

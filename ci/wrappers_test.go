@@ -100,8 +100,12 @@ func TestGitLabComponentInputs(t *testing.T) {
 	for _, m := range used {
 		require.Contains(t, declared, string(m[1]), "input %s is used but not declared in spec:inputs", m[1])
 	}
-	job := dig(t, docs[1], "paved-build-scan-deploy")
+	job := dig(t, docs[1], ".$[[ inputs.job-name ]]")
 	require.Contains(t, job, "script")
+	for _, name := range []string{"$[[ inputs.job-name ]]", "$[[ inputs.job-name ]]-mr"} {
+		require.Equal(t, ".$[[ inputs.job-name ]]", dig(t, docs[1], name)["extends"], "%s runs the component's job", name)
+		require.Contains(t, dig(t, docs[1], name), "rules")
+	}
 }
 
 // TestOnePavedVersion: the wrappers of one paved release run that release.

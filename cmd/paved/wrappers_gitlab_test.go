@@ -22,9 +22,30 @@ type component struct {
 
 // gitlabJob is the part of a job the check runs.
 type gitlabJob struct {
+	Extends     string            `yaml:"extends"`
 	Variables   map[string]string `yaml:"variables"`
 	Script      []string          `yaml:"script"`
 	AfterScript []string          `yaml:"after_script"`
+}
+
+// extend merges the job it extends into j, as GitLab does for these keys:
+// variables merge (j's win), scripts are j's when it has them.
+func (j gitlabJob) extend(base gitlabJob) gitlabJob {
+	vars := map[string]string{}
+	for k, v := range base.Variables {
+		vars[k] = v
+	}
+	for k, v := range j.Variables {
+		vars[k] = v
+	}
+	j.Variables = vars
+	if j.Script == nil {
+		j.Script = base.Script
+	}
+	if j.AfterScript == nil {
+		j.AfterScript = base.AfterScript
+	}
+	return j
 }
 
 var inputRef = regexp.MustCompile(`\$\[\[\s*inputs\.([\w-]+)\s*\]\]`)
@@ -54,14 +75,17 @@ func gitlabCommandLines(t *testing.T, file string) []commandLine {
 			require.True(t, ok, "%s uses input %q that spec:inputs does not declare", file, name)
 			return v
 		})
-		var jobs map[string]yaml.Node
+		var jobs map[string]gitlabJob
 		require.NoError(t, yaml.Unmarshal([]byte(text), &jobs))
-		for name, node := range jobs {
+		for name, job := range jobs {
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
-			var job gitlabJob
-			require.NoError(t, node.Decode(&job), "job %s", name)
+			if job.Extends != "" {
+				base, ok := jobs[job.Extends]
+				require.True(t, ok, "job %s extends %s, which %s does not define", name, job.Extends, file)
+				job = job.extend(base)
+			}
 			lines = append(lines, runJob(t, job, rec, file+" job "+name+" ("+describe(inputs, defaults)+")")...)
 		}
 	}
