@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test release-check release-test wrappers-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test release-check release-test wrappers-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -13,8 +13,9 @@ demo: build
 ## test: format, vet and every test (the project's, the reference apps', the
 ## Dagger module's type-check, the BuildKit tests against a local buildkitd and
 ## the runc smoke tests of the reference images on the approved Debian bases,
-## the fleet dashboard in headless Chromium, the CI wrappers under act and
-## gitlab-ci-local, and the release check)
+## the fleet dashboard in headless Chromium, the exported admission policies
+## through the Kyverno CLI and policy-controller's tester, the CI wrappers
+## under act and gitlab-ci-local, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
@@ -22,12 +23,22 @@ test: fmt-check vet dagger-check
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
+	$(MAKE) admission-test
 	$(MAKE) release-check
 	$(MAKE) release-test
 
 ## chromium-test: the fleet inventory's HTML dashboard in headless Chromium (installs Debian's chromium once; root)
 chromium-test:
 	./hack/chromium/test.sh
+
+## admission-test: paved policy export's policies enforced by the real Kyverno CLI and Sigstore
+## policy-controller's tester on images built by build-scan-deploy (hack/tools.sh builds both once)
+admission-test:
+	./hack/tools.sh kyverno >/dev/null
+	./hack/tools.sh policy-tester >/dev/null
+	$(GO) vet -tags admission ./pipelines/admission/
+	# -count=1: a cached pass would not run the enforcers.
+	$(GO) test -tags admission -count=1 -timeout 20m ./pipelines/admission/
 
 ## release-check: a paved candidate built from this tree through the three reference apps,
 ## against the previous release when one is tagged; prints the report (root)

@@ -7,6 +7,7 @@
 #   hack/tools.sh act            # a GitHub Actions runner (nektos/act)
 #   hack/tools.sh gitlab-ci-local
 #   hack/tools.sh helm | kustomize | kyverno | gitea
+#   hack/tools.sh policy-tester  # Sigstore policy-controller's ClusterImagePolicy tester
 #   hack/tools.sh ko | syft | trivy | cosign      # the stock CLIs, for side-by-side benchmarks
 #   hack/tools.sh --list         # name, version and cache path of every tool
 #
@@ -22,6 +23,7 @@ declare -A version=(
   [helm]=v3.19.2               # helm.sh/helm/v3
   [kustomize]=v5.8.1           # sigs.k8s.io/kustomize/kustomize/v5; v5.8.2+ need Go 1.27
   [kyverno]=v1.19.1            # github.com/kyverno/kyverno (kubectl-kyverno)
+  [policy-tester]=v0.13.1      # github.com/sigstore/policy-controller (cmd/tester)
   [gitea]=v1.24.6              # code.gitea.io/gitea; newer versions pull modules the proxy refuses
   [ko]=v0.19.1                 # github.com/google/ko
   [syft]=v1.42.0               # github.com/anchore/syft
@@ -83,6 +85,7 @@ build() {
     trivy) goexperiment=jsonv2 scratch "github.com/aquasecurity/trivy@$v" github.com/aquasecurity/trivy/cmd/trivy ;;
     cosign) scratch "github.com/sigstore/cosign/v2@$v" github.com/sigstore/cosign/v2/cmd/cosign ;;
     kyverno) copybuild "github.com/kyverno/kyverno@$v" ./cmd/cli/kubectl-kyverno "" ;;
+    policy-tester) copybuild "github.com/sigstore/policy-controller@$v" ./cmd/tester "" ;;
     gitea)
       # Gitea serves its templates, locales and assets from STATIC_ROOT_PATH:
       # keep the source tree next to the binary ($dir/src).

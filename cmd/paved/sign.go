@@ -149,6 +149,7 @@ type attestFlags struct {
 	signFlags
 	sbom, scanReport, scanFinished, provenance string
 	sourceRepo, sourceRevision, baseImage      string
+	baseImageName                              string
 	buildParams                                []string
 	predicate, predicateType                   string
 }
@@ -208,6 +209,7 @@ or not at all; one already attached with the same key and content is skipped unl
 	fl.StringVar(&f.sourceRepo, "source-repo", "", "source repository URL, for generated SLSA provenance")
 	fl.StringVar(&f.sourceRevision, "source-revision", "", "source commit, for generated SLSA provenance")
 	fl.StringVar(&f.baseImage, "base-image", "", "base image by digest, for generated SLSA provenance")
+	fl.StringVar(&f.baseImageName, "base-image-name", "", "the base image as the build wrote it (REPO:TAG), recorded in the provenance so admission policies can match denials by tag")
 	fl.StringArrayVar(&f.buildParams, "build-param", nil, "build parameter key=value, for generated SLSA provenance (repeatable)")
 	fl.StringVar(&f.predicate, "predicate", "", "other predicate file (with --type)")
 	fl.StringVar(&f.predicateType, "type", "", "predicate type of --predicate: a Cosign type name or a URI")
@@ -297,7 +299,7 @@ func (f *attestFlags) provenancePredicate() (sign.Predicate, error) {
 	}
 	body, err := sign.ProvenancePredicate(sign.Provenance{
 		SourceRepository: f.sourceRepo, SourceRevision: f.sourceRevision,
-		BaseImage: f.baseImage, Parameters: params,
+		BaseImage: f.baseImage, BaseImageName: f.baseImageName, Parameters: params,
 	})
 	return sign.Predicate{Type: sign.PredicateProvenance, Body: body}, err
 }

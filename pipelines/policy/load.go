@@ -95,7 +95,10 @@ func (p *Policy) validate() error {
 		if strings.TrimSpace(den.Reason) == "" {
 			return fmt.Errorf("bases.denied[%d] (%s): reason is required", i, den.Image)
 		}
-		if _, err := den.from(); err != nil {
+		if _, err := den.Target(); err != nil {
+			return fmt.Errorf("bases.denied[%d]: image %q is not a repository, tag or digest: write it as repo:tag, repo@sha256:… or sha256:…", i, den.Image)
+		}
+		if _, err := den.Since(); err != nil {
 			return fmt.Errorf("bases.denied[%d] (%s): from %q is not a date (YYYY-MM-DD) or RFC 3339 time", i, den.Image, den.From)
 		}
 		if den.Replacement != "" {

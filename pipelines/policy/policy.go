@@ -85,7 +85,7 @@ func (p *Policy) Check(base Base, now time.Time) (Decision, error) {
 		if !den.matches(base) {
 			continue
 		}
-		from, _ := den.from()
+		from, _ := den.Since()
 		msg := fmt.Sprintf("base image %q (%s) is denied: %s", base.Ref.String(), base.Digest.DigestStr(), den.Reason)
 		if den.Replacement != "" {
 			msg += "; use " + den.Replacement + " instead"
@@ -116,9 +116,9 @@ func (p *Policy) allowed(repo string) bool {
 	return false
 }
 
-// from parses the date from which the denial applies (a date or an RFC 3339
-// time); zero means always.
-func (den Denial) from() (time.Time, error) {
+// Since returns the time from which the denial applies: its From date
+// (midnight UTC) or RFC 3339 time; zero means always.
+func (den Denial) Since() (time.Time, error) {
 	if den.From == "" {
 		return time.Time{}, nil
 	}
@@ -128,33 +128,57 @@ func (den Denial) from() (time.Time, error) {
 	return time.Parse(time.DateOnly, den.From)
 }
 
-// matches reports whether the denial names base.
-func (den Denial) matches(base Base) bool {
-	img := strings.TrimSpace(den.Image)
-	if strings.HasPrefix(img, "sha256:") {
-		return base.Digest.DigestStr() == img
-	}
-	if i := strings.Index(img, "@"); i >= 0 {
-		return base.Digest.DigestStr() == img[i+1:] && sameRepo(img[:i], base.Digest.Context())
-	}
-	repoPart, tag := img, ""
-	if i := strings.LastIndex(img, ":"); i > strings.LastIndex(img, "/") {
-		repoPart, tag = img[:i], img[i+1:]
-	}
-	if !sameRepo(repoPart, base.Digest.Context()) {
-		return false
-	}
-	if tag == "" || tag == "*" {
-		return true
-	}
-	t, ok := base.Ref.(name.Tag)
-	return ok && t.TagStr() == tag
+// Target is what a denial names, parsed from its image: a digest alone
+// ("sha256:…"), a repository and digest ("repo@sha256:…"), a repository
+// and tag ("repo:1.0"), or a whole repository ("repo" or "repo:*").
+type Target struct {
+	// Repository is the fully qualified repository name
+	// (name.Repository.Name()); empty for a digest alone.
+	Repository string
+	// Digest is "sha256:…" when the denial names one.
+	Digest string
+	// Tag is the tag as written; empty when every tag is denied.
+	Tag string
 }
 
-func sameRepo(s string, repo name.Repository) bool {
-	r, err := name.NewRepository(s)
+// Target parses the denial's image. A repository that does not parse is an
+// error naming the image.
+func (den Denial) Target() (Target, error) {
+	img := strings.TrimSpace(den.Image)
+	if strings.HasPrefix(img, "sha256:") {
+		return Target{Digest: img}, nil
+	}
+	repoPart, t := img, Target{}
+	if i := strings.Index(img, "@"); i >= 0 {
+		repoPart, t.Digest = img[:i], img[i+1:]
+	} else if i := strings.LastIndex(img, ":"); i > strings.LastIndex(img, "/") {
+		repoPart, t.Tag = img[:i], img[i+1:]
+	}
+	if t.Tag == "*" {
+		t.Tag = ""
+	}
+	r, err := name.NewRepository(repoPart)
+	if err != nil {
+		return Target{}, fmt.Errorf("parsing denied image %q: %w", den.Image, err)
+	}
+	t.Repository = r.Name()
+	return t, nil
+}
+
+// matches reports whether the denial names base.
+func (den Denial) matches(base Base) bool {
+	t, err := den.Target()
 	if err != nil {
 		return false
 	}
-	return r.Name() == repo.Name()
+	switch {
+	case t.Repository != "" && t.Repository != base.Digest.Context().Name():
+		return false
+	case t.Digest != "":
+		return base.Digest.DigestStr() == t.Digest
+	case t.Tag == "":
+		return true
+	}
+	tag, ok := base.Ref.(name.Tag)
+	return ok && tag.TagStr() == t.Tag
 }

@@ -82,6 +82,30 @@ func TestDatedDenialAppliesAfterItsDate(t *testing.T) {
 	require.Equal(t, failure.Policy, failure.KindOf(err))
 }
 
+func TestDenialTarget(t *testing.T) {
+	tests := []struct {
+		image string
+		want  policy.Target
+	}{
+		{"registry.example/platform/python-base:1.0", policy.Target{Repository: "registry.example/platform/python-base", Tag: "1.0"}},
+		{"registry.example/platform/node-base:*", policy.Target{Repository: "registry.example/platform/node-base"}},
+		{"registry.example/platform/node-base", policy.Target{Repository: "registry.example/platform/node-base"}},
+		{"registry.example:5000/platform/static@" + digestA, policy.Target{Repository: "registry.example:5000/platform/static", Digest: digestA}},
+		{digestA, policy.Target{Digest: digestA}},
+		{"debian:12", policy.Target{Repository: "index.docker.io/library/debian", Tag: "12"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.image, func(t *testing.T) {
+			got, err := policy.Denial{Image: tc.image}.Target()
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+	since, err := policy.Denial{From: "2026-12-01"}.Since()
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), since)
+}
+
 func TestParse(t *testing.T) {
 	tests := []struct {
 		name, doc, wantErr string
@@ -92,6 +116,7 @@ func TestParse(t *testing.T) {
 		{"missing reason", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n", "reason is required"},
 		{"bad date", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n    from: next week\n", "not a date"},
 		{"bad replacement", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: r/a:1\n    reason: x\n    replacement: 'UPPER CASE'\n", "not an image reference"},
+		{"denied image that names nothing", "apiVersion: paved.dev/v1\nbases:\n  denied:\n  - image: 'r/UPPER:1'\n    reason: x\n", `image "r/UPPER:1" is not a repository, tag or digest`},
 		{"empty", "", "empty"},
 	}
 	for _, tc := range tests {

@@ -26,6 +26,12 @@ const (
 	ScanReportSchema = "paved.dev/scan-report/v1"
 	// BuildType is the SLSA buildType of paved's provenance.
 	BuildType = "https://github.com/paved-dev/paved/build/v1"
+	// BaseImageDependency is the name of the provenance's resolved
+	// dependency that is the base image (uri oci://REPO, digest sha256).
+	BaseImageDependency = "base-image"
+	// BaseImageNameAnnotation is the key, in that dependency's annotations,
+	// of the base image as written (the OCI base.name annotation's key).
+	BaseImageNameAnnotation = "org.opencontainers.image.base.name"
 )
 
 // cosignTypes maps Cosign's predicate type names (as in
@@ -159,6 +165,10 @@ type Provenance struct {
 	Parameters map[string]any
 	// BaseImage is the base image by digest (REPO@sha256:...), if any.
 	BaseImage string
+	// BaseImageName is the base image as the build wrote it (REPO:TAG or
+	// REPO@sha256:..., fully qualified), recorded so that admission
+	// policies can match a denial by tag; optional.
+	BaseImageName string
 	// InvocationID identifies the CI run (e.g. its URL); optional.
 	InvocationID string
 	// StartedOn and FinishedOn bound the build; optional.
@@ -177,6 +187,9 @@ func ProvenancePredicate(p Provenance) ([]byte, error) {
 	if len(p.Parameters) > 0 {
 		ext["parameters"] = p.Parameters
 	}
+	if p.BaseImageName != "" && p.BaseImage == "" {
+		return nil, failure.BadInputErr(fmt.Errorf("making provenance: base image name %q given without the base image by digest", p.BaseImageName))
+	}
 	deps := []slsa1.ResourceDescriptor{{URI: "git+" + p.SourceRepository, Digest: map[string]string{"gitCommit": p.SourceRevision}}}
 	if p.BaseImage != "" {
 		repo, hex, ok := strings.Cut(p.BaseImage, "@sha256:")
@@ -184,7 +197,11 @@ func ProvenancePredicate(p Provenance) ([]byte, error) {
 			return nil, failure.BadInputErr(fmt.Errorf("making provenance: base image %q is not pinned by digest", p.BaseImage))
 		}
 		ext["baseImage"] = p.BaseImage
-		deps = append(deps, slsa1.ResourceDescriptor{Name: "base-image", URI: "oci://" + repo, Digest: map[string]string{"sha256": hex}})
+		base := slsa1.ResourceDescriptor{Name: BaseImageDependency, URI: "oci://" + repo, Digest: map[string]string{"sha256": hex}}
+		if p.BaseImageName != "" {
+			base.Annotations = map[string]any{BaseImageNameAnnotation: p.BaseImageName}
+		}
+		deps = append(deps, base)
 	}
 	pred := slsa1.ProvenancePredicate{
 		BuildDefinition: slsa1.ProvenanceBuildDefinition{BuildType: BuildType, ExternalParameters: ext, ResolvedDependencies: deps},

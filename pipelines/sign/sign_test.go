@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -17,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/sign"
 )
 
@@ -179,4 +181,27 @@ func TestSignWithEnvKey(t *testing.T) {
 	require.NoError(t, err)
 	_, err = sign.Verify(context.Background(), image, sign.VerifyOptions{Key: kp.PublicKey})
 	require.NoError(t, err)
+}
+
+// The provenance's base-image dependency records the base as written, so
+// that admission policies can match a denial by tag.
+func TestProvenanceRecordsTheBaseAsWritten(t *testing.T) {
+	hex := strings.Repeat("ab", 32)
+	body, err := sign.ProvenancePredicate(sign.Provenance{SourceRepository: "https://git.example.com/acme/app", SourceRevision: strings.Repeat("1", 40),
+		BaseImage: "registry.example.com/platform/static@sha256:" + hex, BaseImageName: "registry.example.com/platform/static:1"})
+	require.NoError(t, err)
+	var pred struct {
+		BuildDefinition struct {
+			ResolvedDependencies []map[string]any `json:"resolvedDependencies"`
+		} `json:"buildDefinition"`
+	}
+	require.NoError(t, json.Unmarshal(body, &pred))
+	require.Equal(t, map[string]any{
+		"name": sign.BaseImageDependency, "uri": "oci://registry.example.com/platform/static", "digest": map[string]any{"sha256": hex},
+		"annotations": map[string]any{sign.BaseImageNameAnnotation: "registry.example.com/platform/static:1"},
+	}, pred.BuildDefinition.ResolvedDependencies[1])
+
+	_, err = sign.ProvenancePredicate(sign.Provenance{SourceRepository: "https://git.example.com/acme/app", SourceRevision: strings.Repeat("1", 40), BaseImageName: "x:1"})
+	require.Error(t, err)
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
 }

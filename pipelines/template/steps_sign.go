@@ -79,6 +79,7 @@ func (r *run) provenance() sign.Provenance {
 	}
 	if n := len(r.built.Bases); n > 0 {
 		p.BaseImage = r.built.Bases[n-1].Digest.String()
+		p.BaseImageName = r.built.Bases[n-1].Ref.Name()
 	}
 	if len(r.built.Builder) > 0 {
 		// BuildKit's version and frontend: what really ran the Dockerfile.
