@@ -194,32 +194,14 @@ func (w *world) deployed(t *testing.T) string {
 	return strings.TrimSpace(string(out))
 }
 
-// gitlab runs the service's GitLab pipeline with gitlab-ci-local. First as
-// the service wrote it, listing the jobs, which validates the expanded
-// pipeline (the component, fetched from the GitLab stand-in) against
-// GitLab's schema; then runs it with the one change the shell executor needs:
-// it runs only jobs without an image, so a job definition of the same name,
-// merged into the component's as GitLab merges it, clears the image, which
-// the schema would refuse (hence --json-schema-validation=false).
+// gitlab runs the service's GitLab pipeline with gitlab-ci-local's shell
+// executor: first listed as written (validated against GitLab's schema),
+// then run with the component's job image cleared (ci/runner).
 func (w *world) gitlab(t *testing.T, args ...string) *runner.Run {
 	t.Helper()
-	opts := runner.GitLabOptions{GitLabCILocal: os.Getenv("PAVED_GITLAB_CI_LOCAL"), Dir: t.TempDir(), Args: []string{"--list"}}
 	svc := runner.Service{Dir: w.service, Secrets: secrets(t), Vars: w.vars, Env: w.env}
-	list, err := runner.GitLab(context.Background(), svc, opts)
-	require.NoError(t, err)
-	require.Equal(t, 0, list.ExitCode, "the service's pipeline, as written, is valid:\n%s", list.Output)
-	require.Contains(t, list.Output, "paved-build-scan-deploy ", "the component's deploying job is in the pipeline")
-
-	ci := filepath.Join(w.service, ".gitlab-ci.yml")
-	f, err := os.OpenFile(ci, os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString("\n# The test's shell executor runs jobs without an image.\n.paved-build-scan-deploy:\n  image: null\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-	out, err := exec.Command("git", "-C", w.service, "commit", "-qam", "run the jobs without an image (shell executor)").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	opts.Dir, opts.Args = t.TempDir(), append([]string{"--json-schema-validation=false"}, args...)
-	run, err := runner.GitLab(context.Background(), svc, opts)
+	run, err := runner.GitLab(context.Background(), svc, runner.GitLabOptions{
+		GitLabCILocal: os.Getenv("PAVED_GITLAB_CI_LOCAL"), Dir: t.TempDir(), Args: args, ShellExecutor: true})
 	require.NoError(t, err)
 	return run
 }

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // GitLabOptions run a service's .gitlab-ci.yml.
@@ -22,7 +24,17 @@ type GitLabOptions struct {
 	Dir string
 	// Args are more gitlab-ci-local flags (--variable CI_PIPELINE_SOURCE=…).
 	Args []string
+	// ShellExecutor runs the component's jobs on this machine: the shell
+	// executor runs only jobs without an image (there is no container
+	// engine here). The pipeline is first listed as the service wrote it,
+	// which validates it against GitLab's schema; then a job definition
+	// merged into the component's, as GitLab merges it, clears its image
+	// (which the schema would refuse: validation is off for that run).
+	ShellExecutor bool
 }
+
+// componentJob is the component's job name when an include sets none.
+const componentJob = "paved-build-scan-deploy"
 
 // GitLab runs the service's pipeline with gitlab-ci-local and its shell
 // executor, in the service's directory. The service's origin must be on
@@ -45,11 +57,63 @@ func GitLab(ctx context.Context, svc Service, o GitLabOptions) (*Run, error) {
 		return nil, err
 	}
 	args := append([]string{"--cwd", ".", "--home", home, "--shell-executor-no-image", "--no-color"}, o.Args...)
-	args = append(args, o.Jobs...)
+	if o.ShellExecutor {
+		list, err := gitlabCILocal(ctx, svc, o, append(args, "--list"))
+		if err != nil || list.ExitCode != 0 {
+			return list, err
+		}
+		if err := clearImages(ctx, svc.Dir); err != nil {
+			return nil, err
+		}
+		args = append(args, "--json-schema-validation=false")
+	}
+	return gitlabCILocal(ctx, svc, o, append(args, o.Jobs...))
+}
+
+func gitlabCILocal(ctx context.Context, svc Service, o GitLabOptions, args []string) (*Run, error) {
 	cmd := exec.CommandContext(ctx, o.GitLabCILocal, args...)
 	cmd.Dir = svc.Dir
 	cmd.Env = svc.Env
 	return finish(cmd, o.Dir)
+}
+
+// clearImages adds to the service's .gitlab-ci.yml, for each include of
+// paved's component, a definition of the component's hidden job (.JOB-NAME)
+// without an image, and commits it.
+func clearImages(ctx context.Context, dir string) error {
+	file := filepath.Join(dir, ".gitlab-ci.yml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("reading %q: %w", file, err)
+	}
+	var ci struct {
+		Include []struct {
+			Component string            `yaml:"component"`
+			Inputs    map[string]string `yaml:"inputs"`
+		} `yaml:"include"`
+	}
+	if err := yaml.Unmarshal(data, &ci); err != nil {
+		return fmt.Errorf("reading %q: %w", file, err)
+	}
+	var b strings.Builder
+	b.WriteString("\n# The shell executor runs jobs without an image (ci/runner).\n")
+	for _, inc := range ci.Include {
+		if !strings.Contains(inc.Component, "/"+Project+"/") {
+			continue
+		}
+		job := inc.Inputs["job-name"]
+		if job == "" {
+			job = componentJob
+		}
+		fmt.Fprintf(&b, "%q:\n  image: null\n", "."+job)
+	}
+	if err := os.WriteFile(file, append(data, b.String()...), 0o644); err != nil {
+		return err
+	}
+	if out, err := git(ctx, dir, "-c", "user.name=paved test", "-c", "user.email=test@paved.invalid", "commit", "-qam", "run the jobs without an image (shell executor)"); err != nil {
+		return fmt.Errorf("committing %q: %w: %s", file, err, out)
+	}
+	return nil
 }
 
 // writeGitLabVariables writes gitlab-ci-local's variables file: every
