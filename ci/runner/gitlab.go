@@ -77,30 +77,65 @@ func gitlabCILocal(ctx context.Context, svc Service, o GitLabOptions, args []str
 	return finish(cmd, o.Dir)
 }
 
+// includes reads the service's includes of paved's component.
+func includes(dir string) ([]include, error) {
+	file := filepath.Join(dir, ".gitlab-ci.yml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", file, err)
+	}
+	var ci struct {
+		Include []include `yaml:"include"`
+	}
+	if err := yaml.Unmarshal(data, &ci); err != nil {
+		return nil, fmt.Errorf("reading %q: %w", file, err)
+	}
+	var out []include
+	for _, inc := range ci.Include {
+		if strings.Contains(inc.Component, "/"+Project+"/") {
+			out = append(out, inc)
+		}
+	}
+	return out, nil
+}
+
+type include struct {
+	Component string            `yaml:"component"`
+	Inputs    map[string]string `yaml:"inputs"`
+}
+
+// ComponentRefs are the refs the service's .gitlab-ci.yml includes paved's
+// component at (…/paved-dev/paved/build-scan-deploy@REF).
+func ComponentRefs(dir string) ([]string, error) {
+	incs, err := includes(dir)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, inc := range incs {
+		if _, ref, ok := strings.Cut(inc.Component, "@"); ok {
+			refs = append(refs, ref)
+		}
+	}
+	return refs, nil
+}
+
 // clearImages adds to the service's .gitlab-ci.yml, for each include of
 // paved's component, a definition of the component's hidden job (.JOB-NAME)
 // without an image, and commits it.
 func clearImages(ctx context.Context, dir string) error {
 	file := filepath.Join(dir, ".gitlab-ci.yml")
+	incs, err := includes(dir)
+	if err != nil {
+		return err
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("reading %q: %w", file, err)
-	}
-	var ci struct {
-		Include []struct {
-			Component string            `yaml:"component"`
-			Inputs    map[string]string `yaml:"inputs"`
-		} `yaml:"include"`
-	}
-	if err := yaml.Unmarshal(data, &ci); err != nil {
-		return fmt.Errorf("reading %q: %w", file, err)
+		return err
 	}
 	var b strings.Builder
 	b.WriteString("\n# The shell executor runs jobs without an image (ci/runner).\n")
-	for _, inc := range ci.Include {
-		if !strings.Contains(inc.Component, "/"+Project+"/") {
-			continue
-		}
+	for _, inc := range incs {
 		job := inc.Inputs["job-name"]
 		if job == "" {
 			job = componentJob

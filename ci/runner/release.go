@@ -91,12 +91,15 @@ func NewRelease(ctx context.Context, o ReleaseOptions) (*Release, error) {
 // copyTree copies src into dst: a git work tree's tracked and untracked
 // files that are not ignored, or every file of a plain directory.
 func copyTree(ctx context.Context, src, dst string) error {
-	out, err := exec.CommandContext(ctx, "git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
-	if err != nil {
+	if !isWorkTree(ctx, src) {
 		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 			return fmt.Errorf("copying %q: %w", src, err)
 		}
 		return nil
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		return fmt.Errorf("listing the files of %q: %w", src, err)
 	}
 	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
 		from := filepath.Join(src, name)
@@ -117,6 +120,18 @@ func copyTree(ctx context.Context, src, dst string) error {
 		}
 	}
 	return nil
+}
+
+// isWorkTree reports whether dir is the top of a git work tree (an export
+// inside another repository's ignored directory is not).
+func isWorkTree(ctx context.Context, dir string) bool {
+	top, err := git(ctx, dir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return false
+	}
+	a, errA := filepath.EvalSymlinks(top)
+	b, errB := filepath.EvalSymlinks(dir)
+	return errA == nil && errB == nil && filepath.Clean(a) == filepath.Clean(b)
 }
 
 // commitAll makes dir a git repository (if it is not one), commits every
@@ -168,5 +183,21 @@ func (r *Release) writeFiles(ctx context.Context, o ReleaseOptions) error {
 		return err
 	}
 	r.SumsSHA256 = rel.SumsSHA256
+	return nil
+}
+
+// Alias makes refs (tags a service pins, say v0.1.0) name the release's
+// commit too, in the tree and in the repository the GitLab stand-in serves:
+// the service's own CI file then runs the release's wrappers, as act's
+// --local-repository maps any ref of paved-dev/paved to the tree.
+func (r *Release) Alias(ctx context.Context, refs ...string) error {
+	bare := filepath.Join(r.GitRoot, filepath.FromSlash(Project)+".git")
+	for _, ref := range refs {
+		for _, dir := range []string{r.Tree, bare} {
+			if out, err := git(ctx, dir, "tag", "-f", ref, r.Version); err != nil {
+				return fmt.Errorf("tagging %s as %s in %q: %w: %s", r.Version, ref, dir, err, out)
+			}
+		}
+	}
 	return nil
 }

@@ -26,7 +26,7 @@ var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 func options(t *testing.T, runner fakeRunner, withBaseline bool) Options {
 	repo, commit := fixtureRepo(t)
 	o := Options{
-		Repo: repo,
+		Repo:      repo,
 		Apps:      []apps.App{{Name: "go-api", Path: "examples/reference-apps/go-api", Commit: commit, CI: apps.GitHub}},
 		Bases:     []apps.Base{{Image: "platform/static:1", Layout: "static"}},
 		BasesDir:  baseLayout(t),

@@ -52,8 +52,12 @@ func (w *Wrappers) release(ctx context.Context, p Paved) (*served, error) {
 	if p.Tree == "" {
 		return nil, fmt.Errorf("releasing paved %s: no source tree to take its wrappers from", p.Version)
 	}
+	dir := filepath.Join(w.Dir, "releases", fmt.Sprint(len(w.releases)))
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
 	rel, err := runner.NewRelease(ctx, runner.ReleaseOptions{
-		Source: p.Tree, Version: p.Version, Binary: p.Binary, Dir: filepath.Join(w.Dir, "releases", fmt.Sprint(len(w.releases))),
+		Source: p.Tree, Version: p.Version, Binary: p.Binary, Dir: dir,
 		Key: w.Key, PublicKey: pubKey(w.Key), Password: w.Password,
 	})
 	if err != nil {
@@ -97,7 +101,11 @@ func (w *Wrappers) RunApp(ctx context.Context, r AppRun) (RunResult, error) {
 	if err != nil {
 		return RunResult{}, err
 	}
-	spec := runner.Service{Dir: svc, Env: r.Env,
+	// The platform team's variables, also in the runner's environment
+	// (a self-hosted runner's, a job's env:), where a workflow that calls
+	// the composite action directly passes them on.
+	env := append(append([]string{}, r.Env...), "PAVED_RELEASE_URL="+s.server.ReleaseURL(), "PAVED_DB_REPOSITORY="+r.Mirror)
+	spec := runner.Service{Dir: svc, Env: env,
 		// The service's repository secrets and the platform team's variables.
 		Secrets: map[string]string{"COSIGN_KEY": string(key), "COSIGN_PASSWORD": string(password)},
 		Vars:    map[string]string{"PAVED_RELEASE_URL": s.server.ReleaseURL(), "PAVED_DB_REPOSITORY": r.Mirror},
@@ -109,6 +117,13 @@ func (w *Wrappers) RunApp(ctx context.Context, r AppRun) (RunResult, error) {
 		run, err = runner.GitHub(ctx, s.rel, spec, runner.GitHubOptions{Act: w.Runners.Act, Dir: filepath.Join(r.Work, "ci"), CacheDir: filepath.Join(r.Work, "cache")})
 		records = filepath.Join(r.Work, "ci", "standins", "artifacts", "paved-run-*", "paved-run.json")
 	default:
+		refs, err := runner.ComponentRefs(svc)
+		if err != nil {
+			return RunResult{}, err
+		}
+		if err := s.rel.Alias(ctx, refs...); err != nil {
+			return RunResult{}, err
+		}
 		run, err = runner.GitLab(ctx, spec, runner.GitLabOptions{GitLabCILocal: w.Runners.GitLabCILocal, Dir: filepath.Join(r.Work, "ci"), ShellExecutor: true})
 		records = filepath.Join(svc, "paved-out", "*", "paved-run.json")
 	}
