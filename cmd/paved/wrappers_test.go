@@ -105,6 +105,7 @@ var sampleInputs = map[string]string{
 	"stage":              "build",
 	"job-name":           "api-paved",
 	"deploy":             "false",
+	"artifact-name":      "paved-run-api",
 }
 
 // inputCases are the defaults, then each input set on its own.
