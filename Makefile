@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test release-check release-test wrappers-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test release-check release-test wrappers-test render-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -20,6 +20,7 @@ test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
 	$(MAKE) wrappers-test
+	$(MAKE) render-test
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
@@ -54,6 +55,11 @@ release-test:
 ## component under gitlab-ci-local (python-api), each installing the signed release of this tree (root)
 wrappers-test:
 	./hack/wrappers-test.sh
+
+## render-test: three bumps in a row of each GitOps layout, rendered by the real helm template
+## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)
+render-test:
+	./hack/deploy/render-test.sh
 
 ## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
 dagger-check:

@@ -46,7 +46,14 @@ func newDeployCmd() *cobra.Command {
 service's manifests to an image digest, records the deployment in versions.yaml
 and pushes one commit. Git credentials come from the environment:
 PAVED_GIT_TOKEN (HTTPS, with PAVED_GIT_USERNAME) or PAVED_GIT_SSH_KEY
-(with PAVED_GIT_SSH_PASSPHRASE and PAVED_GIT_SSH_KNOWN_HOSTS).`,
+(with PAVED_GIT_SSH_PASSPHRASE and PAVED_GIT_SSH_KNOWN_HOSTS).
+
+Every verb that makes an image enter an environment (bump, promote, switch,
+rollback) first checks that the image is in its registry (registry
+credentials as for paved build) and passes that environment's gates in
+paved-gitops.yaml: approval (--approved-by), a Cosign signature with the
+environment's key, a passed and fresh vulnerability-scan attestation. A
+refused gate exits 3 and pushes nothing; --unlock lifts a lock, never a gate.`,
 	}
 	cmd.AddCommand(newDeployBumpCmd(), newDeployPromoteCmd(), newDeploySwitchCmd(), newDeployRollbackCmd(), newDeployRoutesCmd())
 	return cmd
@@ -85,6 +92,7 @@ func (o *deployOptions) options() ([]deploy.Option, error) {
 		deploy.WithBranch(o.branch), deploy.WithAuthor(o.authorName, o.authorEmail),
 		deploy.WithMessageTemplate(o.template), deploy.WithDryRun(o.dryRun),
 		deploy.WithSecrets(os.Getenv(envGitToken), os.Getenv(envGitSSHPassphrase)),
+		deploy.WithKeychain(keychain()),
 	}
 	if auth != nil {
 		opts = append(opts, deploy.WithAuth(auth))
@@ -148,7 +156,7 @@ func newDeployBumpCmd() *cobra.Command {
 	var req deploy.BumpRequest
 	cmd := &cobra.Command{
 		Use:   "bump",
-		Short: "Pin a service's manifests in one environment to an image digest",
+		Short: "Pin a service's manifests in one environment to an image digest, through its gates",
 		Args:  cobra.NoArgs,
 		Example: `  PAVED_GIT_TOKEN=... paved deploy bump --repo https://git.example.com/acme/gitops.git \
     --service api --env dev --image ghcr.io/acme/api@sha256:3f2a... --version v1.5.0
@@ -173,7 +181,8 @@ func newDeployBumpCmd() *cobra.Command {
 	f.StringVar(&req.Image, "image", "", "image by digest: REPO@sha256:... (a tag is refused)")
 	f.StringVar(&req.Version, "version", "", "human version to record and write to tag fields (default: 12 hex digits of the digest)")
 	f.StringVar(&req.SourceRevision, "source-revision", "", "source commit the image was built from")
-	f.BoolVar(&req.Unlock, "unlock", false, "lift a rollback lock (needs --reason)")
+	f.StringVar(&req.ApprovedBy, "approved-by", "", "identity that approved the change (required where approval: required)")
+	f.BoolVar(&req.Unlock, "unlock", false, "lift a rollback lock (needs --reason); the environment's gates still apply")
 	f.StringVar(&req.Reason, "reason", "", "why the lock is lifted")
 	for _, name := range []string{"service", "env", "image"} {
 		_ = cmd.MarkFlagRequired(name)
@@ -195,7 +204,6 @@ func newDeployPromoteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts = append(opts, deploy.WithVerifier(signGate{keychain: keychain()}))
 			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
 			res, err := deploy.Promote(cmd.Context(), o.repo, req, opts...)
 			if err != nil {
@@ -226,8 +234,9 @@ func newDeploySwitchCmd() *cobra.Command {
 Deployment (default: the idle one, which the last bump wrote). The image that
 slot runs must pass the environment's gates, as for a promotion into it:
 --approved-by where approval: required, its signature and vulnerability
-attestation where configured. Only the Service's selector and versions.yaml
-change. Exit 3 when a gate refuses.`,
+attestation where configured. A service locked by a rollback is refused
+(bump --unlock first). Only the Service's selector and versions.yaml change.
+Exit 3 when a gate refuses.`,
 		Args: cobra.NoArgs,
 		Example: `  paved deploy switch --repo https://git.example.com/acme/gitops.git --service web --env staging
   paved deploy switch --repo ../gitops --service web --env prod --to green --approved-by alice@example.com`,
@@ -236,7 +245,6 @@ change. Exit 3 when a gate refuses.`,
 			if err != nil {
 				return err
 			}
-			opts = append(opts, deploy.WithVerifier(signGate{keychain: keychain()}))
 			req.SwitchedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
 			res, err := deploy.Switch(cmd.Context(), o.repo, req, opts...)
 			if err != nil {
@@ -265,9 +273,11 @@ func newDeployRollbackCmd() *cobra.Command {
 		Short: "Return to an earlier digest from versions.yaml history and lock the service there",
 		Long: `rollback returns a service in one environment to an earlier digest from its
 versions.yaml history, in a forward commit (never a force push), and locks it:
-bump refuses it until --unlock --reason. For a blue-green service whose other
-slot still runs that digest, the Service is switched back to that slot;
-otherwise the live slot is pinned to the digest.`,
+bump refuses it until --unlock --reason. The digest returned to must pass the
+environment's gates as they stand (signature, scan verdict and age, approval):
+exit 3 otherwise. For a blue-green service whose other slot still runs that
+digest, the Service is switched back to that slot; otherwise the live slot is
+pinned to the digest.`,
 		Args: cobra.NoArgs,
 		Example: `  paved deploy rollback --repo ../gitops --service api --env prod --reason "v2 leaks memory"
   paved deploy rollback --repo ../gitops --service api --env prod --to-version v1.4.2 --reason "bad config"`,
@@ -291,6 +301,7 @@ otherwise the live slot is pinned to the digest.`,
 	f.StringVar(&req.ToVersion, "to-version", "", "version from the history to return to (default: the previous digest)")
 	f.StringVar(&req.ToDigest, "to-digest", "", "digest (sha256:...) from the history to return to")
 	f.StringVar(&req.Reason, "reason", "", "why, recorded in the lock that bump --unlock lifts")
+	f.StringVar(&req.ApprovedBy, "approved-by", "", "identity that approved the rollback (required where approval: required)")
 	for _, name := range []string{"service", "env"} {
 		_ = cmd.MarkFlagRequired(name)
 	}

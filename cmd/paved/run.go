@@ -43,6 +43,7 @@ func init() { register(newRunCmd) }
 type runFlags struct {
 	env, registry, dbDir, key, publicKey string
 	gitopsRepo, version, runID, by       string
+	approvedBy                           string
 	sourceURL, revision, reportDir       string
 	record, progress, output             string
 	skipDeploy, traceAnnotation          bool
@@ -71,7 +72,10 @@ func newRunBuildScanDeployCmd() *cobra.Command {
                                          └→ attest ┴→ verify → deploy → record
 
 The scan reads the SBOM, so the image is analysed once. A failed step stops
-the run: nothing after a failed gate is signed or deployed. The run record
+the run: nothing after a failed gate is signed or deployed. The deploy step
+passes the image through the environment's gates in paved-gitops.yaml, as
+paved deploy bump does: the environment's signature key, scan verdict and
+age, and approval (--approved-by). The run record
 (paved.dev/run-record/v1) is written to --record, attached to the image as an
 attestation when signing ran, and printed with --output json.
 
@@ -106,6 +110,7 @@ minimum paved version), 4 transient.`,
 	fl.StringVar(&f.version, "version", "", "service version stamped into the binary and recorded (default: the first 12 digits of the source revision)")
 	fl.StringVar(&f.runID, "run-id", os.Getenv(envRunID), "run id recorded in the run record, versions.yaml and the Paved-Run trailer (env "+envRunID+"; default random)")
 	fl.StringVar(&f.by, "deployed-by", "", "who deploys (default: the git author email)")
+	fl.StringVar(&f.approvedBy, "approved-by", "", "who approved the deployment (required where the environment has approval: required)")
 	fl.StringVar(&f.sourceURL, "source", "", "source repository URL (default: the origin remote of the service's repository)")
 	fl.StringVar(&f.revision, "revision", "", "source revision (default: HEAD of the service's repository)")
 	fl.StringVar(&f.reportDir, "report-dir", "", "directory for the SBOM, scan reports and run record (default .paved/runs/SERVICE)")
@@ -188,7 +193,7 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 		template.WithKey(f.key), template.WithPublicKey(f.publicKey), template.WithPassword(keyPassword(os.Stderr)),
 		template.WithGitOpsRepo(f.gitopsRepo), template.WithSkipDeploy(f.skipDeploy), template.WithDeployOptions(dopts...),
 		template.WithKeychain(keychain()), template.WithVersion(f.version), template.WithRunID(f.runID),
-		template.WithDeployedBy(orValue(f.by, authorEmail)), template.WithSource(f.sourceURL, f.revision),
+		template.WithDeployedBy(orValue(f.by, authorEmail)), template.WithApprovedBy(f.approvedBy), template.WithSource(f.sourceURL, f.revision),
 		template.WithReportDir(f.reportDir), template.WithTraceAnnotation(f.traceAnnotation),
 		template.WithPavedVersion(version.Get()),
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/paved-dev/paved/pipelines/failure"
@@ -109,7 +110,13 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	var scanErr error
 	if f.sbom != "" {
 		if len(args) == 1 {
-			opts = append(opts, scan.WithArtifact(scan.Artifact{Name: args[0]}))
+			// The image the SBOM describes; by digest, the report names
+			// the digest, which paved attest requires.
+			a := scan.Artifact{Name: args[0]}
+			if d, err := name.NewDigest(args[0]); err == nil {
+				a.Digest = d.DigestStr()
+			}
+			opts = append(opts, scan.WithArtifact(a))
 		}
 		r, scanErr = scan.SBOM(cmd.Context(), f.sbom, opts...)
 	} else {

@@ -83,7 +83,7 @@ func TestSigningSecretsNeverLeak(t *testing.T) {
 	sbom := filepath.Join(dir, "sbom.spdx.json")
 	require.NoError(t, os.WriteFile(sbom, []byte(`{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"app","packages":[]}`), 0o600))
 	report := filepath.Join(dir, "scan.json")
-	require.NoError(t, os.WriteFile(report, []byte(`{"schemaVersion":"`+sign.ScanReportSchema+`","gate":{"passed":true}}`), 0o600))
+	require.NoError(t, os.WriteFile(report, []byte(`{"schemaVersion":"`+sign.ScanReportSchema+`","artifact":{"name":"`+image+`","digest":"`+h.String()+`","kind":"image"},"gate":{"passed":true}}`), 0o600))
 
 	var stdout, stderr bytes.Buffer
 	paved := func(want int, args ...string) {
@@ -98,6 +98,11 @@ func TestSigningSecretsNeverLeak(t *testing.T) {
 	paved(0, "attest", "--key", key, "--sbom", sbom, "--scan-report", report,
 		"--source-repo", "https://git.example.com/acme/app", "--source-revision", "9f1e2d3c4b5a69788796a5b4c3d2e1f009182736", image)
 	paved(0, "verify", "--key", pub, "--require", "sbom,vuln,provenance", "--max-scan-age", "7d", image)
+	// The report of another digest is refused: verify would pass this one.
+	otherReport := filepath.Join(dir, "other-scan.json")
+	require.NoError(t, os.WriteFile(otherReport, []byte(`{"schemaVersion":"`+sign.ScanReportSchema+`","artifact":{"name":"x","digest":"sha256:`+strings.Repeat("0", 64)+`","kind":"image"},"gate":{"passed":true}}`), 0o600))
+	paved(2, "attest", "--key", key, "--scan-report", otherReport, image)
+	require.Contains(t, stderr.String(), "the scan report is of another image: its artifact.digest is sha256:000")
 	paved(0, "verify", "--key", pub, "-o", "json", image)
 	require.Contains(t, stdout.String(), "tlog upload: off (offline)")
 

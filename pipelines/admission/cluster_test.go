@@ -149,7 +149,7 @@ func (c *cluster) attestedOn(t *testing.T, key *sign.KeyPair, passed bool, finis
 	require.NoError(t, err)
 	_, err = sign.Sign(context.Background(), ref, signWith(key)...)
 	require.NoError(t, err)
-	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{c.scan(t, passed, finished), {Type: sign.PredicateProvenance, Body: prov}}, signWith(key)...)
+	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{c.scan(t, ref, passed, finished), {Type: sign.PredicateProvenance, Body: prov}}, signWith(key)...)
 	require.NoError(t, err)
 	return img
 }
@@ -160,20 +160,21 @@ func (c *cluster) rescanned(t *testing.T, image string, passed bool, finished ti
 	t.Helper()
 	ref, err := name.NewDigest(image)
 	require.NoError(t, err)
-	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{c.scan(t, passed, finished)}, signWith(c.key)...)
+	_, err = sign.AttestAll(context.Background(), ref, []sign.Predicate{c.scan(t, ref, passed, finished)}, signWith(c.key)...)
 	require.NoError(t, err)
 	return image
 }
 
-// scan is the vulnerability predicate of the pipeline's scan report with
-// the verdict passed, finished at finished.
-func (c *cluster) scan(t *testing.T, passed bool, finished time.Time) sign.Predicate {
+// scan is the vulnerability predicate of the pipeline's scan report, made
+// the report of image, with the verdict passed, finished at finished.
+func (c *cluster) scan(t *testing.T, image name.Digest, passed bool, finished time.Time) sign.Predicate {
 	t.Helper()
 	report, err := os.ReadFile(filepath.Join(c.reports, template.ScanReportFile))
 	require.NoError(t, err, "the pipeline's scan report")
 	var r map[string]any
 	require.NoError(t, json.Unmarshal(report, &r))
 	r["gate"].(map[string]any)["passed"] = passed
+	r["artifact"].(map[string]any)["digest"] = image.DigestStr()
 	report, err = json.Marshal(r)
 	require.NoError(t, err)
 	vuln, err := sign.VulnPredicate(sign.Scan{Report: report, ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", StartedOn: finished.Add(-time.Minute), FinishedOn: finished})

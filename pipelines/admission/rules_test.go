@@ -132,8 +132,12 @@ func TestDeriveRefusesKeysAClusterCannotUse(t *testing.T) {
 }
 
 func TestDeriveRefusesAServiceWithoutImage(t *testing.T) {
-	cfg, err := deploy.ParseConfig([]byte("environments: [{name: dev}]\nservices:\n  web:\n    layout: manifests\n    path: web/{env}\n    blue_green: true\n"))
-	require.NoError(t, err)
+	// paved-gitops.yaml refuses it (deploy needs the image too); a Config
+	// made in Go is refused by Derive itself.
+	_, err := deploy.ParseConfig([]byte("environments: [{name: dev}]\nservices:\n  web:\n    layout: manifests\n    path: web/{env}\n    blue_green: true\n"))
+	require.ErrorContains(t, err, `service "web": image is missing`)
+	cfg := &deploy.Config{Environments: []deploy.Environment{{Name: "dev"}},
+		Services: map[string]*deploy.Service{"web": {Layout: deploy.LayoutManifests, Path: "web/{env}", BlueGreen: true}}}
 	_, err = admission.Derive(cfg, nil, nil)
 	require.Error(t, err)
 	require.Equal(t, failure.BadInput, failure.KindOf(err))

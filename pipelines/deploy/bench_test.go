@@ -52,14 +52,23 @@ func historyRemote(b testing.TB, services, commits int) string {
 	return dir
 }
 
-// BenchmarkBump measures one bump (clone, edit, commit, push) into a GitOps
-// repository with 100 services and 1,000 commits of history.
+// BenchmarkBump measures one bump (clone, edit, check that the image is in
+// the registry, commit, push) into a GitOps repository with 100 services and
+// 1,000 commits of history.
 func BenchmarkBump(b *testing.B) {
 	url := historyRemote(b, 100, 1000)
 	ctx := context.Background()
+	opts := testOpts(b)
+	seeds := []string{"a", "b", "c"}
+	for i := range 100 {
+		for _, seed := range seeds {
+			pushTo(b, fmt.Sprintf("ghcr.io/acme/svc%03d", i), seed)
+		}
+	}
 	for i := 0; b.Loop(); i++ {
 		svc := fmt.Sprintf("svc%03d", i%100)
-		res, err := Bump(ctx, url, bumpReq(svc, "dev", fmt.Sprintf("ghcr.io/acme/%s@sha256:%064x", svc, i+1), ""))
+		image := fmt.Sprintf("ghcr.io/acme/%s@%s", svc, imageDigest(seeds[(i/100)%3]))
+		res, err := Bump(ctx, url, bumpReq(svc, "dev", image, ""), opts...)
 		if err != nil || !res.Changed {
 			b.Fatalf("bump %d: %v", i, err)
 		}

@@ -47,9 +47,9 @@ func (s *slots) slotOf(ref string) string {
 }
 
 // readSlots finds the Service and the two Deployments of a blue-green
-// service in its manifests for env.
-func readSlots(fsys billy.Filesystem, name string, s *Service, env string) (*slots, error) {
-	files, err := manifestFiles(fsys, s.Dir(env), s.Manifests.Files)
+// service in its manifests for t.env.
+func readSlots(fsys billy.Filesystem, t target) (*slots, error) {
+	files, err := t.manifestFiles(fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -60,52 +60,47 @@ func readSlots(fsys billy.Filesystem, name string, s *Service, env string) (*slo
 			return nil, err
 		}
 		for _, doc := range f.Documents() {
-			if err := st.scan(f, doc, name, s.Image); err != nil {
+			if err := st.scan(f, doc, t); err != nil {
 				return nil, err
 			}
 		}
 	}
 	where := strings.Join(files, ", ")
 	if st.selector == nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading %s: no Service %s with spec.selector.version blue or green: add it, blue_green in %s needs it", where, name, ConfigFile))
+		return nil, failure.BadInputErr(fmt.Errorf("reading %s: no Service %s with spec.selector.version blue or green: add it, blue_green in %s needs it", where, t.name, ConfigFile))
 	}
 	for _, slot := range []string{SlotBlue, SlotGreen} {
 		if st.images[slot] == "" {
-			return nil, failure.BadInputErr(fmt.Errorf("reading %s: no Deployment %s-%s with a container running %s: add it, blue_green in %s needs both slots", where, name, slot, or(s.Image, "the service's image"), ConfigFile))
+			return nil, failure.BadInputErr(fmt.Errorf("reading %s: no Deployment %s-%s with a %s: add it, blue_green in %s needs both slots", where, t.name, slot, t.wanted(""), ConfigFile))
 		}
 	}
 	return st, nil
 }
 
 // scan records what one document says about the blue-green service.
-func (st *slots) scan(f *yamlpatch.File, doc *yaml.Node, name, repo string) error {
+func (st *slots) scan(f *yamlpatch.File, doc *yaml.Node, t target) error {
 	kind, meta := yamlpatch.Lookup(doc, "kind"), yamlpatch.Lookup(doc, "metadata", "name")
 	if kind == nil || meta == nil {
 		return nil
 	}
 	switch {
-	case kind.Value == "Service" && meta.Value == name:
+	case kind.Value == "Service" && meta.Value == t.name:
 		sel := yamlpatch.Lookup(doc, "spec", "selector", "version")
 		if sel == nil || sel.Kind != yaml.ScalarNode || (sel.Value != SlotBlue && sel.Value != SlotGreen) {
-			return failure.BadInputErr(fmt.Errorf("reading %s: Service %s must select version: blue or version: green", f.Name(), name))
+			return failure.BadInputErr(fmt.Errorf("reading %s: Service %s must select version: blue or version: green", f.Name(), t.name))
 		}
 		if st.selector != nil {
-			return failure.BadInputErr(fmt.Errorf("reading %s: Service %s is defined twice", f.Name(), name))
+			return failure.BadInputErr(fmt.Errorf("reading %s: Service %s is defined twice", f.Name(), t.name))
 		}
 		st.service, st.selector, st.live = f, sel, sel.Value
 		st.old, _ = f.Bytes()
-	case kind.Value == "Deployment" && (meta.Value == name+"-"+SlotBlue || meta.Value == name+"-"+SlotGreen):
-		slot := strings.TrimPrefix(meta.Value, name+"-")
-		cs := yamlpatch.Lookup(doc, "spec", "template", "spec", "containers")
-		if cs == nil || cs.Kind != yaml.SequenceNode {
-			return nil
-		}
-		for _, c := range cs.Content {
-			if img := yamlpatch.Lookup(c, "image"); img != nil && (repo == "" || repositoryOf(img.Value) == repo) {
-				st.images[slot] = img.Value
-				return nil
+	case kind.Value == "Deployment" && (meta.Value == t.name+"-"+SlotBlue || meta.Value == t.name+"-"+SlotGreen):
+		slot := strings.TrimPrefix(meta.Value, t.name+"-")
+		containers(doc, meta.Value, func(name string, image *yaml.Node) {
+			if st.images[slot] == "" && t.owns(name, image.Value) {
+				st.images[slot] = image.Value
 			}
-		}
+		})
 	}
 	return nil
 }

@@ -15,7 +15,6 @@ import (
 const (
 	webFile = "manifests/web/prod/web.yaml"
 	webRepo = "ghcr.io/acme/web@"
-	digestC = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 )
 
 // trustAll is a verifier that passes digestA, digestB and digestC.
@@ -30,7 +29,7 @@ func trustAll() *fakeVerifier {
 func TestBlueGreen(t *testing.T) {
 	ctx := context.Background()
 	url := newBareRemote(t, gitopsFiles(t))
-	opts := []Option{WithClock(testClock), WithVerifier(trustAll())}
+	opts := testOpts(t, WithClock(testClock))
 	state, _ := remoteState(t, url)
 
 	// A bump writes the idle slot (green); traffic stays on blue.
@@ -49,7 +48,7 @@ func TestBlueGreen(t *testing.T) {
 	_, err = Switch(ctx, url, SwitchRequest{Service: "web", Env: "prod"}, opts...)
 	require.ErrorContains(t, err, "switching web in prod to green needs an approval")
 	require.Equal(t, failure.Policy, failure.KindOf(err))
-	_, err = Switch(ctx, url, SwitchRequest{Service: "web", Env: "prod", ApprovedBy: "alice@example.com"}, WithVerifier(&fakeVerifier{}))
+	_, err = Switch(ctx, url, SwitchRequest{Service: "web", Env: "prod", ApprovedBy: "alice@example.com"}, testOpts(t, WithVerifier(&fakeVerifier{}))...)
 	require.ErrorContains(t, err, "no signature of "+webRepo+digestA)
 	require.Equal(t, failure.Policy, failure.KindOf(err))
 
@@ -76,7 +75,7 @@ func TestBlueGreen(t *testing.T) {
 	state = requireOnlyChanged(t, url, state, "web.v110-live.yaml")
 
 	// Green still runs v1.0.0: the rollback flips the selector back, no image changes.
-	res, err = Rollback(ctx, url, RollbackRequest{Service: "web", Env: "prod", Reason: "v1.1.0 fails health checks"}, opts...)
+	res, err = Rollback(ctx, url, RollbackRequest{Service: "web", Env: "prod", Reason: "v1.1.0 fails health checks", ApprovedBy: "alice@example.com"}, opts...)
 	require.NoError(t, err)
 	require.Equal(t, []string{webFile, VersionsFile}, res.Files)
 	require.Contains(t, res.Message, "deploy(web): rollback prod v1.1.0 → v1.0.0")
@@ -91,7 +90,7 @@ func TestBlueGreen(t *testing.T) {
 func TestBlueGreenRollbackPinsWhenNoSlotRunsIt(t *testing.T) {
 	ctx := context.Background()
 	url := newBareRemote(t, gitopsFiles(t))
-	opts := []Option{WithVerifier(trustAll())}
+	opts := testOpts(t)
 	for _, d := range []string{digestA, digestB} {
 		_, err := Bump(ctx, url, bumpReq("web", "staging", webRepo+d, ""), opts...)
 		require.NoError(t, err)
@@ -115,7 +114,8 @@ func TestBlueGreenRollbackPinsWhenNoSlotRunsIt(t *testing.T) {
 func TestSwitchRefusals(t *testing.T) {
 	ctx := context.Background()
 	files := gitopsFiles(t)
-	files[VersionsFile] = "services:\n  web:\n    dev:\n      version: v0\n      image: " + webRepo + digestA + "\n      digest: " + digestA + "\n      deployed_at: \"2026-01-01T00:00:00Z\"\n"
+	record := "      version: v0\n      image: " + webRepo + digestA + "\n      digest: " + digestA + "\n      deployed_at: \"2026-01-01T00:00:00Z\"\n"
+	files[VersionsFile] = "services:\n  web:\n    dev:\n" + record + "    staging:\n" + record
 	files["manifests/web/staging/web.yaml"] = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    version: purple\n"
 	url := newBareRemote(t, files)
 	tests := []struct {
@@ -133,7 +133,7 @@ func TestSwitchRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Switch(ctx, url, tt.req, WithVerifier(trustAll()))
+			_, err := Switch(ctx, url, tt.req, testOpts(t)...)
 			require.ErrorContains(t, err, tt.want)
 			require.Equal(t, tt.kind, failure.KindOf(err), err.Error())
 		})
@@ -143,7 +143,7 @@ func TestSwitchRefusals(t *testing.T) {
 }
 
 func TestParseConfigBlueGreenNeedsManifests(t *testing.T) {
-	_, err := ParseConfig([]byte("environments: [{name: dev}]\nservices:\n  api: {layout: helm, path: x, blue_green: true}\n"))
+	_, err := ParseConfig([]byte("environments: [{name: dev}]\nservices:\n  api: {layout: helm, path: x, image: r.example/api, blue_green: true}\n"))
 	require.ErrorContains(t, err, "blue_green needs layout: manifests")
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
 }

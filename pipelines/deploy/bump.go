@@ -18,27 +18,32 @@ import (
 type BumpRequest struct {
 	Service string
 	Env     string
-	// Image is REPO@sha256:...; a tag is refused.
+	// Image is REPO@sha256:...; a tag is refused, and so is any repository
+	// but the service's image in paved-gitops.yaml.
 	Image string
 	// Version is the human version recorded and written to tag fields
-	// (default: the first 12 hex digits of the digest).
+	// (default: the first 12 hex digits of the digest); an image tag.
 	Version string
 	// SourceRevision is the commit of the service's source the image was built from.
 	SourceRevision string
 	// DeployedBy names who or what deploys (a user, a CI job URL).
 	DeployedBy string
+	// ApprovedBy is the identity that approved the change; required when the
+	// environment has approval: required.
+	ApprovedBy string
 	// RunID and TraceID go into versions.yaml and the commit trailers.
 	RunID, TraceID string
-	// Unlock lifts a rollback lock; Reason is then required and recorded in
-	// the commit message.
+	// Unlock lifts a rollback lock (never a gate); Reason is then required
+	// and recorded in the commit message.
 	Unlock bool
 	Reason string
 
-	approvedBy string // set by Promote
-	lock       *Lock  // set by Rollback: bypasses and sets the lock
+	lock *Lock // set by Rollback: bypasses and sets the lock
 	// slot and switchTo, set by Rollback of a blue-green service, force the
 	// slot to pin and flip the Service to a slot that already runs the image.
 	slot, switchTo string
+	// doing names the change in messages (set by Promote and Rollback).
+	doing string
 }
 
 // ErrLocked is returned (wrapped, as a policy failure) when a service is
@@ -46,8 +51,11 @@ type BumpRequest struct {
 var ErrLocked = errors.New("locked")
 
 // Bump points the service's manifests for req.Env at req.Image, records it in
-// versions.yaml, and pushes one commit to the repository at repoURL. The same
-// bump twice makes no second commit (Result.Changed is false).
+// versions.yaml, and pushes one commit to the repository at repoURL. The
+// image must be in its registry and pass the environment's gates (approval,
+// signature, vulnerability scan), as for a promotion; a refused gate is a
+// failure.PolicyErr and pushes nothing. The same bump twice makes no second
+// commit (Result.Changed is false).
 func Bump(ctx context.Context, repoURL string, req BumpRequest, opts ...Option) (*Result, error) {
 	d, err := checkBump(req)
 	if err != nil {
@@ -55,7 +63,7 @@ func Bump(ctx context.Context, repoURL string, req BumpRequest, opts ...Option) 
 	}
 	o := newOptions(opts)
 	return transact(ctx, repoURL, o, func(fsys billy.Filesystem, cfg *Config) (*plan, error) {
-		return planBump(fsys, cfg, req, d, "bump", o.now())
+		return planBump(ctx, fsys, cfg, req, d, "bump", o)
 	})
 }
 
@@ -66,16 +74,44 @@ func checkBump(req BumpRequest) (name.Digest, error) {
 	if req.Unlock && req.Reason == "" {
 		return name.Digest{}, failure.BadInputErr(errors.New("--unlock needs --reason: say why the lock is lifted"))
 	}
+	if err := req.check(); err != nil {
+		return name.Digest{}, err
+	}
 	return oci.ParseDigest(req.Image)
 }
 
-// planBump computes the manifest and versions.yaml edits of a bump.
-func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest, action string, now time.Time) (*plan, error) {
+// CheckRequest refuses the values of req that a bump refuses whatever the
+// repository holds: a run or trace id, version, reason, approver, deployer
+// or source revision that is not one line of printable text, a run id that
+// could forge a commit trailer, a version that is no image tag. The image
+// is not checked.
+func CheckRequest(req BumpRequest) error { return req.check() }
+
+// check refuses request values that would break a line of the commit
+// message or versions.yaml, or forge a trailer.
+func (req BumpRequest) check() error {
+	if err := checkIDs(req.RunID, req.TraceID); err != nil {
+		return err
+	}
+	if err := checkVersion(req.Version); err != nil {
+		return err
+	}
+	return checkText("--reason", req.Reason, "--approved-by", req.ApprovedBy, "--deployed-by", req.DeployedBy, "--source-revision", req.SourceRevision)
+}
+
+// planBump computes the manifest and versions.yaml edits of a bump, after
+// the image passes the environment's gates.
+func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest, action string, o *options) (*plan, error) {
 	svc, err := cfg.Service(req.Service)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := cfg.EnvIndex(req.Env); err != nil {
+	i, err := cfg.EnvIndex(req.Env)
+	if err != nil {
+		return nil, err
+	}
+	img, err := svc.imageFor(req.Service, d, req.Version)
+	if err != nil {
 		return nil, err
 	}
 	versions, oldVersions, err := LoadVersions(fsys)
@@ -86,11 +122,12 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 	if cur != nil && cur.Lock != nil && !req.Unlock && req.lock == nil {
 		return nil, failure.PolicyErr(fmt.Errorf("%s in %s is %w since %s (%s): bump with --unlock --reason to lift the lock", req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
 	}
-	img := imageOf(d, req.Version)
-	if img.Version == "" {
-		img.Version = d.DigestStr()[len("sha256:"):][:12]
+	doing := or(req.doing, "bumping "+req.Service+" in "+req.Env)
+	if err := o.admit(ctx, fsys, cfg.Environments[i], doing, req.ApprovedBy, d); err != nil {
+		return nil, err
 	}
-	slot, live, ch, err := editSlots(fsys, req, svc, img)
+	t := target{name: req.Service, svc: svc, env: req.Env, known: cur.repositories()}
+	slot, live, ch, err := editSlots(fsys, req, t, img)
 	if err != nil {
 		return nil, err
 	}
@@ -101,8 +138,8 @@ func planBump(fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest
 	rec := versions.set(req.Service, req.Env, Record{
 		Version: img.Version, Image: img.Ref(), Digest: img.Digest,
 		SourceRevision: req.SourceRevision, PavedVersion: version.Get(),
-		DeployedAt: now.UTC().Format(time.RFC3339), DeployedBy: req.DeployedBy,
-		TraceID: req.TraceID, RunID: req.RunID, Slot: slot, Live: live, ApprovedBy: req.approvedBy,
+		DeployedAt: o.now().UTC().Format(time.RFC3339), DeployedBy: req.DeployedBy,
+		TraceID: req.TraceID, RunID: req.RunID, Slot: slot, Live: live, ApprovedBy: req.ApprovedBy,
 	})
 	if req.lock != nil {
 		rec.Lock = req.lock
@@ -139,12 +176,12 @@ func (c changes) addVersions(v *Versions, old []byte) error {
 // editSlots edits the manifests for a bump. For a blue-green service it
 // writes the idle slot (the one the Service does not select), unless a slot
 // already runs the image, and returns the slot written and the live slot.
-func editSlots(fsys billy.Filesystem, req BumpRequest, svc *Service, img Image) (slot, live string, ch changes, err error) {
-	if !svc.BlueGreen {
-		ch, err = editImage(fsys, req.Service, svc, req.Env, img, "")
+func editSlots(fsys billy.Filesystem, req BumpRequest, t target, img Image) (slot, live string, ch changes, err error) {
+	if !t.svc.BlueGreen {
+		ch, err = editImage(fsys, t, img)
 		return "", "", ch, err
 	}
-	bg, err := readSlots(fsys, req.Service, svc, req.Env)
+	bg, err := readSlots(fsys, t)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -152,10 +189,10 @@ func editSlots(fsys billy.Filesystem, req BumpRequest, svc *Service, img Image) 
 		ch = changes{}
 		return req.switchTo, req.switchTo, ch, bg.flip(ch, req.switchTo)
 	}
-	slot = req.slot
-	if slot == "" {
-		slot = or(bg.slotOf(img.Ref()), bg.idle())
+	t.slot = req.slot
+	if t.slot == "" {
+		t.slot = or(bg.slotOf(img.Ref()), bg.idle())
 	}
-	ch, err = editImage(fsys, req.Service, svc, req.Env, img, slot)
-	return slot, bg.live, ch, err
+	ch, err = editImage(fsys, t, img)
+	return t.slot, bg.live, ch, err
 }

@@ -12,20 +12,21 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
-const (
-	digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-)
-
+// bumpReq is a bump as CI makes it; into prod (approval: required) it is
+// approved.
 func bumpReq(svc, env, image, version string) BumpRequest {
-	return BumpRequest{Service: svc, Env: env, Image: image, Version: version, SourceRevision: "0123abc",
+	r := BumpRequest{Service: svc, Env: env, Image: image, Version: version, SourceRevision: "0123abc",
 		DeployedBy: "ci@example.com", RunID: "run-42", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
+	if env == "prod" {
+		r.ApprovedBy = "release-manager@example.com"
+	}
+	return r
 }
 
 func TestBump(t *testing.T) {
 	ctx := context.Background()
 	url := newBareRemote(t, gitopsFiles(t))
-	opts := []Option{WithClock(testClock), WithAuthor("Paved Bot", "bot@example.com")}
+	opts := testOpts(t, WithClock(testClock), WithAuthor("Paved Bot", "bot@example.com"))
 
 	res, err := Bump(ctx, url, bumpReq("api", "staging", "ghcr.io/acme/api@"+digestA, "v1.5.0"), opts...)
 	require.NoError(t, err)
@@ -72,40 +73,59 @@ func TestBump(t *testing.T) {
 
 func TestBumpDryRun(t *testing.T) {
 	url := newBareRemote(t, gitopsFiles(t))
-	res, err := Bump(context.Background(), url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, ""), WithDryRun(true), WithClock(testClock))
+	res, err := Bump(context.Background(), url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, ""), testOpts(t, WithDryRun(true), WithClock(testClock))...)
 	require.NoError(t, err)
 	require.True(t, res.Changed)
 	require.Empty(t, res.Commit)
 	require.Contains(t, res.Diff, "--- a/manifests/worker/dev/all.yaml\n+++ b/manifests/worker/dev/all.yaml\n")
 	require.Contains(t, res.Diff, "-        image: ghcr.io/acme/worker:v3.1.0   # the main container\n+        image: ghcr.io/acme/worker@"+digestA+"   # the main container\n")
 	require.Contains(t, res.Diff, "+++ b/versions.yaml\n")
-	require.Contains(t, res.Message, "deploy(worker): bump dev none → aaaaaaaaaaaa")
+	require.Contains(t, res.Message, "deploy(worker): bump dev none → "+digestA[7:19])
 	_, log := remoteState(t, url)
 	require.Len(t, log, 1)
 }
 
 func TestBumpRefusals(t *testing.T) {
 	files := gitopsFiles(t)
-	files["charts/api/values-prod.yaml"] = "image:\n  tag: [v1\n"
+	files["charts/api/values-dev.yaml"] = "image:\n  tag: [v1\n"
 	url := newBareRemote(t, files)
+	api := "ghcr.io/acme/api@" + digestA
+	with := func(f func(*BumpRequest)) BumpRequest {
+		r := bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "")
+		f(&r)
+		return r
+	}
+	missing := "ghcr.io/acme/worker@sha256:" + strings.Repeat("0", 64)
 	tests := []struct {
 		name string
 		url  string
 		req  BumpRequest
+		opts []Option
 		kind failure.Kind
 		want string
 	}{
-		{"image by tag", url, bumpReq("api", "dev", "ghcr.io/acme/api:v1", ""), failure.BadInput, "is a tag"},
-		{"unknown service", url, bumpReq("nope", "dev", "ghcr.io/acme/api@"+digestA, ""), failure.BadInput, `service "nope" is not in paved-gitops.yaml`},
-		{"unknown environment", url, bumpReq("api", "qa", "ghcr.io/acme/api@"+digestA, ""), failure.BadInput, `environment "qa" is not in paved-gitops.yaml (dev, staging, prod)`},
-		{"values file does not parse", url, bumpReq("api", "prod", "ghcr.io/acme/api@"+digestA, ""), failure.BadInput, "charts/api/values-prod.yaml"},
-		{"unlock without reason", url, BumpRequest{Service: "api", Env: "dev", Image: "ghcr.io/acme/api@" + digestA, Unlock: true}, failure.BadInput, "--unlock needs --reason"},
-		{"repository missing", url + "-missing", bumpReq("api", "dev", "ghcr.io/acme/api@"+digestA, ""), failure.BadInput, "gitops.git-missing"},
-		{"repository unreachable", "http://127.0.0.1:1/gitops.git", bumpReq("api", "dev", "ghcr.io/acme/api@"+digestA, ""), failure.Transient, "127.0.0.1:1"},
+		{"image by tag", url, bumpReq("api", "dev", "ghcr.io/acme/api:v1", ""), nil, failure.BadInput, "is a tag"},
+		{"unknown service", url, bumpReq("nope", "dev", api, ""), nil, failure.BadInput, `service "nope" is not in paved-gitops.yaml`},
+		{"unknown environment", url, bumpReq("api", "qa", api, ""), nil, failure.BadInput, `environment "qa" is not in paved-gitops.yaml (dev, staging, prod)`},
+		{"values file does not parse", url, bumpReq("api", "dev", api, ""), nil, failure.BadInput, "charts/api/values-dev.yaml"},
+		{"unlock without reason", url, BumpRequest{Service: "api", Env: "dev", Image: api, Unlock: true}, nil, failure.BadInput, "--unlock needs --reason"},
+		{"repository missing", url + "-missing", bumpReq("api", "dev", api, ""), nil, failure.BadInput, "gitops.git-missing"},
+		{"repository unreachable", "http://127.0.0.1:1/gitops.git", bumpReq("api", "dev", api, ""), nil, failure.Transient, "127.0.0.1:1"},
+		{"another repository", url, bumpReq("worker", "dev", "evil.example.com/x/y@"+digestA, ""), nil, failure.BadInput,
+			`image "evil.example.com/x/y@` + digestA + `" is not of worker's repository ghcr.io/acme/worker (paved-gitops.yaml)`},
+		{"a path stepping out", url, bumpReq("worker", "dev", "ghcr.io/acme/../acme/worker@"+digestA, ""), nil, failure.BadInput, `repository path component ".." is not a plain name`},
+		{"a digest not in the registry", url, bumpReq("worker", "dev", missing, ""), nil, failure.BadInput, `bumping worker in dev: finding image "` + missing + `": not found in the registry; push it first`},
+		{"the registry unreachable", url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, ""), []Option{WithTransport(unreachable{})}, failure.Transient, "the registry ghcr.io cannot be reached"},
+		{"a run id forging a trailer", url, with(func(r *BumpRequest) { r.RunID = "run-1\nSigned-off-by: mallory" }), nil, failure.BadInput, `run id "run-1\nSigned-off-by: mallory": give one line`},
+		{"a malformed trace id", url, with(func(r *BumpRequest) { r.TraceID = "4bf92f35\nPaved-Trace: x" }), nil, failure.BadInput, "give a W3C trace id"},
+		{"an all-zero trace id", url, with(func(r *BumpRequest) { r.TraceID = strings.Repeat("0", 32) }), nil, failure.BadInput, "not all zero"},
+		{"a version that is no tag", url, with(func(r *BumpRequest) { r.Version = "v1\n\nSigned-off-by: mallory" }), nil, failure.BadInput, "give an image tag"},
+		{"a multi-line reason", url, with(func(r *BumpRequest) { r.Unlock, r.Reason = true, "x\nPaved-Run: forged" }), nil, failure.BadInput, "--reason"},
+		{"a multi-line approver", url, with(func(r *BumpRequest) { r.ApprovedBy = "a\rb" }), nil, failure.BadInput, "--approved-by"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Bump(context.Background(), tt.url, tt.req)
+			_, err := Bump(context.Background(), tt.url, tt.req, append(testOpts(t), tt.opts...)...)
 			require.ErrorContains(t, err, tt.want)
 			require.Equal(t, tt.kind, failure.KindOf(err), err.Error())
 		})
@@ -119,13 +139,13 @@ func TestBumpOverSmartHTTP(t *testing.T) {
 	url := httpRemote(t, newBareRemote(t, gitopsFiles(t)), token)
 	req := bumpReq("checkout", "prod", "registry.acme.internal/mirror/checkout@"+digestA, "v1.0.0")
 
-	_, err := Bump(context.Background(), url, req, WithAuth(&githttp.BasicAuth{Username: "x-access-token", Password: "wrong-token-value"}))
+	_, err := Bump(context.Background(), url, req, testOpts(t, WithAuth(&githttp.BasicAuth{Username: "x-access-token", Password: "wrong-token-value"}))...)
 	require.Error(t, err)
 	require.Equal(t, failure.BadInput, failure.KindOf(err), err.Error())
 	require.NotContains(t, err.Error(), "wrong-token-value")
 
 	auth := &githttp.BasicAuth{Username: "x-access-token", Password: token}
-	res, err := Bump(context.Background(), url, req, WithAuth(auth))
+	res, err := Bump(context.Background(), url, req, testOpts(t, WithAuth(auth))...)
 	require.NoError(t, err)
 	require.True(t, res.Changed)
 	files, log := remoteState(t, strings.Replace(url, "http://", "http://x:"+token+"@", 1))

@@ -63,9 +63,8 @@ func TestConcurrentBumps(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					svc := fmt.Sprintf("svc%03d", i)
-					digest := fmt.Sprintf("sha256:%064x", i+1)
-					results[i], errs[i] = Bump(context.Background(), url, bumpReq(svc, "dev", "ghcr.io/acme/"+svc+"@"+digest, ""),
-						WithRetry(30, 20*time.Millisecond), WithAuth(basicAuth("tok")))
+					results[i], errs[i] = Bump(context.Background(), url, bumpReq(svc, "dev", "ghcr.io/acme/"+svc+"@"+digestA, ""),
+						testOpts(t, WithRetry(30, 20*time.Millisecond), WithAuth(basicAuth("tok")))...)
 				}()
 			}
 			wg.Wait()
@@ -86,9 +85,8 @@ func TestConcurrentBumps(t *testing.T) {
 			require.Len(t, v.Services, n)
 			for i := range n {
 				svc := fmt.Sprintf("svc%03d", i)
-				digest := fmt.Sprintf("sha256:%064x", i+1)
-				require.Equal(t, digest, v.Get(svc, "dev").Digest)
-				require.Contains(t, files["services/"+svc+"/dev/deployment.yaml"], "image: ghcr.io/acme/"+svc+"@"+digest+" # replaced by paved\n")
+				require.Equal(t, digestA, v.Get(svc, "dev").Digest)
+				require.Contains(t, files["services/"+svc+"/dev/deployment.yaml"], "image: ghcr.io/acme/"+svc+"@"+digestA+" # replaced by paved\n")
 				require.Contains(t, files["services/"+svc+"/prod/deployment.yaml"], "image: ghcr.io/acme/"+svc+":v0.0.1 # replaced by paved\n")
 			}
 			for _, c := range log[:n] {

@@ -7,9 +7,8 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"strconv"
+	"sort"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-billy/v5"
 	"go.yaml.in/yaml/v3"
@@ -20,13 +19,6 @@ import (
 
 // ConfigFile is the name of the GitOps repository's configuration, at its root.
 const ConfigFile = "paved-gitops.yaml"
-
-// Layouts a service's manifests can have.
-const (
-	LayoutHelm      = "helm"
-	LayoutKustomize = "kustomize"
-	LayoutManifests = "manifests"
-)
 
 // Config is paved-gitops.yaml: the ordered environments and, per service, where
 // its manifests live and how to edit them.
@@ -57,95 +49,27 @@ type Routes struct {
 // to enter it.
 type Environment struct {
 	Name string `yaml:"name"`
-	// Approval is "required" when a promotion into this environment must
-	// record who approved it.
+	// Approval is "required" when every change that makes an image enter
+	// this environment (bump, promote, switch, rollback, run) must record
+	// who approved it (--approved-by).
 	Approval string `yaml:"approval,omitempty"`
-	Gates    Gate   `yaml:"gates,omitempty"`
-}
-
-// Gate lists the checks an image must pass to enter an environment.
-type Gate struct {
-	// SignatureKey is the public key the image signature must verify with;
-	// empty means no signature check. Without "://" it is a file of the
-	// GitOps repository; with it, a key reference the verifier resolves
-	// (env://VAR, awskms://...).
-	SignatureKey string `yaml:"signature_key,omitempty"`
-	// VulnerabilityScan requires a vulnerability-scan attestation, signed
-	// with SignatureKey, whose newest verdict passed.
-	VulnerabilityScan bool `yaml:"vulnerability_scan,omitempty"`
-	// MaxScanAge bounds the age of that newest scan: a Go duration ("36h")
-	// or whole days or weeks ("7d", "2w"); empty is no bound. It implies
-	// VulnerabilityScan.
-	MaxScanAge string `yaml:"max_scan_age,omitempty"`
-	// SignatureKeyData is the key's contents when SignatureKey names a file
-	// of the GitOps repository; filled in by Promote and Switch, never read
-	// from YAML.
-	SignatureKeyData []byte `yaml:"-"`
-}
-
-// Empty reports whether the gate checks nothing.
-func (g Gate) Empty() bool { return g.SignatureKey == "" && !g.VulnerabilityScan && g.MaxScanAge == "" }
-
-// KeyInRepository reports whether SignatureKey names a file of the GitOps
-// repository rather than a key reference such as env://VAR or a KMS URI.
-func (g Gate) KeyInRepository() bool {
-	return g.SignatureKey != "" && !strings.Contains(g.SignatureKey, "://")
-}
-
-// ScanAge returns MaxScanAge as a duration; 0 when it is empty.
-func (g Gate) ScanAge() (time.Duration, error) {
-	s := strings.TrimSpace(g.MaxScanAge)
-	if s == "" {
-		return 0, nil
-	}
-	unit := time.Duration(0)
-	switch {
-	case strings.HasSuffix(s, "d"):
-		unit = 24 * time.Hour
-	case strings.HasSuffix(s, "w"):
-		unit = 7 * 24 * time.Hour
-	}
-	var d time.Duration
-	var err error
-	if unit > 0 {
-		var n int
-		n, err = strconv.Atoi(s[:len(s)-1])
-		if n > 36500 {
-			err = errors.New("too long")
-		}
-		d = time.Duration(n) * unit
-	} else {
-		d, err = time.ParseDuration(s)
-	}
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("max_scan_age %q: use a positive duration such as 7d, 2w or 36h", g.MaxScanAge)
-	}
-	return d, nil
-}
-
-// check validates the gate's settings.
-func (g Gate) check() error {
-	if _, err := g.ScanAge(); err != nil {
-		return err
-	}
-	if g.SignatureKey == "" && (g.VulnerabilityScan || g.MaxScanAge != "") {
-		return errors.New("vulnerability_scan and max_scan_age need signature_key: the attestation is verified with it")
-	}
-	if g.KeyInRepository() && (path.IsAbs(g.SignatureKey) || strings.HasPrefix(path.Clean(g.SignatureKey), "..")) {
-		return fmt.Errorf("signature_key %q: give a file of the repository (relative path) or a key URI such as env://VAR", g.SignatureKey)
-	}
-	return nil
+	// Gates are the checks an image must pass to enter the environment.
+	Gates Gate `yaml:"gates,omitempty"`
 }
 
 // Service says where a service's manifests live and how to edit them.
 type Service struct {
-	// Layout is helm, kustomize or manifests.
+	// Layout is helm, kustomize or manifests (see the layout_*.go files).
 	Layout string `yaml:"layout"`
 	// Path is the directory of the service's files, relative to the
-	// repository root; "{env}" is replaced by the environment name.
+	// repository root; "{env}" is replaced by the environment name. With
+	// several environments, each must have its own files: {env} in the path
+	// or in the layout's file settings.
 	Path string `yaml:"path"`
-	// Image is the image repository the service runs (REGISTRY/NAME): the
-	// kustomize images entry or container images to edit are found by it.
+	// Image is the image repository the service runs (REGISTRY/NAME).
+	// Bumps of any other repository are refused; it is what paved writes
+	// into the manifests, and the containers and Kustomize entry to edit
+	// are found by it.
 	Image     string          `yaml:"image"`
 	Helm      HelmLayout      `yaml:"helm,omitempty"`
 	Kustomize KustomizeLayout `yaml:"kustomize,omitempty"`
@@ -161,34 +85,6 @@ type Service struct {
 	Port int `yaml:"port,omitempty"`
 }
 
-// HelmLayout names the values file and the dotted key paths to set.
-type HelmLayout struct {
-	// File is the values file in the service's path (default values.yaml;
-	// "{env}" is replaced by the environment name).
-	File string `yaml:"file,omitempty"`
-	// Repository, Tag and Digest are dotted key paths (default image.repository,
-	// image.tag and image.digest). Tag receives the version, Digest the
-	// sha256:... digest; an empty Tag path leaves the tag alone.
-	Repository string `yaml:"repository,omitempty"`
-	Tag        string `yaml:"tag,omitempty"`
-	Digest     string `yaml:"digest,omitempty"`
-}
-
-// KustomizeLayout names the kustomization file and its images entry.
-type KustomizeLayout struct {
-	// File is the kustomization in the service's path (default kustomization.yaml).
-	File string `yaml:"file,omitempty"`
-	// Name is the images[].name entry to edit (default: the service's image).
-	Name string `yaml:"name,omitempty"`
-}
-
-// ManifestsLayout lists plain Kubernetes manifests.
-type ManifestsLayout struct {
-	// Files in the service's path whose container images are edited
-	// (default: every .yaml and .yml file there).
-	Files []string `yaml:"files,omitempty"`
-}
-
 // LoadConfig reads and validates paved-gitops.yaml from the root of fsys.
 func LoadConfig(fsys billy.Filesystem) (*Config, error) {
 	data, err := readFile(fsys, ConfigFile)
@@ -196,14 +92,15 @@ func LoadConfig(fsys billy.Filesystem) (*Config, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("reading %s: the GitOps repository has none: add it at the root", ConfigFile))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ConfigFile, err)
+		return nil, err
 	}
 	return ParseConfig(data)
 }
 
 // ParseConfig parses and validates the contents of paved-gitops.yaml.
 func ParseConfig(data []byte) (*Config, error) {
-	if _, err := yamlpatch.Parse(ConfigFile, data); err != nil {
+	f, err := yamlpatch.Parse(ConfigFile, data)
+	if err != nil {
 		return nil, err
 	}
 	var c Config
@@ -212,10 +109,28 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("parsing %s: %w", ConfigFile, err))
 	}
+	if len(f.Documents()) == 1 {
+		c.helmOff(f.Documents()[0])
+	}
 	if err := c.validate(); err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("checking %s: %w", ConfigFile, err))
 	}
 	return &c, nil
+}
+
+// helmOff turns the helm key paths written as "" into Off: an empty path
+// leaves that value alone, as "-" does, rather than meaning the default.
+func (c *Config) helmOff(doc *yaml.Node) {
+	for name, s := range c.Services {
+		if s == nil {
+			continue
+		}
+		for key, p := range map[string]*string{"repository": &s.Helm.Repository, "tag": &s.Helm.Tag, "digest": &s.Helm.Digest} {
+			if n := yamlpatch.Lookup(doc, "services", name, "helm", key); n != nil && n.Kind == yaml.ScalarNode && n.Value == "" && n.Tag == "!!str" {
+				*p = Off
+			}
+		}
+	}
 }
 
 func (c *Config) validate() error {
@@ -227,7 +142,7 @@ func (c *Config) validate() error {
 		if e.Name == "" || strings.ContainsAny(e.Name, "/{} ") || seen[e.Name] {
 			return fmt.Errorf("environment %q: names must be unique, non-empty, without / { } or spaces", e.Name)
 		}
-		if e.Approval != "" && e.Approval != "required" {
+		if e.Approval != "" && e.Approval != ApprovalRequired {
 			return fmt.Errorf("environment %q: approval %q: use required or leave it out", e.Name, e.Approval)
 		}
 		if err := e.Gates.check(); err != nil {
@@ -238,37 +153,35 @@ func (c *Config) validate() error {
 	if err := c.Routes.defaults(len(c.Environments)); err != nil {
 		return fmt.Errorf("routes: %w", err)
 	}
-	for name, s := range c.Services {
+	names := make([]string, 0, len(c.Services))
+	for name := range c.Services {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := c.Services[name]
 		if s == nil || name == "" || strings.ContainsAny(name, "/ ") {
 			return fmt.Errorf("service %q: give a name without / or spaces, and its layout and path", name)
 		}
-		if err := s.defaults(name); err != nil {
+		if err := s.defaults(name, len(c.Environments)); err != nil {
 			return fmt.Errorf("service %q: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// defaults fills in defaults and checks the service's settings.
-func (s *Service) defaults(name string) error {
-	switch s.Layout {
-	case LayoutHelm:
-		s.Helm.File = or(s.Helm.File, "values.yaml")
-		s.Helm.Repository = or(s.Helm.Repository, "image.repository")
-		s.Helm.Tag = or(s.Helm.Tag, "image.tag")
-		s.Helm.Digest = or(s.Helm.Digest, "image.digest")
-	case LayoutKustomize:
-		s.Kustomize.File = or(s.Kustomize.File, "kustomization.yaml")
-		s.Kustomize.Name = or(s.Kustomize.Name, s.Image)
-		if s.Kustomize.Name == "" {
-			return errors.New("kustomize layout needs image (or kustomize.name) to find its images entry")
-		}
-	case LayoutManifests:
-		if s.Image == "" && !s.BlueGreen {
-			return errors.New("manifests layout needs image to find the containers to edit")
-		}
-	default:
-		return fmt.Errorf("layout %q: use helm, kustomize or manifests", s.Layout)
+// defaults fills in defaults and checks the service's settings; envs is
+// the number of environments.
+func (s *Service) defaults(name string, envs int) error {
+	l, err := layoutOf(s)
+	if err != nil {
+		return err
+	}
+	if err := checkImageName(s.Image); err != nil {
+		return err
+	}
+	if err := l.defaults(name, s); err != nil {
+		return err
 	}
 	if s.BlueGreen && s.Layout != LayoutManifests {
 		// A Helm value or a Kustomize images entry sets the image of both
@@ -277,6 +190,9 @@ func (s *Service) defaults(name string) error {
 	}
 	if s.Path == "" || path.IsAbs(s.Path) || strings.HasPrefix(path.Clean(s.Path), "..") {
 		return fmt.Errorf("path %q: give a directory relative to the repository root", s.Path)
+	}
+	if envs > 1 && !l.perEnv(s) {
+		return fmt.Errorf("path %q: put {env} in it (or in the layout's file settings): with %d environments sharing these files, a bump of one would change what the others run", s.Path, envs)
 	}
 	s.Route = or(s.Route, "/"+name)
 	if s.Route != RouteNone && !routePath.MatchString(s.Route) {

@@ -24,8 +24,14 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
+// ResultSchema is the schemaVersion of Result as paved deploy --output json
+// prints it (schema/deploy-result.schema.json).
+const ResultSchema = "paved.dev/deploy-result/v1"
+
 // Result is the outcome of a change to the GitOps repository.
 type Result struct {
+	// SchemaVersion is ResultSchema.
+	SchemaVersion string `json:"schemaVersion"`
 	// Changed is false when the repository already had the change: no commit.
 	Changed bool `json:"changed"`
 	// Commit is the pushed commit's hash; empty when nothing changed or on a dry run.
@@ -92,6 +98,11 @@ func transact(ctx context.Context, repoURL string, o *options, mutate mutation) 
 			res.Commit = hash
 			return res, nil
 		}
+		if errors.Is(err, git.NoErrAlreadyUpToDate) {
+			// Another pipeline pushed this very commit (same change, parent
+			// and second): the repository already has it.
+			return &Result{SchemaVersion: ResultSchema, Attempts: attempt, Record: p.record}, nil
+		}
 		if !rejected(err) || attempt >= o.attempts {
 			return nil, remoteErr("pushing to", repoURL, o, err)
 		}
@@ -106,7 +117,7 @@ func transact(ctx context.Context, repoURL string, o *options, mutate mutation) 
 
 // describe fills in a Result for the plan and renders the commit message.
 func describe(p *plan, o *options, attempt int) (*Result, string, error) {
-	res := &Result{Attempts: attempt, Record: p.record}
+	res := &Result{SchemaVersion: ResultSchema, Attempts: attempt, Record: p.record}
 	if len(p.changes) == 0 {
 		return res, "", nil
 	}

@@ -15,7 +15,7 @@ import (
 // bumped Kustomize layout and checks the rendered image.
 func TestKustomizeBuildAfterBump(t *testing.T) {
 	url := newBareRemote(t, gitopsFiles(t))
-	_, err := Bump(context.Background(), url, bumpReq("checkout", "staging", "registry.acme.internal/mirror/checkout@"+digestA, "v1.0.0"))
+	_, err := Bump(context.Background(), url, bumpReq("checkout", "staging", "registry.acme.internal/mirror/checkout@"+digestA, "v1.0.0"), testOpts(t)...)
 	require.NoError(t, err)
 	files, _ := remoteState(t, url)
 

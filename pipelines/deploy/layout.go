@@ -1,16 +1,12 @@
 package deploy
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"path"
 	"sort"
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
-	"github.com/google/go-containerregistry/pkg/name"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paved-dev/paved/pipelines/deploy/yamlpatch"
@@ -31,128 +27,81 @@ type Image struct {
 // Ref returns REPOSITORY@DIGEST.
 func (i Image) Ref() string { return i.Repository + "@" + i.Digest }
 
-// imageOf splits a digest reference into an Image, keeping the repository
-// as the user wrote it.
-func imageOf(d name.Digest, version string) Image {
-	repo := d.String()[:strings.LastIndex(d.String(), "@")]
-	return Image{Repository: repo, Digest: d.DigestStr(), Version: version}
+// A layout is one way a GitOps repository holds a service's manifests (Helm
+// values, a Kustomize images entry, plain Kubernetes manifests). Each lives
+// in its own file, layout_<name>.go, and registers itself by name: the
+// service's layout key in paved-gitops.yaml.
+type layout interface {
+	// defaults fills in the defaults of the service's settings for this
+	// layout and checks them.
+	defaults(name string, s *Service) error
+	// perEnv reports whether the files the layout edits differ per
+	// environment ({env} in their paths), so that a bump of one
+	// environment changes nothing another one deploys from.
+	perEnv(s *Service) bool
+	// edit points the files of t at img and adds them to ch.
+	edit(fsys billy.Filesystem, ch changes, t target, img Image) error
 }
 
-// fileChange is one file's contents before and after an edit.
-type fileChange struct {
-	Path     string
-	Old, New []byte
-}
+var layouts = map[string]layout{}
 
-// changes collects edited files by path, in a stable order.
-type changes map[string]*fileChange
+// registerLayout makes a layout available under its paved-gitops.yaml name.
+func registerLayout(name string, l layout) { layouts[name] = l }
 
-func (c changes) sorted() []*fileChange {
-	out := make([]*fileChange, 0, len(c))
-	for _, f := range c {
-		out = append(out, f)
+// layoutOf returns the service's layout, or a bad-input error naming the
+// known ones.
+func layoutOf(s *Service) (layout, error) {
+	if l, ok := layouts[s.Layout]; ok {
+		return l, nil
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
+	names := make([]string, 0, len(layouts))
+	for n := range layouts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("layout %q: use %s", s.Layout, strings.Join(names, ", "))
 }
 
-// parseFile reads and parses a YAML file of the repository.
-func parseFile(fsys billy.Filesystem, p string) (*yamlpatch.File, error) {
-	data, err := readFile(fsys, p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, failure.BadInputErr(fmt.Errorf("reading %s: no such file: the layout in %s does not match the repository", p, ConfigFile))
-	}
+// target is what one edit points at an image: a service in an environment.
+type target struct {
+	name string // the service's name in paved-gitops.yaml
+	svc  *Service
+	env  string
+	// slot, for a blue-green service, is the slot whose Deployment
+	// (<name>-<slot>) is edited.
+	slot string
+	// known are the repositories paved wrote for the service in this
+	// environment before (versions.yaml): containers running them are the
+	// service's, as are those running its image.
+	known []string
+}
+
+// dir returns the service's directory in the environment.
+func (t target) dir() string { return t.svc.Dir(t.env) }
+
+// file returns a file of the service's directory, "{env}" replaced.
+func (t target) file(name string) string {
+	return path.Join(t.dir(), strings.ReplaceAll(name, "{env}", t.env))
+}
+
+// editImage points the service's manifests for t.env at img.
+func editImage(fsys billy.Filesystem, t target, img Image) (changes, error) {
+	l, err := layoutOf(t.svc)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
+		return nil, failure.BadInputErr(err)
 	}
-	return yamlpatch.Parse(p, data)
-}
-
-// record adds a patched file to the change set.
-func (c changes) record(f *yamlpatch.File, old []byte) error {
-	out, err := f.Bytes()
-	if err != nil {
-		return err
-	}
-	if string(out) != string(old) {
-		c[f.Name()] = &fileChange{Path: f.Name(), Old: old, New: out}
-	}
-	return nil
-}
-
-// editImage points the service's manifests for env at img. For blue-green
-// services, slot names the Deployment (<svc>-<slot>) to edit.
-func editImage(fsys billy.Filesystem, svcName string, s *Service, env string, img Image, slot string) (changes, error) {
-	dir := s.Dir(env)
 	ch := changes{}
-	switch s.Layout {
-	case LayoutHelm:
-		return ch, editHelm(fsys, ch, path.Join(dir, strings.ReplaceAll(s.Helm.File, "{env}", env)), s.Helm, img)
-	case LayoutKustomize:
-		return ch, editKustomize(fsys, ch, path.Join(dir, s.Kustomize.File), s.Kustomize.Name, img)
-	default:
-		files, err := manifestFiles(fsys, dir, s.Manifests.Files)
-		if err != nil {
-			return nil, err
-		}
-		deployment := ""
-		if s.BlueGreen {
-			deployment = svcName + "-" + slot
-		}
-		repo := s.Image
-		if repo == "" {
-			repo = img.Repository
-		}
-		return ch, editManifests(fsys, ch, files, repo, deployment, img)
-	}
+	return ch, l.edit(fsys, ch, t, img)
 }
 
-func readFile(fsys billy.Filesystem, p string) ([]byte, error) {
-	f, err := fsys.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
-}
-
-// writeFile replaces the contents of p, keeping its mode when it exists.
-func writeFile(fsys billy.Filesystem, p string, data []byte) error {
-	if err := fsys.MkdirAll(path.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := fsys.Create(p)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// manifestFiles returns the listed files in dir, or every YAML file there.
-func manifestFiles(fsys billy.Filesystem, dir string, listed []string) ([]string, error) {
-	if len(listed) > 0 {
-		out := make([]string, len(listed))
-		for i, f := range listed {
-			out[i] = path.Join(dir, f)
-		}
-		return out, nil
-	}
-	entries, err := fsys.ReadDir(dir)
-	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("reading directory %s: %w: the layout in %s does not match the repository", dir, err, ConfigFile))
-	}
-	var out []string
-	for _, e := range entries {
-		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
-			out = append(out, path.Join(dir, e.Name()))
+// hasEnv reports whether any of the paths holds "{env}".
+func hasEnv(paths ...string) bool {
+	for _, p := range paths {
+		if strings.Contains(p, "{env}") {
+			return true
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	return false
 }
 
 // setOrInsert sets the scalar at the dotted key path, adding the last key to
@@ -167,4 +116,12 @@ func setOrInsert(f *yamlpatch.File, doc *yaml.Node, dotted, value string) error 
 		return failure.BadInputErr(fmt.Errorf("editing %s: key %s is missing: add it, or fix the key path in %s", f.Name(), dotted, ConfigFile))
 	}
 	return f.Insert(parent, keys[len(keys)-1], value)
+}
+
+// oneDocument returns the only document of a file that must have one.
+func oneDocument(f *yamlpatch.File, what string) (*yaml.Node, error) {
+	if len(f.Documents()) != 1 {
+		return nil, failure.BadInputErr(fmt.Errorf("editing %s: a %s has one document, found %d", f.Name(), what, len(f.Documents())))
+	}
+	return f.Documents()[0], nil
 }

@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 // DefaultMessageTemplate is the commit message template (text/template) when
@@ -28,6 +30,8 @@ type options struct {
 	backoff     time.Duration
 	verifier    Verifier
 	secrets     []string
+	keychain    authn.Keychain
+	transport   http.RoundTripper
 }
 
 func newOptions(opts []Option) *options {
@@ -75,8 +79,24 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 	return func(o *options) { o.attempts, o.backoff = max(1, attempts), backoff }
 }
 
-// WithVerifier sets the gate verifier Promote and Switch use.
+// WithVerifier replaces the gate verifier (default: Cosign signatures and
+// attestations checked with pipelines/sign, offline and key-based).
 func WithVerifier(v Verifier) Option { return func(o *options) { o.verifier = v } }
+
+// WithKeychain sets the registry credentials used to check that an image
+// exists and to verify its gates (default: the Docker config).
+func WithKeychain(kc authn.Keychain) Option { return func(o *options) { o.keychain = kc } }
+
+// WithTransport sets the HTTP transport for registry calls.
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// gateVerifier returns the verifier of the environments' gates.
+func (o *options) gateVerifier() Verifier {
+	if o.verifier != nil {
+		return o.verifier
+	}
+	return signatureGate{keychain: o.keychain, transport: o.transport, now: o.now}
+}
 
 // WithSecrets names strings that must never appear in an error (a token
 // handed over by other means than WithAuth, for instance).

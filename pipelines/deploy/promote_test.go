@@ -13,7 +13,9 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
-// fakeVerifier passes the digests it was told are signed and scanned.
+// fakeVerifier passes the digests it was told are signed and scanned, and
+// records the gates it was asked to check. The real verifier
+// (pipelines/sign) is tested through the CLI (cmd/paved's gate table).
 type fakeVerifier struct {
 	signed, scanned map[string]bool
 	calls           []Gate
@@ -34,11 +36,11 @@ func TestPromote(t *testing.T) {
 	ctx := context.Background()
 	files := gitopsFiles(t)
 	url := newBareRemote(t, files)
-	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"))
+	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"), testOpts(t)...)
 	require.NoError(t, err)
 	v := &fakeVerifier{signed: map[string]bool{digestA: true}, scanned: map[string]bool{digestA: true}}
 
-	res, err := Promote(ctx, url, PromoteRequest{Service: "worker", From: "dev", To: "staging", RunID: "run-7"}, WithVerifier(v))
+	res, err := Promote(ctx, url, PromoteRequest{Service: "worker", From: "dev", To: "staging", RunID: "run-7"}, testOpts(t, WithVerifier(v))...)
 	require.NoError(t, err)
 	require.True(t, res.Changed)
 	require.Contains(t, res.Message, "deploy(worker): promote from dev to staging none → v3.2.0")
@@ -54,7 +56,7 @@ func TestPromote(t *testing.T) {
 	require.Equal(t, digestA, reg.Get("worker", "staging").Digest)
 	require.Equal(t, "v3.2.0", reg.Get("worker", "staging").Version)
 
-	res, err = Promote(ctx, url, PromoteRequest{Service: "worker", From: "staging", To: "prod", ApprovedBy: "alice@example.com"}, WithVerifier(v))
+	res, err = Promote(ctx, url, PromoteRequest{Service: "worker", From: "staging", To: "prod", ApprovedBy: "alice@example.com"}, testOpts(t, WithVerifier(v))...)
 	require.NoError(t, err)
 	require.Equal(t, "alice@example.com", res.Record.ApprovedBy)
 }
@@ -62,9 +64,9 @@ func TestPromote(t *testing.T) {
 func TestPromoteRefusals(t *testing.T) {
 	ctx := context.Background()
 	url := newBareRemote(t, gitopsFiles(t))
-	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"))
+	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"), testOpts(t)...)
 	require.NoError(t, err)
-	_, err = Bump(ctx, url, bumpReq("worker", "staging", "ghcr.io/acme/worker@"+digestB, "v3.3.0"))
+	_, err = Bump(ctx, url, bumpReq("worker", "staging", "ghcr.io/acme/worker@"+digestB, "v3.3.0"), testOpts(t)...)
 	require.NoError(t, err)
 	trusted := &fakeVerifier{signed: map[string]bool{digestA: true, digestB: true}, scanned: map[string]bool{digestA: true, digestB: true}}
 
@@ -80,7 +82,6 @@ func TestPromoteRefusals(t *testing.T) {
 		{"failed scan", PromoteRequest{Service: "worker", From: "dev", To: "staging"},
 			&fakeVerifier{signed: map[string]bool{digestA: true}}, failure.Policy, "vulnerability scan attestation failed"},
 		{"missing approval", PromoteRequest{Service: "worker", From: "staging", To: "prod"}, trusted, failure.Policy, "needs an approval"},
-		{"no verifier configured", PromoteRequest{Service: "worker", From: "dev", To: "staging"}, nil, failure.Policy, "no gate verifier configured"},
 		{"skipping an environment", PromoteRequest{Service: "worker", From: "dev", To: "prod", ApprovedBy: "a"}, trusted, failure.Policy, "promote to staging"},
 		{"backwards", PromoteRequest{Service: "worker", From: "staging", To: "dev"}, trusted, failure.Policy, "skips or reverses"},
 		{"nothing recorded", PromoteRequest{Service: "api", From: "dev", To: "staging"}, trusted, failure.BadInput, "records nothing for api in dev"},
@@ -88,7 +89,7 @@ func TestPromoteRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Promote(ctx, url, tt.req, WithVerifier(tt.v))
+			_, err := Promote(ctx, url, tt.req, testOpts(t, WithVerifier(tt.v))...)
 			require.ErrorContains(t, err, tt.want)
 			require.Equal(t, tt.kind, failure.KindOf(err), err.Error())
 		})
@@ -102,10 +103,10 @@ func TestPromoteKeyMissingFromRepository(t *testing.T) {
 	files := gitopsFiles(t)
 	delete(files, "keys/cosign.pub")
 	url := newBareRemote(t, files)
-	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"))
+	_, err := Bump(ctx, url, bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v3.2.0"), testOpts(t)...)
 	require.NoError(t, err)
 	v := &fakeVerifier{signed: map[string]bool{digestA: true}, scanned: map[string]bool{digestA: true}}
-	_, err = Promote(ctx, url, PromoteRequest{Service: "worker", From: "dev", To: "staging"}, WithVerifier(v))
+	_, err = Promote(ctx, url, PromoteRequest{Service: "worker", From: "dev", To: "staging"}, testOpts(t, WithVerifier(v))...)
 	require.ErrorContains(t, err, "reading signature key keys/cosign.pub of environment staging: no such file")
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
 	require.Empty(t, v.calls, "no fallback to a key outside the repository")

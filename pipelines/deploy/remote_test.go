@@ -39,12 +39,15 @@ services:
   api:
     layout: helm
     path: charts/api
+    image: ghcr.io/acme/api
     helm:
       file: values-{env}.yaml
   checkout:
     layout: kustomize
     path: apps/checkout/{env}
-    image: ghcr.io/acme/checkout
+    image: registry.acme.internal/mirror/checkout
+    kustomize:
+      name: ghcr.io/acme/checkout
   worker:
     layout: manifests
     path: manifests/worker/{env}

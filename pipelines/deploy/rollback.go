@@ -20,7 +20,10 @@ type RollbackRequest struct {
 	// recent entry with a digest other than the current one is used.
 	ToVersion, ToDigest string
 	// Reason is recorded in the lock.
-	Reason         string
+	Reason string
+	// ApprovedBy is the identity that approved the rollback; required when
+	// the environment has approval: required.
+	ApprovedBy     string
 	DeployedBy     string
 	RunID, TraceID string
 }
@@ -29,16 +32,19 @@ type RollbackRequest struct {
 // its versions.yaml history, in a forward commit (never a force push), and
 // locks the service there. A blue-green service whose other slot still runs
 // that digest is switched back to it instead; otherwise its live slot is
-// pinned. A rollback is not gated: it returns to a digest that ran in this
-// environment before. It
-// locks the service: Bump refuses it until a bump with Unlock and a
-// Reason.
+// pinned. The digest returned to must pass the environment's gates as it
+// stands now, as for a bump: a digest that ran here before may since have
+// gone stale or lost its signature key. It locks the service: Bump refuses
+// it until a bump with Unlock and a Reason.
 func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...Option) (*Result, error) {
 	if req.Service == "" || req.Env == "" {
 		return nil, failure.BadInputErr(errors.New("a rollback needs --service and --env"))
 	}
 	if req.Reason == "" {
 		req.Reason = "rollback"
+	}
+	if err := (BumpRequest{Reason: req.Reason, ApprovedBy: req.ApprovedBy, DeployedBy: req.DeployedBy, RunID: req.RunID, TraceID: req.TraceID}).check(); err != nil {
+		return nil, err
 	}
 	o := newOptions(opts)
 	return transact(ctx, repoURL, o, func(fsys billy.Filesystem, cfg *Config) (*plan, error) {
@@ -58,16 +64,16 @@ func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...
 		if err != nil {
 			return nil, fmt.Errorf("reading %s history of %s in %s: %w", VersionsFile, req.Service, req.Env, err)
 		}
-		now := o.now()
 		br := BumpRequest{
 			Service: req.Service, Env: req.Env, Image: target.Image, Version: target.Version,
-			DeployedBy: req.DeployedBy, RunID: req.RunID, TraceID: req.TraceID,
-			lock: &Lock{Reason: req.Reason, By: req.DeployedBy, At: now.UTC().Format(time.RFC3339)},
+			DeployedBy: req.DeployedBy, ApprovedBy: req.ApprovedBy, RunID: req.RunID, TraceID: req.TraceID,
+			lock:  &Lock{Reason: req.Reason, By: req.DeployedBy, At: o.now().UTC().Format(time.RFC3339)},
+			doing: "rolling back " + req.Service + " in " + req.Env + " to " + target.Version,
 		}
 		if err := rollbackSlot(fsys, cfg, &br); err != nil {
 			return nil, err
 		}
-		return planBump(fsys, cfg, br, d, "rollback", now)
+		return planBump(ctx, fsys, cfg, br, d, "rollback", o)
 	})
 }
 
@@ -79,7 +85,7 @@ func rollbackSlot(fsys billy.Filesystem, cfg *Config, br *BumpRequest) error {
 	if err != nil || !svc.BlueGreen {
 		return err
 	}
-	bg, err := readSlots(fsys, br.Service, svc, br.Env)
+	bg, err := readSlots(fsys, target{name: br.Service, svc: svc, env: br.Env, known: []string{repositoryOf(br.Image)}})
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func CheckRoutes(ctx context.Context, repoURL, env string, opts ...Option) (*Rou
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", file, err)
+			return nil, err
 		}
 		rep.Problems = append(rep.Problems, checkIngress(wt.Filesystem, cfg, versions, e, file, data)...)
 	}
@@ -89,6 +89,9 @@ func (r *RoutesReport) err() error {
 // would not pass CheckRoutes (two services on one path, a backend Service
 // missing from the manifests) is refused as a policy failure.
 func WriteRoutes(ctx context.Context, repoURL string, req RoutesRequest, opts ...Option) (*Result, error) {
+	if err := checkIDs(req.RunID, req.TraceID); err != nil {
+		return nil, err
+	}
 	o := newOptions(opts)
 	return transact(ctx, repoURL, o, func(fsys billy.Filesystem, cfg *Config) (*plan, error) {
 		envs, err := routeEnvs(cfg, req.Env)
@@ -108,7 +111,7 @@ func WriteRoutes(ctx context.Context, repoURL string, req RoutesRequest, opts ..
 			rep.Problems = append(rep.Problems, checkIngress(fsys, cfg, versions, env, file, data)...)
 			old, err := readFile(fsys, file)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("reading %s: %w", file, err)
+				return nil, err
 			}
 			before, after = before+countPaths(old), after+n
 			if string(old) != string(data) {

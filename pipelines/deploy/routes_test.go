@@ -106,22 +106,23 @@ func TestWriteRoutes(t *testing.T) {
 	files := gitopsFiles(t)
 	files[ConfigFile] = routesConfig
 	url := newBareRemote(t, files)
+	images := map[string]string{"worker": "ghcr.io/acme/worker", "web": "ghcr.io/acme/web", "checkout": "registry.acme.internal/mirror/checkout"}
 	for _, svc := range []string{"worker", "web", "checkout"} {
-		_, err := Bump(ctx, url, bumpReq(svc, "dev", "ghcr.io/acme/"+svc+"@"+digestA, "v1"))
+		_, err := Bump(ctx, url, bumpReq(svc, "dev", images[svc]+"@"+digestA, "v1"), testOpts(t)...)
 		require.NoError(t, err)
 	}
-	_, err := Bump(ctx, url, bumpReq("checkout", "prod", "ghcr.io/acme/checkout@"+digestA, "v1"))
+	_, err := Bump(ctx, url, bumpReq("checkout", "prod", images["checkout"]+"@"+digestA, "v1"), testOpts(t)...)
 	require.NoError(t, err)
 
 	// A dry run shows the Ingress and pushes nothing.
-	res, err := WriteRoutes(ctx, url, RoutesRequest{Env: "dev"}, WithDryRun(true))
+	res, err := WriteRoutes(ctx, url, RoutesRequest{Env: "dev"}, testOpts(t, WithDryRun(true))...)
 	require.NoError(t, err)
 	require.True(t, res.Changed)
 	require.Contains(t, res.Diff, "+++ b/routes/dev/ingress.yaml\n")
 	_, log := remoteState(t, url)
 	require.Len(t, log, 5)
 
-	res, err = WriteRoutes(ctx, url, RoutesRequest{RunID: "run-3"}, WithClock(testClock))
+	res, err = WriteRoutes(ctx, url, RoutesRequest{RunID: "run-3"}, testOpts(t, WithClock(testClock))...)
 	require.NoError(t, err)
 	require.Equal(t, []string{"routes/dev/ingress.yaml", "routes/prod/ingress.yaml", "routes/staging/ingress.yaml"}, res.Files)
 	require.Equal(t, "deploy(routes): write Ingress for dev, staging, prod 0 paths → 4 paths\n\nImage: none (routing only)\n\nPaved-Run: run-3\n", res.Message)
@@ -147,7 +148,7 @@ func TestWriteRoutes(t *testing.T) {
 	require.False(t, res.Changed, "the same routes twice make no second commit")
 
 	// The Helm chart has no plain Service manifest: the write is refused.
-	_, err = Bump(ctx, url, bumpReq("api", "dev", "ghcr.io/acme/api@"+digestA, "v1"))
+	_, err = Bump(ctx, url, bumpReq("api", "dev", "ghcr.io/acme/api@"+digestA, "v1"), testOpts(t)...)
 	require.NoError(t, err)
 	_, err = WriteRoutes(ctx, url, RoutesRequest{Env: "dev"})
 	require.ErrorIs(t, err, ErrRoutes)
@@ -159,10 +160,10 @@ func TestWriteRoutes(t *testing.T) {
 
 func TestParseConfigRoutes(t *testing.T) {
 	tests := []struct{ name, src, want string }{
-		{"route not a path", "environments: [{name: dev}]\nservices:\n  api: {layout: manifests, path: x, image: r, route: api}\n", `route "api"`},
+		{"route not a path", "environments: [{name: dev}]\nservices:\n  api: {layout: manifests, path: x, image: r.example/api, route: api}\n", `route "api"`},
 		{"routes file without env", "environments: [{name: dev}, {name: prod}]\nroutes: {file: ingress.yaml}\n", "put {env} in it"},
 		{"bad host", "environments: [{name: dev}]\nroutes: {host: 'a b'}\n", `host "a b"`},
-		{"bad port", "environments: [{name: dev}]\nservices:\n  api: {layout: manifests, path: x, image: r, port: 70000}\n", "port 70000"},
+		{"bad port", "environments: [{name: dev}]\nservices:\n  api: {layout: manifests, path: x, image: r.example/api, port: 70000}\n", "port 70000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,7 +28,8 @@ type SwitchRequest struct {
 
 // Switch points the Service of a blue-green service in req.Env at the slot
 // req.To, after the image that slot runs passes the environment's gates (the
-// same as a promotion into it: approval, signature, vulnerability scan). It
+// same as a promotion into it: approval, signature, vulnerability scan). A
+// service locked by a rollback is refused: the switch would undo it. It
 // changes the Service's selector and versions.yaml's live slot, nothing
 // else, in one commit. Switching to the live slot changes nothing.
 func Switch(ctx context.Context, repoURL string, req SwitchRequest, opts ...Option) (*Result, error) {
@@ -37,6 +38,9 @@ func Switch(ctx context.Context, repoURL string, req SwitchRequest, opts ...Opti
 	}
 	if req.To != "" && req.To != SlotBlue && req.To != SlotGreen {
 		return nil, failure.BadInputErr(fmt.Errorf("switching to %q: use --to blue or --to green", req.To))
+	}
+	if err := (BumpRequest{ApprovedBy: req.ApprovedBy, DeployedBy: req.SwitchedBy, RunID: req.RunID, TraceID: req.TraceID}).check(); err != nil {
+		return nil, err
 	}
 	o := newOptions(opts)
 	return transact(ctx, repoURL, o, func(fsys billy.Filesystem, cfg *Config) (*plan, error) {
@@ -56,10 +60,6 @@ func planSwitch(ctx context.Context, fsys billy.Filesystem, cfg *Config, req Swi
 	if err != nil {
 		return nil, err
 	}
-	bg, err := readSlots(fsys, req.Service, svc, req.Env)
-	if err != nil {
-		return nil, err
-	}
 	versions, oldVersions, err := LoadVersions(fsys)
 	if err != nil {
 		return nil, err
@@ -68,16 +68,23 @@ func planSwitch(ctx context.Context, fsys billy.Filesystem, cfg *Config, req Swi
 	if cur == nil {
 		return nil, failure.BadInputErr(fmt.Errorf("%s records nothing for %s in %s: bump it there first", VersionsFile, req.Service, req.Env))
 	}
+	bg, err := readSlots(fsys, target{name: req.Service, svc: svc, env: req.Env, known: cur.repositories()})
+	if err != nil {
+		return nil, err
+	}
 	to := or(req.To, bg.idle())
 	if to == bg.live && cur.Live == to {
 		return &plan{changes: changes{}, record: cur}, nil
 	}
 	doing := fmt.Sprintf("switching %s in %s to %s", req.Service, req.Env, to)
+	if cur.Lock != nil {
+		return nil, failure.PolicyErr(fmt.Errorf("%s: %s in %s is %w since %s (%s): a switch would undo the rollback: bump with --unlock --reason first", doing, req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
+	}
 	d, err := oci.ParseDigest(bg.images[to])
 	if err != nil {
 		return nil, failure.PolicyErr(fmt.Errorf("%s: Deployment %s-%s runs %s, not an image by digest: bump it first", doing, req.Service, to, bg.images[to]))
 	}
-	if err := checkGates(ctx, fsys, cfg.Environments[i], doing, req.ApprovedBy, d, o.verifier); err != nil {
+	if err := o.admit(ctx, fsys, cfg.Environments[i], doing, req.ApprovedBy, d); err != nil {
 		return nil, err
 	}
 	ch := changes{}

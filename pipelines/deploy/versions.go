@@ -23,54 +23,54 @@ const versionsHeader = "# Managed by paved: what runs where. Edit with paved dep
 
 // Versions is versions.yaml: per service, per environment, what is deployed.
 type Versions struct {
-	Services map[string]map[string]*Record `yaml:"services"`
+	Services map[string]map[string]*Record `yaml:"services" json:"services"`
 }
 
 // Record is what one environment of one service runs, and how it got there.
 type Record struct {
-	Version        string `yaml:"version"`
-	Image          string `yaml:"image"`
-	Digest         string `yaml:"digest"`
-	PreviousDigest string `yaml:"previous_digest,omitempty"`
-	SourceRevision string `yaml:"source_revision,omitempty"`
-	PavedVersion   string `yaml:"paved_version,omitempty"`
+	Version        string `yaml:"version" json:"version"`
+	Image          string `yaml:"image" json:"image"`
+	Digest         string `yaml:"digest" json:"digest"`
+	PreviousDigest string `yaml:"previous_digest,omitempty" json:"previousDigest,omitempty"`
+	SourceRevision string `yaml:"source_revision,omitempty" json:"sourceRevision,omitempty"`
+	PavedVersion   string `yaml:"paved_version,omitempty" json:"pavedVersion,omitempty"`
 	// DeployedAt is UTC, RFC 3339.
-	DeployedAt string `yaml:"deployed_at"`
-	DeployedBy string `yaml:"deployed_by,omitempty"`
-	TraceID    string `yaml:"trace_id,omitempty"`
-	RunID      string `yaml:"run_id,omitempty"`
+	DeployedAt string `yaml:"deployed_at" json:"deployedAt"`
+	DeployedBy string `yaml:"deployed_by,omitempty" json:"deployedBy,omitempty"`
+	TraceID    string `yaml:"trace_id,omitempty" json:"traceId,omitempty"`
+	RunID      string `yaml:"run_id,omitempty" json:"runId,omitempty"`
 	// ApprovedBy is the identity that approved a gated promotion.
-	ApprovedBy string `yaml:"approved_by,omitempty"`
+	ApprovedBy string `yaml:"approved_by,omitempty" json:"approvedBy,omitempty"`
 	// Slot is the blue-green slot (blue or green) whose Deployment runs this
 	// record's image, for blue-green services.
-	Slot string `yaml:"slot,omitempty"`
+	Slot string `yaml:"slot,omitempty" json:"slot,omitempty"`
 	// Live is the slot the service's Service selects: traffic goes there.
 	// A bump writes the idle slot (Slot != Live) until a switch.
-	Live string `yaml:"live,omitempty"`
+	Live string `yaml:"live,omitempty" json:"live,omitempty"`
 	// SwitchedAt (UTC, RFC 3339) and SwitchedBy say when and by whom the
 	// Service was last pointed at Live by a switch.
-	SwitchedAt string `yaml:"switched_at,omitempty"`
-	SwitchedBy string `yaml:"switched_by,omitempty"`
+	SwitchedAt string `yaml:"switched_at,omitempty" json:"switchedAt,omitempty"`
+	SwitchedBy string `yaml:"switched_by,omitempty" json:"switchedBy,omitempty"`
 	// Lock, when set, makes bump refuse this service and environment.
-	Lock *Lock `yaml:"lock,omitempty"`
+	Lock *Lock `yaml:"lock,omitempty" json:"lock,omitempty"`
 	// History holds earlier deployments, newest first, at most MaxHistory.
-	History []Deployment `yaml:"history,omitempty"`
+	History []Deployment `yaml:"history,omitempty" json:"history,omitempty"`
 }
 
 // Deployment is one earlier deployment kept for rollback.
 type Deployment struct {
-	Version    string `yaml:"version"`
-	Image      string `yaml:"image"`
-	Digest     string `yaml:"digest"`
-	DeployedAt string `yaml:"deployed_at"`
-	Slot       string `yaml:"slot,omitempty"`
+	Version    string `yaml:"version" json:"version"`
+	Image      string `yaml:"image" json:"image"`
+	Digest     string `yaml:"digest" json:"digest"`
+	DeployedAt string `yaml:"deployed_at" json:"deployedAt"`
+	Slot       string `yaml:"slot,omitempty" json:"slot,omitempty"`
 }
 
 // Lock pins a service in an environment after a rollback.
 type Lock struct {
-	Reason string `yaml:"reason"`
-	By     string `yaml:"by,omitempty"`
-	At     string `yaml:"at"`
+	Reason string `yaml:"reason" json:"reason"`
+	By     string `yaml:"by,omitempty" json:"by,omitempty"`
+	At     string `yaml:"at" json:"at"`
 }
 
 // LoadVersions reads versions.yaml from the root of fsys; a missing file is
@@ -81,7 +81,7 @@ func LoadVersions(fsys billy.Filesystem) (*Versions, []byte, error) {
 		return &Versions{Services: map[string]map[string]*Record{}}, nil, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", VersionsFile, err)
+		return nil, nil, err
 	}
 	if _, err := yamlpatch.Parse(VersionsFile, data); err != nil {
 		return nil, nil, err
@@ -96,6 +96,19 @@ func LoadVersions(fsys billy.Filesystem) (*Versions, []byte, error) {
 		v.Services = map[string]map[string]*Record{}
 	}
 	return &v, data, nil
+}
+
+// repositories returns the repositories of the record's image and its
+// history, newest first; none for a nil record.
+func (r *Record) repositories() []string {
+	if r == nil {
+		return nil
+	}
+	out := []string{repositoryOf(r.Image)}
+	for _, h := range r.History {
+		out = append(out, repositoryOf(h.Image))
+	}
+	return out
 }
 
 // Get returns the record of service in env, or nil.

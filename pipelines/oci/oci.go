@@ -34,6 +34,31 @@ func Remote(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []remo
 	return opts
 }
 
+// ErrNotFound is returned (wrapped, as bad input) when an image is not in
+// its registry.
+var ErrNotFound = errors.New("not found in the registry")
+
+// Exists checks that image is in its registry. A missing image and refused
+// credentials are bad input naming the image; an unreachable registry is
+// transient and says so.
+func Exists(ctx context.Context, image name.Digest, kc authn.Keychain, rt http.RoundTripper) error {
+	_, err := remote.Head(image, Remote(ctx, kc, rt)...)
+	var terr *transport.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
+		return failure.BadInputErr(fmt.Errorf("finding image %q: %w; push it first or check the digest", image, ErrNotFound))
+	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
+		return failure.BadInputErr(fmt.Errorf("finding image %q: the registry refused the credentials (%d): check docker login or PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD", image, terr.StatusCode))
+	}
+	err = Classify(fmt.Errorf("finding image %q: %w", image, err))
+	if failure.KindOf(err) == failure.Transient {
+		return failure.TransientErr(fmt.Errorf("%w: the registry %s cannot be reached: check that it is up, then run again", err, image.RegistryStr()))
+	}
+	return err
+}
+
 // ParseDigest parses an image reference that must be pinned by digest
 // (REPO@sha256:...). A tag reference is refused as bad input.
 func ParseDigest(ref string) (name.Digest, error) {

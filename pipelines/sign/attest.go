@@ -111,6 +111,9 @@ func statements(image name.Digest, preds []Predicate) ([][]byte, error) {
 	hex := image.DigestStr()[len("sha256:"):]
 	out := make([][]byte, 0, len(preds))
 	for _, p := range preds {
+		if err := checkPredicateSubject(image, p); err != nil {
+			return nil, err
+		}
 		st, err := attestation.GenerateStatement(attestation.GenerateOpts{
 			Predicate: bytes.NewReader(p.Body),
 			Type:      cosignTypeName(p.Type),
@@ -127,6 +130,26 @@ func statements(image name.Digest, preds []Predicate) ([][]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// checkPredicateSubject refuses a vulnerability predicate whose scan report
+// is of another image than the one it would be attested to.
+func checkPredicateSubject(image name.Digest, p Predicate) error {
+	if PredicateTypeURI(p.Type) != PredicateVuln {
+		return nil
+	}
+	var pred struct {
+		Scanner struct {
+			Result json.RawMessage `json:"result"`
+		} `json:"scanner"`
+	}
+	if err := json.Unmarshal(p.Body, &pred); err != nil {
+		return failure.BadInputErr(fmt.Errorf("reading vuln predicate: %w", err))
+	}
+	if err := checkScanSubject(pred.Scanner.Result, image); err != nil {
+		return failure.BadInputErr(fmt.Errorf("attesting %q: %w", image, err))
+	}
+	return nil
 }
 
 // envelope is a DSSE envelope as Cosign stores it in an attestation layer.

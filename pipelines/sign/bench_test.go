@@ -18,7 +18,7 @@ func BenchmarkVerify(b *testing.B) {
 	kp := keyPair(b)
 	_, err := sign.Sign(ctx, image, withKey(kp)...)
 	require.NoError(b, err)
-	_, err = sign.AttestAll(ctx, image, allPredicates(b, time.Now()), withKey(kp)...)
+	_, err = sign.AttestAll(ctx, image, allPredicates(b, image, time.Now()), withKey(kp)...)
 	require.NoError(b, err)
 	vo := sign.VerifyOptions{Key: kp.PublicKey, Require: requireAll, MaxScanAge: 7 * 24 * time.Hour}
 	b.ResetTimer()

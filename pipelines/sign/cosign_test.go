@@ -31,7 +31,7 @@ func TestStockCosignAccepts(t *testing.T) {
 	kp := keyPair(t)
 	_, err := sign.Sign(ctx, image, withKey(kp)...)
 	require.NoError(t, err)
-	_, err = sign.AttestAll(ctx, image, allPredicates(t, time.Now()), withKey(kp)...)
+	_, err = sign.AttestAll(ctx, image, allPredicates(t, image, time.Now()), withKey(kp)...)
 	require.NoError(t, err)
 
 	cosign := func(args ...string) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
 
@@ -111,9 +112,32 @@ type Scan struct {
 // scanReport is the part of paved's scan report that verification reads.
 type scanReport struct {
 	SchemaVersion string `json:"schemaVersion"`
-	Gate          *struct {
+	Artifact      struct {
+		Digest string `json:"digest"`
+	} `json:"artifact"`
+	Gate *struct {
 		Passed *bool `json:"passed"`
 	} `json:"gate"`
+}
+
+// errOtherSubject marks a scan report whose artifact is not the image it is
+// attested to or verified for.
+var errOtherSubject = errors.New("the scan report is of another image")
+
+// checkScanSubject checks that report (paved's scan report) is a scan of
+// image: its artifact.digest is image's digest.
+func checkScanSubject(report []byte, image name.Digest) error {
+	var r scanReport
+	if err := json.Unmarshal(report, &r); err != nil {
+		return fmt.Errorf("reading scan report: not a JSON object: %w", err)
+	}
+	switch r.Artifact.Digest {
+	case image.DigestStr():
+		return nil
+	case "":
+		return fmt.Errorf("%w: it names no image digest (artifact.digest): scan the image by digest (paved scan REPO@sha256:…, or --sbom FILE REPO@sha256:…)", errOtherSubject)
+	}
+	return fmt.Errorf("%w: its artifact.digest is %s, not %s: attest the scan of this image", errOtherSubject, r.Artifact.Digest, image.DigestStr())
 }
 
 func parseScanReport(b []byte) (bool, error) {

@@ -4,13 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	cremote "github.com/sigstore/cosign/v2/pkg/cosign/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -105,21 +101,10 @@ func Sign(ctx context.Context, image name.Digest, opts ...Option) (*Result, erro
 
 // ErrImageNotFound is returned (wrapped, as bad input) when the image to
 // sign, attest or verify is not in its registry.
-var ErrImageNotFound = errors.New("not found in the registry")
+var ErrImageNotFound = oci.ErrNotFound
 
 // checkImage fails with a bad-input error when image is not in its
 // registry, so that nothing is signed that does not exist.
 func checkImage(ctx context.Context, image name.Digest, o *options) error {
-	_, err := remote.Head(image, oci.Remote(ctx, o.keychain, o.transport)...)
-	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
-		return failure.BadInputErr(fmt.Errorf("finding image %q: %w; push it first or check the digest", image, ErrImageNotFound))
-	}
-	if errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
-		return failure.BadInputErr(fmt.Errorf("finding image %q: the registry refused the credentials (%d): check docker login or PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD", image, terr.StatusCode))
-	}
-	if err != nil {
-		return oci.Classify(fmt.Errorf("finding image %q: %w", image, err))
-	}
-	return nil
+	return oci.Exists(ctx, image, o.keychain, o.transport)
 }

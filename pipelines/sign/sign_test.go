@@ -76,13 +76,16 @@ func spdxDoc() []byte {
 	return []byte(`{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"app","documentNamespace":"https://example.com/app","creationInfo":{"created":"2026-11-01T00:00:00Z","creators":["Tool: paved"]},"packages":[]}`)
 }
 
-func scanReport(passed bool) []byte {
-	return []byte(fmt.Sprintf(`{"schemaVersion":%q,"gate":{"passed":%t,"failOn":"HIGH"},"findings":[]}`, sign.ScanReportSchema, passed))
+// scanReport is the part of paved's scan report of image that attest and
+// verify read.
+func scanReport(image name.Digest, passed bool) []byte {
+	return []byte(fmt.Sprintf(`{"schemaVersion":%q,"artifact":{"name":%q,"digest":%q,"kind":"image"},"gate":{"passed":%t,"failOn":"HIGH"},"findings":[]}`,
+		sign.ScanReportSchema, image.String(), image.DigestStr(), passed))
 }
 
-func vulnPred(t testing.TB, passed bool, finished time.Time) sign.Predicate {
+func vulnPred(t testing.TB, image name.Digest, passed bool, finished time.Time) sign.Predicate {
 	t.Helper()
-	b, err := sign.VulnPredicate(sign.Scan{Report: scanReport(passed), ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", FinishedOn: finished})
+	b, err := sign.VulnPredicate(sign.Scan{Report: scanReport(image, passed), ScannerURI: "https://github.com/aquasecurity/trivy", ScannerVersion: "0.69.3", FinishedOn: finished})
 	require.NoError(t, err)
 	return sign.Predicate{Type: "vuln", Body: b}
 }
@@ -98,8 +101,8 @@ func provenancePred(t testing.TB) sign.Predicate {
 	return sign.Predicate{Type: "slsaprovenance1", Body: b}
 }
 
-func allPredicates(t testing.TB, finished time.Time) []sign.Predicate {
-	return []sign.Predicate{{Type: "spdxjson", Body: spdxDoc()}, vulnPred(t, true, finished), provenancePred(t)}
+func allPredicates(t testing.TB, image name.Digest, finished time.Time) []sign.Predicate {
+	return []sign.Predicate{{Type: "spdxjson", Body: spdxDoc()}, vulnPred(t, image, true, finished), provenancePred(t)}
 }
 
 var requireAll = []string{sign.KindSBOM, sign.KindVuln, sign.KindProvenance}
@@ -116,7 +119,7 @@ func TestSignAttestVerify(t *testing.T) {
 	require.False(t, res.TlogUpload)
 	require.Equal(t, image.Repository.String()+":sha256-"+strings.TrimPrefix(image.DigestStr(), "sha256:")+".sig", res.Tag)
 
-	res, err = sign.AttestAll(ctx, image, allPredicates(t, time.Now().Add(-time.Hour)), withKey(kp)...)
+	res, err = sign.AttestAll(ctx, image, allPredicates(t, image, time.Now().Add(-time.Hour)), withKey(kp)...)
 	require.NoError(t, err)
 	require.Equal(t, []string{sign.PredicateSPDX, sign.PredicateVuln, sign.PredicateProvenance}, res.PredicateTypes)
 	require.Equal(t, 1, layers(t, image, ".sig"))
@@ -137,7 +140,7 @@ func TestSignAndAttestAreIdempotent(t *testing.T) {
 	ctx := context.Background()
 	image := pushRandom(t, newRegistry(t), "acme/app")
 	kp := keyPair(t)
-	preds := allPredicates(t, time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+	preds := allPredicates(t, image, time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 
 	for i := 0; i < 2; i++ {
 		res, err := sign.Sign(ctx, image, withKey(kp)...)
@@ -151,7 +154,7 @@ func TestSignAndAttestAreIdempotent(t *testing.T) {
 	require.Equal(t, 3, layers(t, image, ".att"))
 
 	// A new scan is new content: only it is added.
-	res, err := sign.AttestAll(ctx, image, append(preds, vulnPred(t, true, time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC))), withKey(kp)...)
+	res, err := sign.AttestAll(ctx, image, append(preds, vulnPred(t, image, true, time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC))), withKey(kp)...)
 	require.NoError(t, err)
 	require.Equal(t, []string{sign.PredicateVuln}, res.PredicateTypes)
 	require.Equal(t, 4, layers(t, image, ".att"))

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/cosign/attestation"
 	"github.com/sigstore/cosign/v2/pkg/oci"
+	sigs "github.com/sigstore/cosign/v2/pkg/signature"
 
 	"github.com/paved-dev/paved/pipelines/failure"
 	pavedoci "github.com/paved-dev/paved/pipelines/oci"
@@ -39,6 +41,10 @@ var kindTypes = map[string][]string{
 type VerifyOptions struct {
 	// Key is the public key: a cosign.pub file, env://VAR or a KMS URI.
 	Key string
+	// KeyPEM, when set, is the PEM public key itself (read by the caller,
+	// from a GitOps repository for instance); Key then only names it in
+	// messages.
+	KeyPEM []byte
 	// Keyless, instead of Key, accepts Fulcio certificates for one OIDC
 	// identity, checked against the Sigstore trusted root and Rekor (online).
 	Keyless *Identity
@@ -126,13 +132,21 @@ func checkOpts(ctx context.Context, vo VerifyOptions) (*cosign.CheckOpts, error)
 		ClaimVerifier:      cosign.SimpleClaimVerifier,
 		RegistryClientOpts: ociOptions(ctx, vo.Keychain, vo.Transport),
 	}
+	hasKey := vo.Key != "" || len(vo.KeyPEM) > 0
 	switch {
-	case vo.Key != "" && vo.Keyless != nil:
+	case hasKey && vo.Keyless != nil:
 		return nil, failure.BadInputErr(errors.New("verifying: give a public key or a keyless identity, not both"))
 	case vo.Keyless != nil:
 		return keylessCheckOpts(co, *vo.Keyless)
-	case vo.Key == "":
+	case !hasKey:
 		return nil, failure.BadInputErr(errors.New("verifying: no public key: pass --key (cosign.pub, env://VAR or a KMS URI)"))
+	case len(vo.KeyPEM) > 0:
+		v, err := sigs.LoadPublicKeyRaw(vo.KeyPEM, crypto.SHA256)
+		if err != nil {
+			return nil, failure.BadInputErr(fmt.Errorf("loading public key %q: not a PEM public key: %w", vo.Key, err))
+		}
+		co.SigVerifier = v
+		return co, nil
 	}
 	verifier, err := loadVerifier(ctx, vo.Key)
 	if err != nil {
@@ -176,25 +190,33 @@ func verifyAttestations(ctx context.Context, image name.Digest, co *cosign.Check
 		return []string{fmt.Sprintf("no attestation verifies with %s (%s): attest the digest with the matching key", signer(vo), oneLine(err))}
 	}
 	var scans []ScanVerdict
-	var reasons []string
+	var reasons, foreign []string
 	for _, att := range atts {
 		ptype, pred, err := statementOf(att)
 		if err != nil {
 			continue
 		}
-		v.Attestations[ptype]++
 		if ptype == PredicateVuln {
-			s, err := scanVerdict(pred)
+			s, err := scanVerdict(pred, image)
+			if errors.Is(err, errOtherSubject) {
+				foreign = append(foreign, err.Error())
+				continue // a report of another image vouches for nothing here
+			}
 			if err != nil {
 				reasons = append(reasons, fmt.Sprintf("vulnerability attestation unreadable: %v", err))
 				continue
 			}
 			scans = append(scans, s)
 		}
+		v.Attestations[ptype]++
 	}
 	for _, kind := range require {
 		if !hasAny(v.Attestations, kindTypes[kind]) {
-			reasons = append(reasons, fmt.Sprintf("required %s attestation missing (predicate %s) or not signed by %s: run paved attest --%s", kind, strings.Join(kindTypes[kind], " or "), signer(vo), attestFlag[kind]))
+			reason := fmt.Sprintf("required %s attestation missing (predicate %s) or not signed by %s: run paved attest --%s", kind, strings.Join(kindTypes[kind], " or "), signer(vo), attestFlag[kind])
+			if kind == KindVuln && len(foreign) > 0 {
+				reason += fmt.Sprintf(" (%d ignored: %s)", len(foreign), strings.Join(foreign, "; "))
+			}
+			reasons = append(reasons, reason)
 		}
 	}
 	if len(scans) == 0 || !contains(require, KindVuln) {
@@ -242,8 +264,9 @@ func statementOf(att oci.Signature) (string, json.RawMessage, error) {
 	return st.PredicateType, st.Predicate, nil
 }
 
-// scanVerdict reads the gate verdict and finish time of a vuln predicate.
-func scanVerdict(pred json.RawMessage) (ScanVerdict, error) {
+// scanVerdict reads the gate verdict and finish time of a vuln predicate
+// about image; a report about another image is errOtherSubject.
+func scanVerdict(pred json.RawMessage, image name.Digest) (ScanVerdict, error) {
 	var p struct {
 		Scanner struct {
 			Result json.RawMessage `json:"result"`
@@ -256,6 +279,9 @@ func scanVerdict(pred json.RawMessage) (ScanVerdict, error) {
 	passed, err := parseScanReport(p.Scanner.Result)
 	if err != nil {
 		return ScanVerdict{}, fmt.Errorf("scanner.result: %w", err)
+	}
+	if err := checkScanSubject(p.Scanner.Result, image); err != nil {
+		return ScanVerdict{}, err
 	}
 	if p.Metadata.ScanFinishedOn.IsZero() {
 		return ScanVerdict{}, errors.New("no metadata.scanFinishedOn")

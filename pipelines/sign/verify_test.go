@@ -52,7 +52,7 @@ func TestVerifyFails(t *testing.T) {
 		name: "attestation copied from another digest",
 		setup: func(t *testing.T, host string, kp *sign.KeyPair) (name.Digest, string) {
 			attested := pushRandom(t, host, "acme/app")
-			_, err := sign.AttestAll(context.Background(), attested, allPredicates(t, time.Now()), withKey(kp)...)
+			_, err := sign.AttestAll(context.Background(), attested, allPredicates(t, attested, time.Now()), withKey(kp)...)
 			require.NoError(t, err)
 			other := pushRandom(t, host, "acme/app")
 			_, err = sign.Sign(context.Background(), other, withKey(kp)...)
@@ -83,7 +83,7 @@ func TestVerifyFails(t *testing.T) {
 			image := pushRandom(t, host, "acme/app")
 			_, err := sign.Sign(context.Background(), image, withKey(kp)...)
 			require.NoError(t, err)
-			_, err = sign.AttestAll(context.Background(), image, allPredicates(t, time.Now().Add(-10*day)), withKey(kp)...)
+			_, err = sign.AttestAll(context.Background(), image, allPredicates(t, image, time.Now().Add(-10*day)), withKey(kp)...)
 			require.NoError(t, err)
 			return image, kp.PublicKey
 		},
@@ -95,7 +95,7 @@ func TestVerifyFails(t *testing.T) {
 			image := pushRandom(t, host, "acme/app")
 			_, err := sign.Sign(context.Background(), image, withKey(kp)...)
 			require.NoError(t, err)
-			_, err = sign.AttestAll(context.Background(), image, []sign.Predicate{vulnPred(t, false, time.Now())}, withKey(kp)...)
+			_, err = sign.AttestAll(context.Background(), image, []sign.Predicate{vulnPred(t, image, false, time.Now())}, withKey(kp)...)
 			require.NoError(t, err)
 			return image, kp.PublicKey
 		},
@@ -107,7 +107,7 @@ func TestVerifyFails(t *testing.T) {
 			image := pushRandom(t, host, "acme/app")
 			_, err := sign.Sign(context.Background(), image, withKey(kp)...)
 			require.NoError(t, err)
-			_, err = sign.AttestAll(context.Background(), image, allPredicates(t, time.Now()), withKey(keyPair(t))...)
+			_, err = sign.AttestAll(context.Background(), image, allPredicates(t, image, time.Now()), withKey(keyPair(t))...)
 			require.NoError(t, err)
 			return image, kp.PublicKey
 		},

@@ -35,6 +35,7 @@ type options struct {
 	observer       Observer
 	runID          string
 	deployedBy     string
+	approvedBy     string
 	version        string
 	pavedVersion   string
 	sourceURL      string
@@ -134,6 +135,10 @@ func WithRunID(id string) Option { return func(o *options) { o.runID = id } }
 
 // WithDeployedBy names who deploys (a user or a CI job URL).
 func WithDeployedBy(by string) Option { return func(o *options) { o.deployedBy = by } }
+
+// WithApprovedBy names who approved the deployment, for an environment with
+// approval: required (its gate refuses the deploy step otherwise).
+func WithApprovedBy(by string) Option { return func(o *options) { o.approvedBy = by } }
 
 // WithVersion sets the service version stamped into the binary and
 // recorded in the GitOps repository (default: the first 12 digits of the

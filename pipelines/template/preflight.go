@@ -35,6 +35,9 @@ func (r *run) preflight(ctx context.Context) (Outputs, error) {
 	if err := r.resolveSource(); err != nil {
 		return out, err
 	}
+	if err := r.checkDeploy(); err != nil {
+		return out, err
+	}
 	if f := r.cfg.IgnoreFile(); f != "" {
 		ig, err := scan.LoadIgnoreFile(f)
 		if err != nil {

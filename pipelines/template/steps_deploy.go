@@ -6,16 +6,34 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 )
 
+// bumpRequest is the GitOps bump of the run, once the image is pushed.
+func (r *run) bumpRequest() deploy.BumpRequest {
+	return deploy.BumpRequest{
+		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.digest.String(), Version: r.version,
+		SourceRevision: r.rec.Source.Revision, DeployedBy: r.o.deployedBy, ApprovedBy: r.o.approvedBy,
+		RunID: r.rec.RunID, TraceID: r.rec.TraceID,
+	}
+}
+
+// checkDeploy refuses, before anything is built, the values the bump would
+// refuse (a run id that would forge a commit trailer, a version that is no
+// tag), so that a run does not fail at its last step for its flags.
+func (r *run) checkDeploy() error {
+	if r.o.skipDeploy {
+		return nil
+	}
+	return deploy.CheckRequest(r.bumpRequest())
+}
+
+// deploy bumps the environment through the GitOps repository, after the
+// image passes the environment's gates (signature key, scan verdict and age,
+// approval) as any other verb that makes an image enter it.
 func (r *run) deploy(ctx context.Context) (Outputs, error) {
-	opts := []deploy.Option{deploy.WithClock(r.o.now)}
+	opts := []deploy.Option{deploy.WithClock(r.o.now), deploy.WithKeychain(r.o.keychain), deploy.WithTransport(r.o.transport)}
 	if r.cfg.GitOps.Branch != "" {
 		opts = append(opts, deploy.WithBranch(r.cfg.GitOps.Branch))
 	}
-	res, err := deploy.Bump(ctx, r.gitopsRepo, deploy.BumpRequest{
-		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.digest.String(), Version: r.version,
-		SourceRevision: r.rec.Source.Revision, DeployedBy: r.o.deployedBy,
-		RunID: r.rec.RunID, TraceID: r.rec.TraceID,
-	}, append(opts, r.o.deployOpts...)...)
+	res, err := deploy.Bump(ctx, r.gitopsRepo, r.bumpRequest(), append(opts, r.o.deployOpts...)...)
 	if err != nil {
 		return Outputs{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -33,6 +34,19 @@ func (f *File) Set(n *yaml.Node, value string) error {
 	text, err := render(n.Style, value, f.flow[n])
 	if err != nil {
 		return failure.BadInputErr(fmt.Errorf("editing %s line %d: %w", f.name, n.Line, err))
+	}
+	if start == end {
+		if text, err = f.emptyValue(n, start, text); err != nil {
+			return err
+		}
+	}
+	if utf8.RuneCountInString(text) > 1024 && f.isKey(n) {
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: a key of more than 1024 characters cannot be written without ?: give a shorter key", f.name, n.Line))
+	}
+	if n.Style == 0 && strings.HasPrefix(strings.TrimLeft(text, " "), "\"") && f.tabbedBlankAfter(end) {
+		// A plain value may run on over blank lines holding tabs; once
+		// quoted, such a line is no longer part of it and does not parse.
+		return failure.BadInputErr(fmt.Errorf("editing %s line %d: a blank or comment line after the value starts with a tab: remove the tab", f.name, n.Line))
 	}
 	f.edits[n] = edit{start: start, end: end, text: text}
 	n.Value, n.Tag = value, "!!str"
@@ -65,7 +79,7 @@ func (f *File) Insert(m *yaml.Node, key, value string) error {
 		// "  - name: x": the mapping's keys sit at the column of "name".
 		indent = bytes.Repeat([]byte(" "), len(indent))
 	}
-	k, err := render(0, key, false)
+	k, err := renderKey(key)
 	if err != nil {
 		return failure.BadInputErr(fmt.Errorf("editing %s: key %q: %w", f.name, key, err))
 	}
@@ -116,9 +130,12 @@ func (f *File) oneLine(n *yaml.Node) error {
 // newline returns the line break that ends the given 1-based line.
 func (f *File) newline(line int) string {
 	if line < len(f.lines) {
-		end := f.lines[line]
-		if end >= 2 && f.src[end-2] == '\r' && f.src[end-1] == '\n' {
+		start, end := f.lines[line-1], f.lines[line]
+		if end-start >= 2 && f.src[end-2] == '\r' && f.src[end-1] == '\n' {
 			return "\r\n"
+		}
+		if r, _ := utf8.DecodeLastRune(f.src[start:end]); r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029' {
+			return string(r)
 		}
 	}
 	return "\n"
@@ -161,7 +178,8 @@ func (f *File) verify(out []byte) error {
 	for i := range docs {
 		want, err := canonical(f.docs[i])
 		if err != nil {
-			return fmt.Errorf("editing %s: %w", f.name, err)
+			// The edit itself is wrong (a key set to the name of another).
+			return failure.BadInputErr(fmt.Errorf("editing %s: the edited document %d would not be valid: %w", f.name, i+1, err))
 		}
 		got, err := canonical(docs[i])
 		if err != nil || got != want {
@@ -223,6 +241,69 @@ func (f *File) span(n *yaml.Node) (int, int, error) {
 	return start, end, nil
 }
 
+// isKey reports whether n is a key of a mapping of the file.
+func (f *File) isKey(n *yaml.Node) bool {
+	var walk func(m *yaml.Node) bool
+	walk = func(m *yaml.Node) bool {
+		for i, c := range m.Content {
+			if (m.Kind == yaml.MappingNode && i%2 == 0 && c == n) || walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range f.docs {
+		if walk(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// emptyValue returns the text that sets a value written as nothing at all
+// ("tag:" with nothing after the colon, "- " with nothing after the dash).
+// It starts right after its indicator, so it needs a space first ("tag:v1"
+// would be another key). A value with no indicator before it ("{a}", "? a")
+// is not written in the file and is refused.
+func (f *File) emptyValue(n *yaml.Node, start int, text string) (string, error) {
+	i := start - 1
+	for i >= 0 && (f.src[i] == ' ' || f.src[i] == '\t') {
+		i--
+	}
+	// With an anchor or a tag ("&a:" is the anchor "a:"), what precedes is
+	// not the indicator; a "-" is one only as a block list's entry.
+	// A ":" is the indicator only when a blank or the end follows it
+	// ("{a:}" is the key "a:").
+	dash := i >= 0 && f.src[i] == '-' && !f.flow[n] && (i == 0 || isSpace(f.src[i-1]))
+	colon := i >= 0 && f.src[i] == ':' && (i+1 == len(f.src) || isSpace(f.src[i+1]))
+	if (!colon && !dash) || n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
+		return "", failure.BadInputErr(fmt.Errorf("editing %s line %d: the value is not written in the file: write it (key: value) by hand", f.name, n.Line))
+	}
+	if i == start-1 {
+		return " " + text, nil
+	}
+	return text, nil
+}
+
+// tabbedBlankAfter reports whether one of the blank or comment-only lines
+// right after the line holding src[off] has a tab in its leading blanks.
+func (f *File) tabbedBlankAfter(off int) bool {
+	i := bytes.IndexAny(f.src[off:], "\r\n")
+	if i < 0 {
+		return false
+	}
+	for _, line := range strings.FieldsFunc(string(f.src[off+i:]), func(r rune) bool { return r == '\n' || r == '\r' }) {
+		rest := strings.TrimLeft(line, " \t")
+		if rest != "" && !strings.HasPrefix(rest, "#") {
+			return false
+		}
+		if strings.Contains(line[:len(line)-len(rest)], "\t") {
+			return true
+		}
+	}
+	return false
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // closeQuote returns the offset just after the quote closing the scalar that
@@ -269,49 +350,4 @@ func plainEnd(src []byte, start int, inFlow bool) int {
 		end--
 	}
 	return end
-}
-
-// render writes value as a scalar of the given style: plain when it reads
-// back as the same string, double-quoted otherwise.
-func render(style yaml.Style, value string, inFlow bool) (string, error) {
-	if strings.ContainsAny(value, "\r\n") {
-		return "", fmt.Errorf("value %q spans several lines: give a one-line value", value)
-	}
-	switch {
-	case style&yaml.SingleQuotedStyle != 0:
-		return "'" + strings.ReplaceAll(value, "'", "''") + "'", nil
-	case style&yaml.DoubleQuotedStyle == 0 && plainSafe(value, inFlow):
-		return value, nil
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range value {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String(), nil
-}
-
-// plainSafe reports whether value, written plain, reads back as that string.
-func plainSafe(value string, inFlow bool) bool {
-	if value == "" || strings.ContainsAny(value, "\t\uFEFF\u0085\u2028\u2029") || (inFlow && strings.ContainsAny(value, ",[]{}")) {
-		return false
-	}
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte("k: "+value+"\n"), &n); err != nil {
-		return false
-	}
-	if len(n.Content) != 1 || len(n.Content[0].Content) != 2 {
-		return false
-	}
-	v := n.Content[0].Content[1]
-	return v.Kind == yaml.ScalarNode && v.Style == 0 && v.Tag == "!!str" && v.Value == value
 }

@@ -24,7 +24,13 @@ func TestSet(t *testing.T) {
 		{"plain that would not read as a string", "tag: v1\n", "tag", "1.10", "tag: \"1.10\"\n"},
 		{"number becomes string", "tag: 1.2\n", "tag", "v1.3", "tag: v1.3\n"},
 		{"empty quoted", "digest: \"\"\n", "digest", "sha256:00", "digest: \"sha256:00\"\n"},
-		{"empty plain", "digest:\nx: 1\n", "digest", "sha256:00", ""},
+		{"empty plain", "digest:\nx: 1\n", "digest", "sha256:00", "digest: sha256:00\nx: 1\n"},
+		{"empty plain at the end", "image:\n  tag:", "image.tag", "v1", "image:\n  tag: v1"},
+		{"empty plain with blanks and comment", "newTag:   # set by paved\n", "newTag", "v1", "newTag: v1   # set by paved\n"},
+		{"empty plain in a list item", "- tag:\n  x: 1\n", "0.tag", "v1", "- tag: v1\n  x: 1\n"},
+		{"empty explicit key", "? tag\n:\n", "tag", "v1", "? tag\n: v1\n"},
+		{"tilde", "tag: ~\n", "tag", "v1", "tag: v1\n"},
+		{"empty in flow", "image: {tag: , x: 1}\n", "image.tag", "v1", "image: {tag: v1, x: 1}\n"},
 		{"flow mapping", "image: {repository: r, tag: v1}\n", "image.tag", "v2", "image: {repository: r, tag: v2}\n"},
 		{"flow mapping unsafe value", "image: {tag: v1}\n", "image.tag", "a,b", "image: {tag: \"a,b\"}\n"},
 		{"anchored value", "tag: &t v1\nother: *t\n", "tag", "v2", "tag: &t v2\nother: *t\n"},
@@ -40,7 +46,11 @@ func TestSet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := yamlpatch.Parse("values.yaml", []byte(tt.src))
 			require.NoError(t, err)
-			n := yamlpatch.Lookup(f.Documents()[0], yamlpatch.SplitPath(tt.path)...)
+			doc := f.Documents()[0]
+			if rest, ok := strings.CutPrefix(tt.path, "0."); ok { // the first item of a top-level list
+				doc, tt.path = doc.Content[0].Content[0], rest
+			}
+			n := yamlpatch.Lookup(doc, yamlpatch.SplitPath(tt.path)...)
 			require.NotNil(t, n)
 			err = f.Set(n, tt.value)
 			if tt.want == "" {
@@ -142,6 +152,67 @@ func TestParseRefuses(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 			require.ErrorContains(t, err, "bad.yaml")
 			require.Equal(t, failure.BadInput, failure.KindOf(err))
+		})
+	}
+}
+
+func TestAppend(t *testing.T) {
+	entries := []yamlpatch.Entry{{Key: "name", Value: "r.example/app"}, {Key: "digest", Value: "sha256:00"}}
+	item := func(t *testing.T, src, key string) (string, error) {
+		f, err := yamlpatch.Parse("kustomization.yaml", []byte(src))
+		require.NoError(t, err)
+		if err := f.AppendItem(yamlpatch.Lookup(f.Documents()[0], key), entries...); err != nil {
+			return "", err
+		}
+		out, err := f.Bytes()
+		return string(out), err
+	}
+	list := func(t *testing.T, src string) (string, error) {
+		f, err := yamlpatch.Parse("kustomization.yaml", []byte(src))
+		require.NoError(t, err)
+		if err := f.AppendList(f.Documents()[0].Content[0], "images", entries...); err != nil {
+			return "", err
+		}
+		out, err := f.Bytes()
+		return string(out), err
+	}
+	tests := []struct {
+		name, src, want string
+		list            bool // AppendList on the top-level mapping, else AppendItem on "images"
+	}{
+		{"item after a nested item", "images:\n  - name: a # the first\n    newTag: v1\n\npatches:\n  - path: p.yaml\n", "images:\n  - name: a # the first\n    newTag: v1\n  - name: r.example/app\n    digest: sha256:00\n\npatches:\n  - path: p.yaml\n", false},
+		{"item of an indentless list", "images:\n- name: a\nnamespace: dev\n", "images:\n- name: a\n- name: r.example/app\n  digest: sha256:00\nnamespace: dev\n", false},
+		{"item after a block scalar and a comment", "images:\n  - name: a\n    note: |\n      two\n\n      lines\n    # inside\n# outside\nx: 1\n", "images:\n  - name: a\n    note: |\n      two\n\n      lines\n    # inside\n  - name: r.example/app\n    digest: sha256:00\n# outside\nx: 1\n", false},
+		{"item after a flow mapping over lines", "images:\n  - {name: a,\n     newTag: v1}\n", "images:\n  - {name: a,\n     newTag: v1}\n  - name: r.example/app\n    digest: sha256:00\n", false},
+		{"item at the end without a line break", "images:\n  - name: a", "images:\n  - name: a\n  - name: r.example/app\n    digest: sha256:00", false},
+		{"item with crlf", "images:\r\n  - name: a\r\n", "images:\r\n  - name: a\r\n  - name: r.example/app\r\n    digest: sha256:00\r\n", false},
+		{"item into a flow list refused", "images: [a]\n", "", false},
+		{"list at the end", "resources:\n  - d.yaml\nnamespace: dev # the env\n", "resources:\n  - d.yaml\nnamespace: dev # the env\nimages:\n  - name: r.example/app\n    digest: sha256:00\n", true},
+		{"list in the file's indentless style", "resources:\n- d.yaml\n\n# trailing comment\n", "resources:\n- d.yaml\nimages:\n- name: r.example/app\n  digest: sha256:00\n\n# trailing comment\n", true},
+		{"list before the next document", "kind: Kustomization\n---\nkind: Other\n", "kind: Kustomization\nimages:\n  - name: r.example/app\n    digest: sha256:00\n---\nkind: Other\n", true},
+		{"list as the empty value", "images:\nnamespace: dev\n", "images:\n  - name: r.example/app\n    digest: sha256:00\nnamespace: dev\n", true},
+		{"list as the empty value with a comment", "images: # none yet\n", "images: # none yet\n  - name: r.example/app\n    digest: sha256:00\n", true},
+		{"null value refused", "images: ~\n", "", true},
+		{"empty flow list refused", "images: []\n", "", true},
+		{"flow mapping refused", "{kind: K}\n", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out string
+			var err error
+			if tt.list {
+				out, err = list(t, tt.src)
+			} else {
+				out, err = item(t, tt.src, "images")
+			}
+			if tt.want == "" {
+				require.Error(t, err)
+				require.Equal(t, failure.BadInput, failure.KindOf(err), err.Error())
+				require.ErrorContains(t, err, "kustomization.yaml")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, out)
 		})
 	}
 }
