@@ -45,7 +45,8 @@ case $(uname -m) in
 esac
 
 archive="paved_${version#v}_${os}_${arch}.tar.gz"
-dir="${PAVED_INSTALL_DIR:-${HOME:-/tmp}/.cache/paved/install}/$version/$os-$arch"
+root=${PAVED_INSTALL_DIR:-${HOME:-/tmp}/.cache/paved/install}
+dir="$root/$version/$os-$arch"
 files="$archive SHA256SUMS SHA256SUMS.sig"
 
 sha256() {
@@ -60,14 +61,18 @@ download() { # URL FILE
   fi
 }
 
-work=$(mktemp -d)
+# The work directory is inside the install directory, so the verified
+# binary moves into place without another copy.
+mkdir -p "$root" && work=$(mktemp -d "$root/.work.XXXXXX") ||
+  fail 2 "cannot write the install directory $root: set PAVED_INSTALL_DIR to a writable directory"
 trap 'rm -rf "$work"' EXIT
 cached=true
 for f in $files; do [ -f "$dir/$f" ] || cached=false; done
 if [ "$cached" = true ]; then
-  for f in $files; do cp "$dir/$f" "$work/$f"; done
+  src=$dir # verified in place
   echo "paved install: $version from the cache ($dir)" >&2
 else
+  src=$work
   for f in $files; do
     download "$url/$version/$f" "$work/$f" || fail 4 "downloading $url/$version/$f failed: check release-url and that $version is released there"
   done
@@ -80,33 +85,33 @@ case $key in
   *"BEGIN PUBLIC KEY"*) printf '%s\n' "$key" >"$work/release.pub" ;;
   *) { echo "-----BEGIN PUBLIC KEY-----"; printf '%s' "$key" | tr -d ' \n' | fold -w 64; echo; echo "-----END PUBLIC KEY-----"; } >"$work/release.pub" ;;
 esac
-tr -d ' \n' <"$work/SHA256SUMS.sig" | base64 -d >"$work/SHA256SUMS.sig.der" 2>/dev/null ||
+tr -d ' \n' <"$src/SHA256SUMS.sig" | base64 -d >"$work/SHA256SUMS.sig.der" 2>/dev/null ||
   fail 3 "SHA256SUMS.sig of $version is not a base64 signature: nothing was installed"
-openssl dgst -sha256 -verify "$work/release.pub" -signature "$work/SHA256SUMS.sig.der" "$work/SHA256SUMS" >/dev/null 2>&1 ||
+openssl dgst -sha256 -verify "$work/release.pub" -signature "$work/SHA256SUMS.sig.der" "$src/SHA256SUMS" >/dev/null 2>&1 ||
   fail 3 "the signature of SHA256SUMS of $version does not verify with the release public key: the release was not signed by the platform's key, or was changed since; nothing was installed"
 
-sums=$(sha256 "$work/SHA256SUMS")
+sums=$(sha256 "$src/SHA256SUMS")
 pinned=${PAVED_PINNED_SHA256SUMS:-}
 if [ "${pinned%% *}" = "$version" ] && [ "${pinned#* }" != "$sums" ]; then
   fail 3 "SHA256SUMS of $version has sha256 $sums, but this wrapper pins ${pinned#* }: the download location serves another $version; nothing was installed"
 fi
 
-want=$(awk -v f="$archive" '$2 == f || $2 == "*" f { print $1 }' "$work/SHA256SUMS")
+want=$(awk -v f="$archive" '$2 == f || $2 == "*" f { print $1 }' "$src/SHA256SUMS")
 [ -n "$want" ] || fail 3 "SHA256SUMS of $version lists no $archive: this release has no build for $os/$arch"
-got=$(sha256 "$work/$archive")
+got=$(sha256 "$src/$archive")
 [ "$got" = "$want" ] ||
   fail 3 "checksum mismatch for $archive: SHA256SUMS says sha256 $want, the file has $got: it is corrupt or was tampered with; nothing was installed"
 
 mkdir -p "$work/bin"
-tar -xzf "$work/$archive" -C "$work/bin" paved || fail 3 "unpacking $archive failed: it holds no paved binary"
+tar -xzf "$src/$archive" -C "$work/bin" paved || fail 3 "unpacking $archive failed: it holds no paved binary"
 got_version=$("$work/bin/paved" version) || fail 3 "the paved binary of $archive does not run on this machine"
 [ "$got_version" = "$version" ] || fail 3 "$archive holds paved $got_version, not $version: nothing was installed"
 
 # Keep the verified files (CI caches $dir by version), then the binary.
 mkdir -p "$dir/bin"
-for f in $files; do
-  if [ "$cached" = false ]; then cp "$work/$f" "$dir/$f.tmp" && mv -f "$dir/$f.tmp" "$dir/$f"; fi
-done
-cp "$work/bin/paved" "$dir/bin/paved.tmp" && mv -f "$dir/bin/paved.tmp" "$dir/bin/paved"
+if [ "$cached" = false ]; then
+  for f in $files; do mv -f "$work/$f" "$dir/$f"; done
+fi
+mv -f "$work/bin/paved" "$dir/bin/paved"
 echo "paved install: $version verified (signature, checksum) in $dir/bin" >&2
 echo "$dir/bin"

@@ -76,13 +76,21 @@ type release struct {
 // key, and serves it.
 func newRelease(t *testing.T, binaryVersion string) *release {
 	t.Helper()
+	return serveRelease(t, "v1.2.3", []byte("#!/bin/sh\necho "+binaryVersion+"\n"))
+}
+
+// serveRelease writes version's release of the paved binary bin for this
+// machine's platform, as publish writes it (release/dist), signed with a new
+// key, and serves it over HTTP.
+func serveRelease(t testing.TB, version string, bin []byte) *release {
+	t.Helper()
 	ctx := context.Background()
 	keys, err := sign.GenerateKeys(t.TempDir(), []byte("pw"))
 	require.NoError(t, err)
 	root := t.TempDir()
-	r := &release{version: "v1.2.3", dir: filepath.Join(root, "v1.2.3"), publicKey: keys.PublicKey}
+	r := &release{version: version, dir: filepath.Join(root, version), publicKey: keys.PublicKey}
 	r.archive = dist.ArchiveName("paved", r.version, runtime.GOOS, runtime.GOARCH)
-	tgz, err := dist.Archive("paved", []byte("#!/bin/sh\necho "+binaryVersion+"\n"), time.Unix(0, 0))
+	tgz, err := dist.Archive("paved", bin, time.Unix(0, 0))
 	require.NoError(t, err)
 	signer := func(ctx context.Context, sums []byte) ([]byte, error) {
 		return sign.SignBlob(ctx, sums, sign.WithKey(keys.PrivateKey), sign.WithPassword(func() ([]byte, error) { return []byte("pw"), nil }))
@@ -99,9 +107,10 @@ func newRelease(t *testing.T, binaryVersion string) *release {
 type installResult struct {
 	code           int
 	stdout, stderr string
+	cpu            time.Duration // user and system time of the script and what it ran
 }
 
-func install(t *testing.T, env ...string) installResult {
+func install(t testing.TB, env ...string) installResult {
 	t.Helper()
 	cmd := exec.Command("sh", installScript)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
@@ -109,6 +118,9 @@ func install(t *testing.T, env ...string) installResult {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	res := installResult{stdout: strings.TrimSpace(stdout.String()), stderr: stderr.String()}
+	if cmd.ProcessState != nil {
+		res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		res.code = ee.ExitCode()
 	} else {
@@ -117,7 +129,7 @@ func install(t *testing.T, env ...string) installResult {
 	return res
 }
 
-func (r *release) env(t *testing.T, cache string) []string {
+func (r *release) env(t testing.TB, cache string) []string {
 	key, err := os.ReadFile(r.publicKey)
 	require.NoError(t, err)
 	return []string{"PAVED_VERSION=" + r.version, "PAVED_RELEASE_URL=" + r.url, "PAVED_RELEASE_PUBLIC_KEY=" + string(key), "PAVED_INSTALL_DIR=" + cache}
