@@ -53,18 +53,20 @@ func (m *Paved) binary() *dagger.File {
 
 // sourceBinary builds the paved CLI from PavedSource. GOEXPERIMENT=jsonv2
 // is for paved's own build only (Trivy needs encoding/json/v2); paved keeps
-// it out of the service builds it runs.
+// it out of the service builds it runs. The version variable is in the
+// source's module (github.com/paved-dev/paved, or …/v2 from v2 on).
 func (m *Paved) sourceBinary() *dagger.File {
-	ldflags := "-s -w"
-	if m.PavedVersion != "" {
-		ldflags += " -X github.com/paved-dev/paved/internal/version.Version=" + m.PavedVersion
+	build := `go build -trimpath -ldflags "-s -w -X $(go list -m)/internal/version.Version=$PAVED_VERSION" -o ` + pavedBin + ` ./cmd/paved`
+	if m.PavedVersion == "" {
+		build = `go build -trimpath -ldflags "-s -w" -o ` + pavedBin + ` ./cmd/paved`
 	}
 	return m.goContainer().
 		WithEnvVariable("GOEXPERIMENT", "jsonv2").
 		WithEnvVariable("CGO_ENABLED", "0").
+		WithEnvVariable("PAVED_VERSION", m.PavedVersion).
 		WithMountedDirectory("/paved", m.PavedSource).
 		WithWorkdir("/paved").
-		WithExec([]string{"go", "build", "-trimpath", "-ldflags", ldflags, "-o", pavedBin, "./cmd/paved"}).
+		WithExec([]string{"sh", "-c", build}).
 		File(pavedBin)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/release/changelog"
 	"github.com/paved-dev/paved/release/dist"
+	"github.com/paved-dev/paved/release/modpath"
 )
 
 type step func(context.Context) error
@@ -182,6 +183,9 @@ func (p *publisher) decideVersion(context.Context) error {
 	if err := p.candidate.checkVersion(d.Version); err != nil {
 		return err
 	}
+	if err := p.checkModulePath(d.Version); err != nil {
+		return err
+	}
 	p.res.Tag = d.Version
 	if err := p.repo.checkNoTag(d.Version); err != nil {
 		return err
@@ -190,6 +194,17 @@ func (p *publisher) decideVersion(context.Context) error {
 		return nil
 	}
 	return p.repo.checkNoRemoteTag(p.o.PushRemote, d.Version)
+}
+
+// checkModulePath: a major version from v2 on is released from a module
+// at MODULE/vN (semantic import versioning), or go install and go get
+// refuse the tag. The tree is clean, so go.mod is HEAD's.
+func (p *publisher) checkModulePath(version string) error {
+	gomod, err := os.ReadFile(filepath.Join(p.repo.root, "go.mod"))
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("reading go.mod of %q: %w", p.repo.root, err))
+	}
+	return modpath.Check(gomod, version)
 }
 
 func (p *publisher) checkReleaseInputs(context.Context) error {
