@@ -160,3 +160,34 @@ func rewrite(data []byte, old, path string) []byte {
 	}
 	return bytes.ReplaceAll(data, []byte("-X "+old+"/"), []byte("-X "+path+"/"))
 }
+
+// Write writes files (as Move returns them) under root: every file to a
+// temporary file beside it first, then each renamed into place, so a
+// failed write leaves the tree as it was.
+func Write(root string, files map[string][]byte) error {
+	tmps := map[string]string{}
+	defer func() {
+		for _, tmp := range tmps {
+			os.Remove(tmp)
+		}
+	}()
+	for name, data := range files {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		mode := os.FileMode(0o644)
+		if st, err := os.Stat(path); err == nil {
+			mode = st.Mode().Perm()
+		}
+		tmp := path + ".paved-tmp"
+		if err := os.WriteFile(tmp, data, mode); err != nil {
+			return fmt.Errorf("writing %q: %w", path, err)
+		}
+		tmps[path] = tmp
+	}
+	for path, tmp := range tmps {
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("writing %q: %w", path, err)
+		}
+		delete(tmps, path)
+	}
+	return nil
+}
