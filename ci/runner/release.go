@@ -129,9 +129,13 @@ func isWorkTree(ctx context.Context, dir string) bool {
 	if err != nil {
 		return false
 	}
+	abs, err := filepath.Abs(dir) // git names the top absolute; dir may be ".."
+	if err != nil {
+		return false
+	}
 	a, errA := filepath.EvalSymlinks(top)
-	b, errB := filepath.EvalSymlinks(dir)
-	return errA == nil && errB == nil && filepath.Clean(a) == filepath.Clean(b)
+	b, errB := filepath.EvalSymlinks(abs)
+	return errA == nil && errB == nil && a == b
 }
 
 // commitAll makes dir a git repository (if it is not one), commits every
