@@ -108,7 +108,10 @@ func runKyverno(t *testing.T, kyverno, policyFile string, tc admissionCase) {
 // firstRule is the failed result whose rule comes first in paved's order:
 // the rule field of a ClusterPolicy ("autogen-" for controllers), the rule
 // at the start of a message (ImageValidatingPolicy, Rego), or the
-// ClusterImagePolicy authority named after it.
+// ClusterImagePolicy authority named after it. A ClusterPolicy's
+// verifyImages rule fails twice, in an order the report does not fix: with
+// its reason, and again in the validate phase as "unverified image IMAGE";
+// the reason wins.
 func firstRule(failed []kyvernoResult) struct{ rule, message string } {
 	best := struct{ rule, message string }{rule: "none", message: fmt.Sprint(failed)}
 	bestAt := len(ruleOrder)
@@ -116,7 +119,8 @@ func firstRule(failed []kyvernoResult) struct{ rule, message string } {
 		for i, rule := range ruleOrder {
 			names := strings.TrimPrefix(r.Rule, "autogen-") == rule || strings.Contains(r.Message, rule+": ") ||
 				strings.Contains(r.Message, "authority "+rule+" ")
-			if names && i < bestAt {
+			echo := i == bestAt && strings.HasPrefix(best.message, "unverified image ")
+			if names && (i < bestAt || echo) {
 				best, bestAt = struct{ rule, message string }{rule, r.Message}, i
 			}
 		}
