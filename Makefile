@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test wrappers-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -15,10 +15,12 @@ demo: build
 ## the runc smoke tests of the reference images on the approved Debian bases,
 ## the fleet dashboard in headless Chromium, the exported admission policies
 ## through the Kyverno CLI and policy-controller's tester, paved's SBOM package set against
-## stock syft, the Gitea forge and campaigns on a real Gitea, and the release check)
+## stock syft, the Gitea forge and campaigns on a real Gitea, the CI wrappers under act and
+## gitlab-ci-local, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
+	$(MAKE) wrappers-test
 	$(MAKE) render-test
 	$(MAKE) forge-test
 	$(MAKE) buildkit-test
@@ -67,6 +69,11 @@ forge-test:
 	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/... ./cmd/paved/
 	# -count=1: a cached pass would not start Gitea.
 	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
+
+## wrappers-test: the GitHub reusable workflow and action under act (go-api, node-web) and the GitLab
+## component under gitlab-ci-local (python-api), each installing the signed release of this tree (root)
+wrappers-test:
+	./hack/wrappers-test.sh
 
 ## render-test: three bumps in a row of each GitOps layout, rendered by the real helm template
 ## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)

@@ -39,6 +39,11 @@ PAVED_CAMPAIGN_BENCH_REPOS=$PAVED_CAMPAIGN_BENCH_REPOS go test -tags forge ./fle
 
 bench ./release/changelog/ 'BenchmarkRelease' 1000x
 
+echo "==> the wrappers' install of the pinned paved (release archive over loopback HTTP), cold and cached,"
+echo "    next to the 'go install' it replaces (empty module and build caches; PAVED_BENCH_GO_INSTALL=0 skips it)"
+bench ./ci/ 'BenchmarkInstall' 5x
+go test ./ci/ -run '^$' -bench BenchmarkGoInstallCold -benchtime 1x -timeout 60m | grep -E '^(Benchmark|ok|FAIL|---)' || true
+
 echo "==> BuildKit: cold versus warm, daemonless versus BuildKit (root; installs buildkitd once)"
 ./hack/buildkit/test.sh bench
 
