@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-test release-check release-test render-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test wrappers-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -14,16 +14,20 @@ demo: build
 ## Dagger module's type-check, the BuildKit tests against a local buildkitd and
 ## the runc smoke tests of the reference images on the approved Debian bases,
 ## the fleet dashboard in headless Chromium, the exported admission policies
-## through the Kyverno CLI and policy-controller's tester, and the release check)
+## through the Kyverno CLI and policy-controller's tester, paved's SBOM package set against
+## stock syft, the Gitea forge and campaigns on a real Gitea, the CI wrappers under act and
+## gitlab-ci-local, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) apps-test
+	$(MAKE) wrappers-test
 	$(MAKE) render-test
+	$(MAKE) forge-test
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
 	$(MAKE) admission-test
-	$(MAKE) sbom-test
+	$(MAKE) sbom-stock-test
 	$(MAKE) release-check
 	$(MAKE) release-test
 
@@ -40,13 +44,16 @@ admission-test:
 	# -count=1: a cached pass would not run the enforcers.
 	$(GO) test -tags admission -count=1 -timeout 20m ./pipelines/admission/
 
-## sbom-test: stock trivy (hack/tools.sh builds it once) reads paved's SPDX and CycloneDX SBOMs as it
-## reads the image: the same OS, OS packages and (SPDX) findings
-sbom-test:
+## sbom-stock-test: paved's layer-by-layer SBOM (cold and from the layer cache) has the package set
+## stock syft finds on the whole image, whiteouts and rewritten files included; stock trivy reads paved's
+## SPDX and CycloneDX SBOMs as it reads the image: the same OS, OS packages and (SPDX) findings
+## (hack/tools.sh builds syft and trivy once)
+sbom-stock-test:
+	./hack/tools.sh syft >/dev/null
 	./hack/tools.sh trivy >/dev/null
-	$(GO) vet -tags stocktools ./pipelines/sbom/
-	# -count=1: a cached pass would not run stock trivy.
-	$(GO) test -tags stocktools -count=1 -run TestStockTrivy ./pipelines/sbom/
+	$(GO) vet -tags stock ./pipelines/sbom/
+	# -count=1: a cached pass would not run syft or trivy.
+	$(GO) test -tags stock -count=1 -run 'TestSamePackagesAsStockSyft|TestStockTrivy' ./pipelines/sbom/
 
 ## release-check: a paved candidate built from this tree through the three reference apps,
 ## against the previous release when one is tagged; prints the report (root)
@@ -57,6 +64,19 @@ release-check:
 ## the apps' wrappers use is a regression naming app and step; two builds of one source differ in nothing
 release-test:
 	./hack/release-check.sh test
+
+## forge-test: the Gitea forge and the campaign on it against a real Gitea (hack/tools.sh gitea,
+## built once, ~4 min cold), started by the tests on loopback with SQLite
+forge-test:
+	./hack/tools.sh gitea >/dev/null
+	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/... ./cmd/paved/
+	# -count=1: a cached pass would not start Gitea.
+	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
+
+## wrappers-test: the GitHub reusable workflow and action under act (go-api, node-web) and the GitLab
+## component under gitlab-ci-local (python-api), each installing the signed release of this tree (root)
+wrappers-test:
+	./hack/wrappers-test.sh
 
 ## render-test: three bumps in a row of each GitOps layout, rendered by the real helm template
 ## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)

@@ -33,7 +33,7 @@ func (m *Paved) Sign(
 ) (string, error) {
 	c := credentials{registryUsername: registryUsername, registryPassword: registryPassword, cosignKey: cosignKey, cosignPassword: cosignPassword}
 	return uncached(m.paved(source, c)).
-		WithExec(append([]string{"paved", "sign", image, "--key", cosignKeyPath}, args...)).
+		WithExec(signCommand(image, cosignKeyPath, args)).
 		Stdout(ctx)
 }
 
@@ -61,16 +61,16 @@ func (m *Paved) Deploy(
 	args []string,
 ) (string, error) {
 	return uncached(m.paved(source, credentials{gitToken: gitToken})).
-		WithExec(append([]string{"paved", "deploy", "bump", "--repo", repo, "--service", service, "--env", env, "--image", image}, args...)).
+		WithExec(deployCommand(repo, service, env, image, args)).
 		Stdout(ctx)
 }
 
 // BuildScanDeploy runs 'paved run build-scan-deploy' for the service in
 // --source: build, push, SBOM, scan, gate, sign and attest, verify and the
 // GitOps bump, as its paved.yaml says. It returns the directory of the run's
-// outputs: the run record (paved-run.json) and the reports (SARIF, SBOM).
-// With --dockerfile, Dagger builds the Dockerfile (RUN allowed) and paved
-// takes the image from there on.
+// outputs: the run record (paved-run.json) and the reports (SBOM, scan JSON
+// and SARIF). A Dockerfile with RUN needs a container to build: build it with
+// Build --dockerfile, then Scan, Sign and Deploy its digest.
 // +cache="never"
 func (m *Paved) BuildScanDeploy(
 	ctx context.Context,
@@ -83,12 +83,12 @@ func (m *Paved) BuildScanDeploy(
 	// environment to deploy to; default: the first in paved.yaml
 	// +optional
 	env string,
-	// build this Dockerfile (relative to --service) with Dagger instead of paved
-	// +optional
-	dockerfile string,
 	// vulnerability database directory; default: 'paved db update' into a cache volume
 	// +optional
 	vulnDb *dagger.Directory,
+	// OCI repository of the database for 'paved db update', e.g. a mirror (default: Trivy's)
+	// +optional
+	dbRepository string,
 	// registry user name
 	// +optional
 	registryUsername string,
@@ -104,26 +104,18 @@ func (m *Paved) BuildScanDeploy(
 	// HTTPS token for the GitOps repository
 	// +optional
 	gitToken *dagger.Secret,
-	// more 'paved run build-scan-deploy' flags
+	// more 'paved run build-scan-deploy' flags, e.g. --skip-deploy, --registry
 	// +optional
 	args []string,
 ) (*dagger.Directory, error) {
 	c := credentials{registryUsername: registryUsername, registryPassword: registryPassword, cosignKey: cosignKey, cosignPassword: cosignPassword, gitToken: gitToken}
-	cmd := []string{"paved", "run", "build-scan-deploy", service, "--out-dir", outDir, "--db-dir", dbDir}
-	if env != "" {
-		cmd = append(cmd, "--env", env)
-	}
+	key := ""
 	if cosignKey != nil {
-		cmd = append(cmd, "--key", cosignKeyPath)
+		key = cosignKeyPath
 	}
-	ctr := withVulnDB(m.paved(source, c), vulnDb)
-	if dockerfile != "" {
-		ctr = ctr.WithMountedDirectory(imageDir, m.dockerImage(source.Directory(service), dockerfile, "", nil))
-		cmd = append(cmd, "--image", "oci-layout:"+imageDir)
-	}
-	return uncached(ctr).
+	return uncached(withVulnDB(m.paved(source, c), vulnDb, dbRepository)).
 		WithExec([]string{"mkdir", "-p", outDir}).
-		WithExec(append(cmd, args...)).
+		WithExec(runCommand(service, env, outDir, dbDir, key, args)).
 		Directory(outDir).
 		Sync(ctx)
 }

@@ -28,20 +28,45 @@ func (m *Paved) goContainer() *dagger.Container {
 		WithMountedCache(goCache, dag.CacheVolume("paved-go-build"))
 }
 
-// binary builds the paved CLI from PavedSource. GOEXPERIMENT=jsonv2 is for
-// paved's own build only (Trivy needs encoding/json/v2); paved keeps it out
-// of the service builds it runs.
+// binary is the paved CLI: the release installed and verified by
+// ci/install.sh (the same script as the other wrappers), or, with
+// FromSource, built from PavedSource. Both are cached by Dagger on their
+// inputs: the version, download location and key, or the source.
 func (m *Paved) binary() *dagger.File {
-	ldflags := "-s -w"
-	if m.PavedVersion != "" {
-		ldflags += " -X github.com/paved-dev/paved/internal/version.Version=" + m.PavedVersion
+	if m.FromSource {
+		return m.sourceBinary()
+	}
+	pinned := ""
+	if m.PavedVersion == defaultPavedVersion {
+		pinned = pinnedSHA256SUMS
+	}
+	return dag.Container().From(m.GoImage).
+		WithMountedFile("/paved-install.sh", m.PavedSource.File("ci/install.sh")).
+		WithEnvVariable("PAVED_VERSION", m.PavedVersion).
+		WithEnvVariable("PAVED_RELEASE_URL", m.ReleaseURL).
+		WithEnvVariable("PAVED_RELEASE_PUBLIC_KEY", m.ReleasePublicKey).
+		WithEnvVariable("PAVED_PINNED_SHA256SUMS", pinned).
+		WithEnvVariable("PAVED_INSTALL_DIR", "/paved-install").
+		WithExec([]string{"sh", "-c", `cp "$(sh /paved-install.sh)/paved" ` + pavedBin}).
+		File(pavedBin)
+}
+
+// sourceBinary builds the paved CLI from PavedSource. GOEXPERIMENT=jsonv2
+// is for paved's own build only (Trivy needs encoding/json/v2); paved keeps
+// it out of the service builds it runs. The version variable is in the
+// source's module (github.com/paved-dev/paved, or …/v2 from v2 on).
+func (m *Paved) sourceBinary() *dagger.File {
+	build := `go build -trimpath -ldflags "-s -w -X $(go list -m)/internal/version.Version=$PAVED_VERSION" -o ` + pavedBin + ` ./cmd/paved`
+	if m.PavedVersion == "" {
+		build = `go build -trimpath -ldflags "-s -w" -o ` + pavedBin + ` ./cmd/paved`
 	}
 	return m.goContainer().
 		WithEnvVariable("GOEXPERIMENT", "jsonv2").
 		WithEnvVariable("CGO_ENABLED", "0").
+		WithEnvVariable("PAVED_VERSION", m.PavedVersion).
 		WithMountedDirectory("/paved", m.PavedSource).
 		WithWorkdir("/paved").
-		WithExec([]string{"go", "build", "-trimpath", "-ldflags", ldflags, "-o", pavedBin, "./cmd/paved"}).
+		WithExec([]string{"sh", "-c", build}).
 		File(pavedBin)
 }
 
@@ -92,13 +117,17 @@ func uncached(ctr *dagger.Container) *dagger.Container {
 }
 
 // withVulnDB mounts the vulnerability database: the given directory, or a
-// cache volume that 'paved db update' refreshes (online).
-func withVulnDB(ctr *dagger.Container, db *dagger.Directory) *dagger.Container {
+// cache volume that 'paved db update' refreshes (online; from repository,
+// a mirror, when given) once a day: the day is part of the exec, so Dagger
+// answers later calls of the day from its cache, as trivy-action's cache key
+// does.
+func withVulnDB(ctr *dagger.Container, db *dagger.Directory, repository string) *dagger.Container {
 	if db != nil {
 		return ctr.WithMountedDirectory(dbDir, db)
 	}
-	return uncached(ctr.WithMountedCache(dbDir, dag.CacheVolume("paved-vulndb"))).
-		WithExec([]string{"paved", "db", "update", "--db-dir", dbDir})
+	return ctr.WithMountedCache(dbDir, dag.CacheVolume("paved-vulndb")).
+		WithEnvVariable("PAVED_DB_DAY", time.Now().UTC().Format(time.DateOnly)).
+		WithExec(dbUpdateCommand(dbDir, repository))
 }
 
 // dockerImage builds a Dockerfile with Dagger (RUN allowed) and returns the

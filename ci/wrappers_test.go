@@ -100,8 +100,12 @@ func TestGitLabComponentInputs(t *testing.T) {
 	for _, m := range used {
 		require.Contains(t, declared, string(m[1]), "input %s is used but not declared in spec:inputs", m[1])
 	}
-	job := dig(t, docs[1], "paved-build-scan-deploy")
+	job := dig(t, docs[1], ".$[[ inputs.job-name ]]")
 	require.Contains(t, job, "script")
+	for _, name := range []string{"$[[ inputs.job-name ]]", "$[[ inputs.job-name ]]-mr"} {
+		require.Equal(t, ".$[[ inputs.job-name ]]", dig(t, docs[1], name)["extends"], "%s runs the component's job", name)
+		require.Contains(t, dig(t, docs[1], name), "rules")
+	}
 }
 
 // TestOnePavedVersion: the wrappers of one paved release run that release.
@@ -116,7 +120,7 @@ func TestOnePavedVersion(t *testing.T) {
 	require.Equal(t, want, dig(t, component, "spec", "inputs", "paved-version")["default"], gitlabComponent)
 
 	for _, path := range []string{reusableWorkflow, daggerWrapper, appDir + "/.github/workflows/paved.yml", appDir + "/.gitlab-ci.yml"} {
-		for _, pin := range pins(t, path) {
+		for _, pin := range pinsIn(t, path) {
 			require.Equal(t, want, pin, "%s pins another paved version", path)
 		}
 	}
@@ -125,7 +129,7 @@ func TestOnePavedVersion(t *testing.T) {
 // pinRef finds paved pins independently of the Renovate preset.
 var pinRef = regexp.MustCompile(`paved-dev/paved(?:/[\w./-]+)?@(v[^\s'"]+)|--paved-version[= ](v[^\s'"]+)`)
 
-func pins(t *testing.T, path string) []string {
+func pinsIn(t *testing.T, path string) []string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -163,7 +167,7 @@ func TestRenovatePresetMatchesPins(t *testing.T) {
 					}
 				}
 			}
-			require.ElementsMatch(t, pins(t, file), found, "the preset must find every pin, and only pins")
+			require.ElementsMatch(t, pinsIn(t, file), found, "the preset must find every pin, and only pins")
 		})
 	}
 }

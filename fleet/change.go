@@ -49,7 +49,54 @@ type Change struct {
 	State ChangeState `json:"state" yaml:"state"`
 	// MergeCommit is the commit on Base that merged it, once merged.
 	MergeCommit string `json:"mergeCommit,omitempty" yaml:"mergeCommit,omitempty"`
+	// Head is the commit the change proposes (its head branch's tip), when
+	// the forge says.
+	Head string `json:"head,omitempty" yaml:"head,omitempty"`
 }
+
+// Merger is a forge that merges changes through its API. The campaign
+// merges a wave's open changes through it when asked to (advance
+// --auto-merge); without it, changes are merged on the forge by people or
+// its own auto-merge, and the campaign records the merges.
+type Merger interface {
+	// Merge merges change id of repository with a merge commit carrying
+	// message, provided the change's head is still head (so nothing pushed
+	// after the bump is merged unseen). Merging a merged change returns it
+	// as it is; a closed one is an error.
+	Merge(ctx context.Context, repository, id, head, message string) (Change, error)
+}
+
+// Checks reads the CI results a forge holds for a commit: GitHub check
+// runs and commit statuses, GitLab pipeline jobs, Gitea commit statuses.
+type Checks interface {
+	// Checks returns the latest result of every check (job, status
+	// context) reported on commit of repository, in the forge's order.
+	Checks(ctx context.Context, repository, commit string) ([]Check, error)
+}
+
+// Check is one CI result on a commit.
+type Check struct {
+	// Name is the check's name: a GitHub check run's name or a status's
+	// context, a GitLab job's name, a Gitea status's context.
+	Name string `json:"name" yaml:"name"`
+	// State is pending, success or failure (a forge's error, cancelled or
+	// timed-out results are failure).
+	State CheckState `json:"state" yaml:"state"`
+	// URL is the result's page (the CI job), Description the forge's
+	// one-line summary.
+	URL         string `json:"url,omitempty" yaml:"url,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+}
+
+// CheckState is where a check stands.
+type CheckState string
+
+// Check states.
+const (
+	CheckPending CheckState = "pending"
+	CheckSuccess CheckState = "success"
+	CheckFailure CheckState = "failure"
+)
 
 // ErrForbidden is wrapped by a forge's error when its token lacks the rights
 // for a call (HTTP 401/403): the token, not the repository, needs fixing.

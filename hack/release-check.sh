@@ -10,11 +10,13 @@
 #                                  Go test: a deliberately broken candidate
 #                                  must be reported as a regression
 #
-# Inputs it builds, all under .paved/release (cached where they can be): a
-# paved for the setup, the fixture vulnerability database, a signing key, the
-# static base and the approved Python and Node bases as OCI layouts
-# (hack/bases/build.sh: mmdebstrap, cached in ~/.cache/paved/bases, root on a
-# first run). node-web's npm ci runs in each run's export (npm cache).
+# Inputs it builds, all under .paved/release (cached where they can be): the
+# CI runners (act, gitlab-ci-local: hack/tools.sh), a paved for the setup,
+# the fixture vulnerability database, a signing key, the static base and the
+# approved Python and Node bases as OCI layouts (hack/bases/build.sh:
+# mmdebstrap, cached in ~/.cache/paved/bases, root on a first run). Each app
+# runs through its own CI wrapper (release/apps.yaml ci:); node-web's npm ci
+# runs in its workflow (npm cache).
 # RELEASE_VERSION overrides the candidate version (default: the version the
 # Unreleased notes of CHANGELOG.md call for, `paved release next-version`,
 # with -rc.check).
@@ -28,6 +30,11 @@ work=$PWD/.paved/release
 mkdir -p "$work/bin" "$work/bases"
 # Check-only key password; a real release signs with the CI's secret.
 export COSIGN_PASSWORD="${COSIGN_PASSWORD:-paved-release-check}"
+
+echo "==> CI runners the apps' wrappers run under: act and gitlab-ci-local (hack/tools.sh; built once)"
+PAVED_ACT="$(./hack/tools.sh act)"
+PAVED_GITLAB_CI_LOCAL="$(./hack/tools.sh gitlab-ci-local)"
+export PAVED_ACT PAVED_GITLAB_CI_LOCAL
 
 echo "==> paved for the setup (the harness builds the candidate itself)"
 paved=$work/bin/paved-setup

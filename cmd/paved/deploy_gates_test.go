@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,10 +176,10 @@ func layoutService(l, svc, repo string) (string, map[string]string) {
 		case "kustomize":
 			entry = fmt.Sprintf("  %s:\n    layout: kustomize\n    path: apps/%s/{env}\n    image: %s\n    kustomize: {name: gcr.io/google-samples/gb-frontend}\n", svc, svc, repo)
 			files["apps/"+svc+"/"+env+"/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n"
-			files["apps/"+svc+"/"+env+"/deployment.yaml"] = guestbookFrontend
+			files["apps/"+svc+"/"+env+"/deployment.yaml"] = guestbookFrontend()
 		case "manifests":
 			entry = fmt.Sprintf("  %s:\n    layout: manifests\n    path: manifests/%s/{env}\n    image: %s\n    manifests: {container: php-redis}\n", svc, svc, repo)
-			files["manifests/"+svc+"/"+env+"/frontend.yaml"] = guestbookFrontend
+			files["manifests/"+svc+"/"+env+"/frontend.yaml"] = guestbookFrontend()
 		case "blue-green":
 			entry = fmt.Sprintf("  %s:\n    layout: manifests\n    path: bluegreen/%s/{env}\n    image: %s\n    blue_green: true\n", svc, svc, repo)
 			files["bluegreen/"+svc+"/"+env+"/"+svc+".yaml"] = fmt.Sprintf(blueGreenPair, svc, repo)
@@ -201,13 +202,15 @@ image:
 
 // guestbookFrontend is the upstream Deployment the deploy package's tests
 // bump: the guestbook frontend, running gcr.io/google-samples/gb-frontend:v5.
-var guestbookFrontend = func() string {
+// It is read on first use: the wrapper tests run this test binary as paved
+// in other directories, where package initialisation must not fail.
+var guestbookFrontend = sync.OnceValue(func() string {
 	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "deploy", "testdata", "upstream", "frontend-deployment.yaml"))
 	if err != nil {
 		panic(err)
 	}
 	return string(data)
-}()
+})
 
 // blueGreenPair is a blue-green service: a Service selecting the live slot
 // and the Deployments of both slots.

@@ -42,7 +42,8 @@ from the Docker config or PAVED_REGISTRY_USERNAME/PASSWORD.
 discover entries ask a forge for an organisation's repositories: forge:
 github needs PAVED_GITHUB_TOKEN (PAVED_GITHUB_API_URL for GitHub
 Enterprise), forge: gitlab needs PAVED_GITLAB_TOKEN (PAVED_GITLAB_API_URL for
-a self-managed GitLab).`,
+a self-managed GitLab), forge: gitea needs PAVED_GITEA_TOKEN and
+PAVED_GITEA_API_URL (https://gitea.example.com/api/v1).`,
 	}
 	cmd.AddCommand(newFleetInventoryCmd())
 	for _, newCmd := range fleetCommands {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ func (f *campaignFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.fleetFile, "fleet", gitEnvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+"); its repository's origin is the default state repository")
 	fl.StringVar(&f.stateRepo, "state-repo", os.Getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
 	fl.StringVar(&f.stateBranch, "state-branch", "", "branch of the state repository (default: its HEAD)")
-	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
+	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+"; gitea: "+envGiteaToken+" and "+envGiteaAPIURL+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
 	outputFlag(cmd, &f.output)
 }
 
@@ -52,17 +53,20 @@ Dockerfiles and paved.yaml (--base OLD=NEW@sha256:...), or a Terraform
 module ref (--terraform SOURCE=REF). Every service gets a branch
 paved/campaign/<id> with one bump commit and a change: a pull or merge
 request with --forge, else the branch itself, which advance --auto-merge
-merges (fast-forward, or a merge commit) into the base branch.
+merges (fast-forward, or a merge commit) into the base branch; with
+--forge gitea, --auto-merge merges the pull requests through the API.
 
 Services go in waves (--waves), in name order: a canary, then cumulative
 percentages (50% = half the fleet is in after this wave), tiers (tier=1)
 or services by name (svc-a+svc-b). A wave passes its health gate when the
 share --health-ratio of its merged services have a successful run of the
-new version on the bump commit or later, within --health-window of the
-merge. Runs are read from .paved/runs/*.json on the base branch: a
-paved-run.json run record, or {"schemaVersion": "paved.dev/run-status/v1",
-"commit", "pavedVersion", "status": "ok"|"failed", "step", "message",
-"finishedAt"}. Too many failures halt the campaign, naming each failing
+new version on the merge commit or later, within --health-window of the
+merge. The evidence, first found first: the forge's CI result of
+--health-check on the merge commit, else on the change's head (Gitea
+commit statuses); a deploy record in the fleet's GitOps repository
+(versions.yaml: the service deployed by the new paved version from the
+merge commit or a later one), the evidence of a plain-git fleet; a run
+file in .paved/runs/*.json on the base branch. Too many failures halt the campaign, naming each failing
 service and step; rollback then reverts the merged bumps with forward
 commits (never a force push) and closes the open changes.
 
@@ -86,6 +90,7 @@ type campaignStartFlags struct {
 	maxInFlight                       int
 	ratio                             float64
 	window                            time.Duration
+	healthCheck                       string
 	policyRepo, policyFile            string
 }
 
@@ -111,6 +116,7 @@ func newCampaignStartCmd() *cobra.Command {
 	fl.IntVar(&f.maxInFlight, "max-in-flight", 10, "services worked on at once")
 	fl.Float64Var(&f.ratio, "health-ratio", 0.95, "share of a wave's merged services that must run the new version successfully")
 	fl.DurationVar(&f.window, "health-window", 24*time.Hour, "time after a wave's last merge for its runs to come in")
+	fl.StringVar(&f.healthCheck, "health-check", "paved", "name of paved's CI job among the forge's commit statuses or checks (a pattern: \"ci / paved*\"; \"\" not to read them)")
 	fl.StringVar(&f.policyRepo, "policy-repo", "", "git repository of the platform policy (base campaigns: advance --deny-old-base-after)")
 	fl.StringVar(&f.policyFile, "policy-file", "policy.yaml", "path of the policy file in --policy-repo")
 	return cmd
@@ -146,7 +152,10 @@ func runCampaignStart(cmd *cobra.Command, f *campaignStartFlags) error {
 	}
 	spec := campaign.Spec{
 		ID: f.id, Target: target, Services: services, Waves: waves, MaxInFlight: f.maxInFlight,
-		Health: campaign.Health{Ratio: f.ratio, Window: campaign.Duration(f.window)},
+		Health: campaign.Health{Ratio: f.ratio, Window: campaign.Duration(f.window), Check: f.healthCheck},
+	}
+	if fl.GitOps.Repository != "" {
+		spec.GitOps = &fl.GitOps
 	}
 	if f.policyRepo != "" {
 		spec.Policy = &campaign.PolicyFile{Repository: f.policyRepo, Path: f.policyFile}
@@ -434,14 +443,10 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 			return nil, err
 		}
 		changes := all[f.forge]
-		switch {
-		case f.forge != "github" && f.forge != "gitlab":
-			return nil, usageError{fmt.Errorf("invalid --forge %q: use github or gitlab", f.forge)}
+		switch env, known := forgeTokenEnv[f.forge]; {
+		case !known:
+			return nil, usageError{fmt.Errorf("invalid --forge %q: use github, gitlab or gitea", f.forge)}
 		case changes == nil:
-			env := envGitHubToken
-			if f.forge == "gitlab" {
-				env = envGitLabToken
-			}
 			return nil, usageError{fmt.Errorf("--forge %s needs a token in %s", f.forge, env)}
 		}
 		opts = append(opts, campaign.WithChanges(changes))
@@ -462,6 +467,23 @@ func printCampaignList(w io.Writer, output string, all []*campaign.Campaign) err
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.State, describeTarget(c.Target), waveName(c), c.UpdatedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// describeEvidence says what a verdict rests on: the CI result's page, the
+// deploy record, the run file, or why the gate still waits.
+func describeEvidence(v *campaign.Verdict) string {
+	switch v.Evidence {
+	case campaign.EvidenceCheck:
+		return "ci " + cmp.Or(v.URL, v.Commit)
+	case campaign.EvidenceDeploy:
+		return v.Message
+	case campaign.EvidenceRun:
+		return "run " + v.File
+	}
+	if v.URL != "" {
+		return v.Message + " (" + v.URL + ")"
+	}
+	return v.Message
 }
 
 func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
@@ -489,14 +511,15 @@ func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
 		fmt.Fprintf(w, "policy denies %s from %s (commit %s)\n", c.Denial.Image, c.Denial.From, c.Denial.Commit)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tWAVE\tSTATUS\tHEALTH\tDETAIL")
+	fmt.Fprintln(tw, "SERVICE\tWAVE\tSTATUS\tHEALTH\tEVIDENCE\tDETAIL")
 	for _, s := range c.Services {
-		health, detail := "", s.Error
+		health, evidence, detail := "", "", s.Error
 		if s.Health != nil {
 			health = s.Health.Status
 			if s.Health.Step != "" {
 				health += " at " + s.Health.Step
 			}
+			evidence = describeEvidence(s.Health)
 		}
 		if detail == "" && s.RevertCommit != "" {
 			detail = "reverted by " + s.RevertCommit
@@ -506,7 +529,7 @@ func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
 				detail = s.Change.ID
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, c.Waves[s.Wave].Name, s.Status, health, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, c.Waves[s.Wave].Name, s.Status, health, cmp.Or(evidence, "-"), detail)
 	}
 	return tw.Flush()
 }

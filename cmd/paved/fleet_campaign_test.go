@@ -72,6 +72,10 @@ func TestFleetCampaignCLI(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &c))
 	require.Equal(t, "halted", c.State)
+	code, out, errOut = paved("status", "adopt-v0.3.0")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "EVIDENCE")
+	require.Regexp(t, `svc-a +canary +merged +ok +run \.paved/runs/[0-9a-f]{40}\.json`, out, "the evidence the verdict rests on")
 
 	code, out, errOut = paved("rollback", "adopt-v0.3.0")
 	require.Equal(t, 0, code, errOut+out)
@@ -93,4 +97,33 @@ func report(t *testing.T, r *fleettest.Repo, status, step string) {
 	data, err := json.Marshal(rec)
 	require.NoError(t, err)
 	fleettest.Append(t, r.Dir, "main", "ci: run record", map[string]string{campaign.RunsDir + "/" + commit + ".json": string(data)})
+}
+
+// TestFleetCampaignForgeFlag: --forge names a known forge whose token (and,
+// for Gitea, API URL) is set, else exit 2 naming what to set.
+func TestFleetCampaignForgeFlag(t *testing.T) {
+	dir := t.TempDir()
+	fleettest.NewRepo(t, dir, "svc", map[string]string{".github/workflows/paved.yml": campaignOldPin})
+	state := fleettest.NewRepo(t, dir, "state", map[string]string{"README.md": "state\n"})
+	fleetYAML := filepath.Join(dir, "fleet.yaml")
+	require.NoError(t, os.WriteFile(fleetYAML, []byte("apiVersion: paved.dev/v1\nkind: Fleet\nservices:\n  - repository: svc.git\n"), 0o644))
+	start := func(forge string) (int, string) {
+		code, _, errOut := runPaved(t, "fleet", "campaign", "start", "--paved-version", "v0.3.0", "--fleet", fleetYAML, "--state-repo", state.Dir, "--forge", forge)
+		return code, errOut
+	}
+	t.Setenv("PAVED_GITEA_TOKEN", "")
+	code, errOut := start("gogs")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `invalid --forge "gogs": use github, gitlab or gitea`)
+	code, errOut = start("gitea")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "--forge gitea needs a token in PAVED_GITEA_TOKEN")
+
+	t.Setenv("PAVED_GITEA_TOKEN", "gitea-secret-token-0123")
+	t.Setenv("PAVED_GITEA_API_URL", "")
+	code, errOut = start("gitea")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "PAVED_GITEA_API_URL")
+	require.Contains(t, errOut, "https://gitea.example.com/api/v1")
+	require.NotContains(t, errOut, "gitea-secret-token-0123")
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
+	"github.com/paved-dev/paved/fleet/forge/gitea"
 	"github.com/paved-dev/paved/fleet/forge/github"
 	"github.com/paved-dev/paved/fleet/forge/gitlab"
 )
@@ -16,11 +18,16 @@ const (
 	envGitHubAPIURL = "PAVED_GITHUB_API_URL" // GitHub Enterprise: https://github.example.com/api/v3
 	envGitLabToken  = "PAVED_GITLAB_TOKEN"
 	envGitLabAPIURL = "PAVED_GITLAB_API_URL" // self-managed GitLab: https://gitlab.example.com/api/v4
+	envGiteaToken   = "PAVED_GITEA_TOKEN"
+	envGiteaAPIURL  = "PAVED_GITEA_API_URL" // required: https://gitea.example.com/api/v1
 )
 
+// forgeTokenEnv is the token variable of each forge --forge names.
+var forgeTokenEnv = map[string]string{"github": envGitHubToken, "gitlab": envGitLabToken, "gitea": envGiteaToken}
+
 // forgesFromEnv returns the forges whose token is set, by the names
-// fleet.yaml's discover entries use ("github", "gitlab"): as repository
-// discovery and as the openers of bump changes.
+// fleet.yaml's discover entries use ("github", "gitlab", "gitea"): as
+// repository discovery and as the openers of bump changes.
 func forgesFromEnv() (map[string]fleet.Forge, map[string]fleet.Changes, error) {
 	forges, changes := map[string]fleet.Forge{}, map[string]fleet.Changes{}
 	ua := forge.WithUserAgent("paved/" + pavedVersion())
@@ -43,6 +50,13 @@ func forgesFromEnv() (map[string]fleet.Forge, map[string]fleet.Changes, error) {
 			return nil, nil, err
 		}
 		forges["gitlab"], changes["gitlab"] = gl, gl
+	}
+	if tok := os.Getenv(envGiteaToken); tok != "" {
+		gt, err := gitea.New(os.Getenv(envGiteaAPIURL), tok, ua)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading %s: %w", envGiteaAPIURL, err)
+		}
+		forges["gitea"], changes["gitea"] = gt, gt
 	}
 	return forges, changes, nil
 }

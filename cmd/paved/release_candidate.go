@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -62,8 +63,15 @@ candidate of it vX.Y.Z-rc.N. Exit 2 when the notes are missing or malformed.`,
 type releaseCandidateFlags struct {
 	version, repo, appsFile, changes, basesDir string
 	dbDir, key, workDir, reportMD, reportJSON  string
+	act, gitlabCILocal                         string
 	apps                                       []string
 }
+
+// The CI runners the apps' wrappers run under (hack/tools.sh builds them).
+const (
+	envAct           = "PAVED_ACT"
+	envGitLabCILocal = "PAVED_GITLAB_CI_LOCAL"
+)
 
 func newReleaseCandidateCmd() *cobra.Command {
 	f := &releaseCandidateFlags{}
@@ -74,10 +82,14 @@ func newReleaseCandidateCmd() *cobra.Command {
 uncommitted changes are not in it and the report records dirty: true) and the
 previous release (the highest vX.Y.Z tag reachable from HEAD, built from that
 tag's tree), both with the release flags (CGO_ENABLED=0, -trimpath,
--buildvcs=false, -ldflags "-s -w -X …version"), then runs build-scan-deploy with each on every app of
-release/apps.yaml, exported at its pinned commit, each run with its own
-embedded registry and GitOps remote, on the same database, key and
-SOURCE_DATE_EPOCH. It diffs image config, annotations and layers, SBOM package
+-buildvcs=false, -ldflags "-s -w -X …version"), then runs each on every app of
+release/apps.yaml, exported at its pinned commit, through the app's own CI
+wrapper (ci: github runs its .github/workflows/paved.yml with act, gitlab its
+.gitlab-ci.yml with gitlab-ci-local), taken from the build's own tree and
+installing the build as a signed release served locally; each run has its own
+embedded registry (the database as a mirror) and GitOps remote, on the same
+database, key and SOURCE_DATE_EPOCH. A wrapper that breaks fails at the
+wrapper step. It diffs image config, annotations and layers, SBOM package
 set, scan findings, gate verdict, attestations and the GitOps change, and
 classifies each difference: expected when CHANGELOG.md's Unreleased section
 names it with "(release-diff: APP/STEP/ASPECT)", otherwise a regression. A run
@@ -116,6 +128,8 @@ only infra flakes kept it from passing.`,
 	fl.StringVar(&f.workDir, "work-dir", "", "directory for the builds and every run (default REPO/.paved/release/VERSION)")
 	fl.StringVar(&f.reportMD, "report-md", "", "also write the markdown report to this file")
 	fl.StringVar(&f.reportJSON, "report-json", "", "write the JSON report to this file")
+	fl.StringVar(&f.act, "act", os.Getenv(envAct), "nektos/act, for apps with ci: github (env "+envAct+"; default act on PATH)")
+	fl.StringVar(&f.gitlabCILocal, "gitlab-ci-local", os.Getenv(envGitLabCILocal), "gitlab-ci-local, for apps with ci: gitlab (env "+envGitLabCILocal+"; default gitlab-ci-local on PATH)")
 	_ = cmd.MarkFlagRequired("version")
 	return cmd
 }
@@ -174,6 +188,10 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	if err := inputs.Check(); err != nil {
 		return nil, err
 	}
+	runners, err := candidateRunners(f, selected)
+	if err != nil {
+		return nil, err
+	}
 	state, err := candidate.RepoState(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -197,8 +215,10 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 		Repo: repo, Apps: selected, Bases: list.Bases, BasesDir: absOr(f.basesDir), Fixtures: list.Fixtures,
 		AllApps: appNames(list.Apps), AppsSHA256: appsSum, ChangelogSHA256: notesSum,
 		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: candidate.SharedCaches(os.Environ()),
-		WorkDir:   filepath.Join(work, "runs"),
-		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate")},
+		WorkDir: filepath.Join(work, "runs"),
+		Runners: runners, Password: keyPassword(cmd.ErrOrStderr()),
+		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate"),
+			Tree: filepath.Join(work, "candidate-src")},
 	}
 	stderr := cmd.ErrOrStderr()
 	if state.Dirty {
@@ -216,12 +236,33 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 		fmt.Fprintln(stderr, "paved: no release tag: first release, no baseline")
 		return o, nil
 	}
-	o.Baseline = &candidate.Paved{Version: tag, Commit: tagCommit, Binary: filepath.Join(work, "bin", "paved-baseline")}
+	o.Baseline = &candidate.Paved{Version: tag, Commit: tagCommit, Binary: filepath.Join(work, "bin", "paved-baseline"),
+		Tree: filepath.Join(work, "baseline-src")}
 	fmt.Fprintf(stderr, "paved: building baseline %s from its tag\n", tag)
 	if err := candidate.BuildCommit(ctx, repo, tag, tag, filepath.Join(work, "baseline-src"), o.Baseline.Binary, o.Env); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// candidateRunners finds the CI runners the selected apps need: a missing
+// one is bad input before anything is built.
+func candidateRunners(f *releaseCandidateFlags, selected []apps.App) (candidate.Runners, error) {
+	r := candidate.Runners{Act: f.act, GitLabCILocal: f.gitlabCILocal}
+	for _, app := range selected {
+		bin, flag, name := &r.Act, "--act", "act"
+		if app.CI == apps.GitLab {
+			bin, flag, name = &r.GitLabCILocal, "--gitlab-ci-local", "gitlab-ci-local"
+		}
+		if *bin == "" {
+			path, err := exec.LookPath(name)
+			if err != nil {
+				return r, failure.BadInputErr(fmt.Errorf("app %q runs through %s: give %s (hack/tools.sh %s builds it)", app.Name, name, flag, name))
+			}
+			*bin = path
+		}
+	}
+	return r, nil
 }
 
 func readNotes(file string) (candidate.Notes, string, error) {

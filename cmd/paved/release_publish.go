@@ -52,9 +52,14 @@ for every --platform onto the static base (from this machine's Debian
 packages, unless --base), pushed by digest only to --registry (default: an
 embedded registry persisted in --registry-dir), an SPDX SBOM of each platform
 image, Cosign signatures of the index and each image, an SBOM attestation of
-each image, all verified with --public-key; binary tarballs, SBOMs and
-SHA256SUMS go to --out. Only then is CHANGELOG.md released, committed
-("chore(release): vX.Y.Z") and tagged vX.Y.Z (annotated, at the root: what
+each image, all verified with --public-key; what the CI wrappers install
+goes to --out/vX.Y.Z: per platform the binary archive
+(paved_X.Y.Z_OS_ARCH.tar.gz) and its SBOM, SHA256SUMS, and SHA256SUMS.sig
+(cosign sign-blob's format, verified with --public-key). Only then is
+CHANGELOG.md released, the wrappers pinned to the release (their default
+version, the sha256 of SHA256SUMS, the public key; the reusable workflow's
+and the reference apps' paved pins), committed ("chore(release): vX.Y.Z")
+and tagged vX.Y.Z (annotated, at the root: what
 'dagger call -m github.com/paved-dev/paved@vX.Y.Z' resolves), and the image
 tagged vX.Y.Z in the registry; a registry tag vX.Y.Z at another image is
 refused. If the commit, the tag or the image tag fails, the repository is
@@ -90,7 +95,7 @@ some apps, or the release did not verify, 4 transient (registry or git remote un
 	fl.StringVar(&f.base, "base", "", "base image (default: the static base made from this machine's Debian packages)")
 	fl.StringVar(&f.key, "key", "", "signing key: a cosign.key file, env://VAR or a KMS URI (password from $COSIGN_PASSWORD)")
 	fl.StringVar(&f.publicKey, "public-key", "", "public key to verify with before tagging (default: KEY with .pub for .key)")
-	fl.StringVar(&f.outDir, "out", "", "directory for tarballs, SBOMs and SHA256SUMS (default REPO/.paved/release/dist; \"-\" for none)")
+	fl.StringVar(&f.outDir, "out", "", "directory for the release files the wrappers install: archives, SBOMs, SHA256SUMS and its signature, in OUT/vX.Y.Z (default REPO/.paved/release/dist; \"-\" for none)")
 	fl.StringVar(&f.remote, "push-remote", "", "git remote to push the release commit and tag to, atomically (default: push nothing)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "run every check and decide the version; build, write, commit and tag nothing")
 	outputFlag(cmd, &f.output)
@@ -202,6 +207,12 @@ func printPublish(w io.Writer, res *publish.Result, embedded string, f *releaseP
 	fmt.Fprintf(w, "  tag        %s at commit %s (chore(release): %s)\n", res.Tag, res.Commit, res.Version)
 	for _, file := range res.Files {
 		fmt.Fprintf(w, "  file       %s\n", file)
+	}
+	if len(res.Files) > 0 {
+		fmt.Fprintf(w, "  upload     %s to the release download location (GitHub release %s, or your mirror)\n", filepath.Dir(res.Files[0]), res.Version)
+	}
+	for _, file := range res.Pinned {
+		fmt.Fprintf(w, "  pinned     %s\n", file)
 	}
 	if res.Pushed != "" {
 		fmt.Fprintf(w, "  pushed     the commit and %s to %s\n", res.Tag, res.Pushed)

@@ -45,7 +45,7 @@ type runFlags struct {
 	gitopsRepo, version, runID, by       string
 	approvedBy                           string
 	sourceURL, revision, reportDir       string
-	record, progress, output             string
+	record, progress, output, layerCache string
 	skipDeploy, traceAnnotation          bool
 	buildkit                             buildkitFlags
 }
@@ -117,6 +117,7 @@ minimum paved version), 4 transient.`,
 	fl.StringVar(&f.record, "record", "", "run record file (default REPORT-DIR/"+template.RecordFile+")")
 	fl.StringVar(&f.progress, "progress", "auto", "progress view: auto (live on a terminal, plain when CI=true or not a terminal), live, plain or none")
 	fl.BoolVar(&f.traceAnnotation, "trace-annotation", true, "write the trace id into the image annotations (a new trace then builds a new digest)")
+	layerCacheFlag(cmd, &f.layerCache)
 	addBuildKitFlags(cmd, &f.buildkit)
 	outputFlag(cmd, &f.output)
 	return cmd
@@ -197,6 +198,11 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 		template.WithReportDir(f.reportDir), template.WithTraceAnnotation(f.traceAnnotation),
 		template.WithPavedVersion(version.Get()),
 	}
+	cache, err := openLayerCache(f.layerCache)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, template.WithLayerCache(cache))
 	f.buildkit.log = os.Stderr
 	bk, err := buildkitConfig(&f.buildkit)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/sbom"
 )
 
@@ -23,10 +25,11 @@ const envSourceDateEpoch = "SOURCE_DATE_EPOCH"
 func init() { register(newSBOMCmd) }
 
 type sbomFlags struct {
-	format   string
-	out      string
-	platform string
-	output   string
+	format     string
+	out        string
+	platform   string
+	output     string
+	layerCache string
 }
 
 // sbomResult is the --output json result.
@@ -68,6 +71,7 @@ document goes to stdout and the summary to stderr.`,
 	cmd.Flags().StringVar(&f.format, "format", string(sbom.SPDXJSON), "SBOM format: "+formatNames())
 	cmd.Flags().StringVar(&f.out, "out", "-", "file to write the SBOM to, or - for stdout")
 	cmd.Flags().StringVar(&f.platform, "platform", sbom.DefaultPlatform.String(), "platform to pick from a multi-platform image (os/arch[/variant])")
+	layerCacheFlag(cmd, &f.layerCache)
 	outputFlag(cmd, &f.output)
 	return cmd
 }
@@ -129,6 +133,11 @@ func sbomOptions(f sbomFlags) ([]sbom.Option, error) {
 		return nil, usageError{fmt.Errorf("invalid --platform %q: use os/arch, e.g. linux/amd64", f.platform)}
 	}
 	opts = append(opts, sbom.WithPlatform(*p))
+	cache, err := openLayerCache(f.layerCache)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, sbom.WithLayerCache(cache))
 	if v := os.Getenv(envSourceDateEpoch); v != "" {
 		secs, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || secs < 0 {
@@ -137,6 +146,33 @@ func sbomOptions(f sbomFlags) ([]sbom.Option, error) {
 		opts = append(opts, sbom.WithCreated(time.Unix(secs, 0)))
 	}
 	return opts, nil
+}
+
+// envLayerCache names the default of --layer-cache.
+const envLayerCache = "PAVED_LAYER_CACHE"
+
+// layerCacheFlag adds --layer-cache: $PAVED_LAYER_CACHE, else the user
+// cache directory.
+func layerCacheFlag(cmd *cobra.Command, dst *string) {
+	def := os.Getenv(envLayerCache)
+	if def == "" {
+		if c, err := os.UserCacheDir(); err == nil {
+			def = filepath.Join(c, "paved", "sbom-layers")
+		}
+	}
+	cmd.Flags().StringVar(dst, "layer-cache", def, "directory caching the catalogue of each image layer by diff ID, at most 512 MiB; off to catalogue every layer ($"+envLayerCache+")")
+}
+
+// openLayerCache opens the --layer-cache directory; "" and "off" are none.
+func openLayerCache(dir string) (*sbom.LayerCache, error) {
+	if dir == "" || dir == "off" {
+		return nil, nil
+	}
+	c, err := sbom.OpenLayerCache(dir, 0)
+	if err != nil {
+		return nil, failure.BadInputErr(fmt.Errorf("%w: pass another --layer-cache or --layer-cache=off", err))
+	}
+	return c, nil
 }
 
 func printSBOMSummary(w io.Writer, r *sbom.Result, file string) {
@@ -162,4 +198,5 @@ func printSBOMSummary(w io.Writer, r *sbom.Result, file string) {
 		parts[i] = fmt.Sprintf("%s %d", t, r.Packages[t])
 	}
 	fmt.Fprintf(w, "  packages: %d (%s)\n", r.Total, strings.Join(parts, ", "))
+	fmt.Fprintf(w, "  layers: %d, %d from the layer cache\n", r.Layers.Total, r.Layers.Cached)
 }

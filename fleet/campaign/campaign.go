@@ -83,6 +83,9 @@ type Campaign struct {
 	// Policy is the platform policy file a base campaign may add the old
 	// base's denial to.
 	Policy *PolicyFile `yaml:"policy,omitempty" json:"policy,omitempty"`
+	// GitOps is the GitOps repository whose versions.yaml deploy records
+	// are health evidence; nil when the fleet names none.
+	GitOps *fleet.GitOps `yaml:"gitops,omitempty" json:"gitops,omitempty"`
 	// Denial records the denial added to the policy, once added.
 	Denial *Denial `yaml:"denial,omitempty" json:"denial,omitempty"`
 	// Wave is the index of the wave in progress; -1 before the first.
@@ -99,6 +102,10 @@ type Campaign struct {
 type Health struct {
 	Ratio  float64  `yaml:"ratio" json:"ratio"`
 	Window Duration `yaml:"window" json:"window"`
+	// Check names paved's CI job among the forge's results on a commit
+	// (a status context, check run or job name; a path.Match pattern such
+	// as "ci / paved*"). Empty: the forge's results are not read.
+	Check string `yaml:"check,omitempty" json:"check,omitempty"`
 }
 
 // Duration is a time.Duration written as text ("24h0m0s").

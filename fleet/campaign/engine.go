@@ -66,6 +66,8 @@ type Spec struct {
 	MaxInFlight int
 	Health      Health
 	Policy      *PolicyFile
+	// GitOps is the fleet's GitOps repository, read for deploy records.
+	GitOps *fleet.GitOps
 }
 
 // Start plans the waves of a new campaign and stores it. It refuses a
@@ -87,6 +89,10 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Campaign, error) {
 		return nil, bad("health ratio %g: use a number from 0 to 1, e.g. 0.95", spec.Health.Ratio)
 	case spec.Health.Window <= 0:
 		return nil, bad("health window %s: use a positive duration, e.g. 24h", time.Duration(spec.Health.Window))
+	case !validCheck(spec.Health.Check):
+		return nil, bad("health check %q: not a valid name pattern: use the CI job's status name, e.g. \"paved\" or \"ci / paved*\"", spec.Health.Check)
+	case spec.GitOps != nil && redact.HasCredentials(spec.GitOps.Repository):
+		return nil, bad("GitOps repository %s carries credentials: remove them from the URL and set PAVED_GIT_TOKEN", redact.URL(spec.GitOps.Repository))
 	}
 	for _, s := range spec.Services {
 		if redact.HasCredentials(s.Repository) {
@@ -103,7 +109,7 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Campaign, error) {
 	t := e.now()
 	c := &Campaign{
 		APIVersion: APIVersion, Kind: Kind, ID: spec.ID, Target: spec.Target, State: Running,
-		MaxInFlight: spec.MaxInFlight, Health: spec.Health, Policy: spec.Policy,
+		MaxInFlight: spec.MaxInFlight, Health: spec.Health, Policy: spec.Policy, GitOps: spec.GitOps,
 		Wave: -1, Waves: waves, Services: services, CreatedAt: t, UpdatedAt: t,
 	}
 	detail := fmt.Sprintf("%s %s→%s, %d services in %d waves", c.Target.Kind, or(c.Target.From, "*"), c.Target.To, len(services), len(waves))
@@ -115,8 +121,10 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Campaign, error) {
 
 // AdvanceOptions tune one Advance.
 type AdvanceOptions struct {
-	// AutoMerge merges the open plain-git bumps of the wave (with a forge,
-	// changes are merged on the forge and Advance records them).
+	// AutoMerge merges the open bumps of the wave: plain-git branches, and
+	// changes on a forge that merges through its API (fleet.Merger, as
+	// Gitea does). Otherwise changes are merged on the forge and Advance
+	// records them.
 	AutoMerge bool
 	// DenyOldBaseFrom, when set on a base campaign, adds the old base to
 	// the platform policy, denied from that day (see DenyOldBase), once

@@ -111,6 +111,7 @@ func (e *Engine) gate(ctx context.Context, c *Campaign) (*Campaign, bool, error)
 		}
 	}
 	deadline := windowEnd(c, w)
+	deploys, derr := e.readDeploys(ctx, c)
 	verdicts := make(map[string]*Verdict, len(merged))
 	var mu sync.Mutex
 	_ = forEach(ctx, c.MaxInFlight, len(merged), func(i int) error {
@@ -118,7 +119,10 @@ func (e *Engine) gate(ctx context.Context, c *Campaign) (*Campaign, bool, error)
 		r, err := gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth)
 		var v *Verdict
 		if err == nil {
-			v, err = verdict(r, c, s, deadline)
+			v, err = e.health(ctx, r, c, s, deadline, deploys)
+		}
+		if err == nil && v.Status == HealthMissing && derr != nil {
+			v.Message = strings.TrimPrefix(v.Message+"; ", "; ") + "reading the GitOps deploy records: " + derr.Error()
 		}
 		if err != nil {
 			v = &Verdict{Status: HealthMissing, Message: err.Error()}

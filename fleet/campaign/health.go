@@ -107,10 +107,16 @@ func ParseRun(file string, data []byte) (RunStatus, error) {
 type Verdict struct {
 	// Status is ok, failed, or missing (no counted run yet).
 	Status string `yaml:"status" json:"status"`
-	// Commit and File are the run's commit and record file.
+	// Evidence says where the verdict comes from: check (the forge's CI
+	// result), deploy (a GitOps deploy record) or run (a run file).
+	Evidence string `yaml:"evidence,omitempty" json:"evidence,omitempty"`
+	// Commit is the commit the evidence is about; File the record file
+	// (a run file, versions.yaml); URL the CI result's page.
 	Commit string `yaml:"commit,omitempty" json:"commit,omitempty"`
 	File   string `yaml:"file,omitempty" json:"file,omitempty"`
-	// Step and Message say where and why a failed run failed.
+	URL    string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Step and Message say where and why a failed run failed (for a
+	// forge result: the check's name and the forge's description).
 	Step       string     `yaml:"step,omitempty" json:"step,omitempty"`
 	Message    string     `yaml:"message,omitempty" json:"message,omitempty"`
 	FinishedAt *time.Time `yaml:"finishedAt,omitempty" json:"finishedAt,omitempty"`

@@ -90,6 +90,13 @@ func (e *Engine) serviceOnce(ctx context.Context, c *Campaign, s *Service, o Adv
 		if ch, err = e.changes.Get(ctx, s.Repository, s.Change.ID); err != nil {
 			return last, forgeErr(err)
 		}
+		if m, ok := e.changes.(fleet.Merger); ok && o.AutoMerge && ch.State == fleet.ChangeOpen {
+			// The forge merges only the recorded bump: head_commit_id on
+			// Gitea refuses a branch that moved since.
+			if ch, err = m.Merge(ctx, s.Repository, s.Change.ID, s.BumpCommit, mergeMessage(c, or(s.Branch, "the base branch"))); err != nil {
+				return last, forgeErr(err)
+			}
+		}
 	}
 	if ch.State == fleet.ChangeOpen {
 		return last, nil

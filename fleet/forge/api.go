@@ -279,3 +279,23 @@ func (a *API) redact(s string) string {
 	}
 	return redact.Text(s)
 }
+
+// Close closes change c, which the caller has just read, the way GitHub and
+// Gitea both do: a closed change is left alone; a merged one is bad input
+// wrapping ErrMerged (revert it instead); else comment, when not nil, is
+// posted before the close call.
+func (a *API) Close(ctx context.Context, c fleet.Change, what string, comment *Call, closeCall Call) error {
+	switch c.State {
+	case fleet.ChangeClosed:
+		return nil
+	case fleet.ChangeMerged:
+		return failure.BadInputErr(fmt.Errorf("closing %s: %w at %s: revert it instead", what, ErrMerged, c.MergeCommit))
+	}
+	if comment != nil {
+		if _, err := a.Do(ctx, *comment, nil); err != nil {
+			return err
+		}
+	}
+	_, err := a.Do(ctx, closeCall, nil)
+	return err
+}

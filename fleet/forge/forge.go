@@ -91,6 +91,21 @@ func RepoPath(cloneURL string) (host, path string, err error) {
 	return host, path, nil
 }
 
+// OwnerName maps a repository's clone URL to the owner and name of a forge
+// that has no nested groups (GitHub, Gitea): a path of exactly two
+// segments; forgeName says which forge in the error.
+func OwnerName(cloneURL, forgeName string) (owner, name string, err error) {
+	_, path, err := RepoPath(cloneURL)
+	if err != nil {
+		return "", "", err
+	}
+	owner, name, ok := strings.Cut(path, "/")
+	if !ok || strings.Contains(name, "/") {
+		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL of %q: want a %s owner/repository path", path, forgeName))
+	}
+	return owner, name, nil
+}
+
 // scpLike reports whether s is git's user@host:path form.
 func scpLike(s string) bool {
 	at, colon := strings.Index(s, "@"), strings.Index(s, ":")
@@ -114,4 +129,22 @@ func NextLink(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// Each makes call and follows its rel="next" links, decoding every page
+// into a T and handing it to fn, which returns how many items the page
+// held: an empty page ends the walk too.
+func Each[T any](ctx context.Context, api *API, call Call, fn func(T) int) error {
+	for {
+		var page T
+		h, err := api.Do(ctx, call, &page)
+		if err != nil {
+			return err
+		}
+		next := NextLink(h)
+		if fn(page) == 0 || next == "" {
+			return nil
+		}
+		call = Call{What: call.What, Method: call.Method, URL: next, Scope: call.Scope}
+	}
 }

@@ -24,6 +24,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -66,14 +67,11 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	sdkDir, err := goList(dir, "-m", "-f", "{{.Dir}}", sdkModule)
+	sdk, err := sdkDir(dir)
 	if err != nil {
 		return err
 	}
-	if sdkDir == "" {
-		return fmt.Errorf("locating %s for %s: not in the module cache; run 'go mod download' in %s", sdkModule, dir, dir)
-	}
-	api, err := readAPI(filepath.Join(sdkDir, "dagger.gen.go"))
+	api, err := readAPI(filepath.Join(sdk, "dagger.gen.go"))
 	if err != nil {
 		return err
 	}
@@ -89,6 +87,25 @@ func run(dir string) error {
 		return err
 	}
 	return writeFile(filepath.Join(dir, "dagger.gen.go"), entry)
+}
+
+// sdkDir is the directory of the dagger.io/dagger version the module in dir
+// requires, downloaded into the module cache first when it is not there (a
+// fresh machine: 'go list' alone would name no directory).
+func sdkDir(dir string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", sdkModule)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var mod struct{ Dir, Error string }
+	if jsonErr := json.Unmarshal(out, &mod); jsonErr == nil && mod.Error != "" {
+		return "", fmt.Errorf("downloading %s for %s: %s", sdkModule, dir, mod.Error)
+	}
+	if err != nil || mod.Dir == "" {
+		return "", fmt.Errorf("downloading %s for %s: %v: %s", sdkModule, dir, err, strings.TrimSpace(stderr.String()))
+	}
+	return mod.Dir, nil
 }
 
 // goList runs 'go list' in dir and returns its trimmed output.

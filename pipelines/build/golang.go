@@ -99,11 +99,11 @@ func (g *goBuilder) binaryName() string {
 
 // compile runs go build for p and returns the binary.
 func (g *goBuilder) compile(ctx context.Context, p v1.Platform) ([]byte, error) {
-	out, err := os.MkdirTemp("", "paved-go-")
+	out, release, err := g.binSlot(p)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(out)
+	defer release()
 	bin := filepath.Join(out, "app")
 	ldflags := append([]string{"-s", "-w"}, g.o.Ldflags...)
 	if g.o.VersionVar != "" {

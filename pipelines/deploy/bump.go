@@ -133,7 +133,7 @@ func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpR
 	}
 	unchanged := cur != nil && cur.Digest == img.Digest && cur.Version == img.Version && cur.Image == img.Ref() && cur.Slot == slot && cur.Live == live
 	if len(ch) == 0 && unchanged && (cur.Lock == nil) == (req.lock == nil) && (cur.Lock == nil || !req.Unlock) {
-		return &plan{changes: ch, record: cur}, nil
+		return revouch(versions, oldVersions, cur, req, ch, o)
 	}
 	rec := versions.set(req.Service, req.Env, Record{
 		Version: img.Version, Image: img.Ref(), Digest: img.Digest,
@@ -158,6 +158,30 @@ func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpR
 	return &plan{changes: ch, record: rec, message: message{
 		Service: req.Service, Env: req.Env, Action: action, OldVersion: old, NewVersion: img.Version,
 		Image: img.Ref(), RunID: req.RunID, TraceID: req.TraceID,
+	}}, nil
+}
+
+// revouch is the plan of a bump to the image already deployed: nothing,
+// unless another paved version or source revision produced it (a
+// reproducible build of a commit that changed only the CI wrapper). Then
+// the record names them, in place and without a history entry: it is what
+// fleet campaigns read as the evidence that the new paved version got a
+// pipeline through its gates.
+func revouch(versions *Versions, old []byte, cur *Record, req BumpRequest, ch changes, o *options) (*plan, error) {
+	if req.lock != nil || req.SourceRevision == "" || (cur.PavedVersion == version.Get() && cur.SourceRevision == req.SourceRevision) {
+		return &plan{changes: ch, record: cur}, nil
+	}
+	rec := *cur
+	rec.SourceRevision, rec.PavedVersion = req.SourceRevision, version.Get()
+	rec.DeployedAt, rec.DeployedBy = o.now().UTC().Format(time.RFC3339), req.DeployedBy
+	rec.RunID, rec.TraceID = req.RunID, req.TraceID
+	versions.Services[req.Service][req.Env] = &rec
+	if err := ch.addVersions(versions, old); err != nil {
+		return nil, err
+	}
+	return &plan{changes: ch, record: &rec, message: message{
+		Service: req.Service, Env: req.Env, Action: "refresh", OldVersion: cur.Version, NewVersion: rec.Version,
+		Image: rec.Image, RunID: req.RunID, TraceID: req.TraceID,
 	}}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
@@ -151,4 +152,37 @@ func TestBumpOverSmartHTTP(t *testing.T) {
 	files, log := remoteState(t, strings.Replace(url, "http://", "http://x:"+token+"@", 1))
 	require.Len(t, log, 2)
 	require.Contains(t, files["apps/checkout/prod/kustomization.yaml"], "    newTag: v1.0.0\n    digest: "+digestA+"\n")
+}
+
+// TestBumpSameImageNewPaved: a reproducible build of a commit that changed
+// only the CI wrapper bumps the image already deployed. Under the same paved
+// version and revision that is no commit; under another paved version the
+// record names the new version and revision in place, without a history
+// entry, so fleet campaigns see the new version deployed.
+func TestBumpSameImageNewPaved(t *testing.T) {
+	ctx := context.Background()
+	url := newBareRemote(t, gitopsFiles(t))
+	opts := testOpts(t, WithClock(testClock))
+	req := bumpReq("worker", "dev", "ghcr.io/acme/worker@"+digestA, "v1.5.0")
+	_, err := Bump(ctx, url, req, opts...)
+	require.NoError(t, err)
+
+	old := version.Version
+	t.Cleanup(func() { version.Version = old })
+	version.Version = "v9.9.9"
+	req.SourceRevision, req.RunID = "4567def", "run-43"
+	res, err := Bump(ctx, url, req, opts...)
+	require.NoError(t, err)
+	require.True(t, res.Changed)
+	require.Equal(t, []string{VersionsFile}, res.Files, "the manifests already run the image")
+	require.Contains(t, res.Message, "deploy(worker): refresh dev v1.5.0 → v1.5.0")
+	require.Equal(t, "v9.9.9", res.Record.PavedVersion)
+	require.Equal(t, "4567def", res.Record.SourceRevision)
+	require.Equal(t, "run-43", res.Record.RunID)
+	require.Empty(t, res.Record.History, "the same image is not an earlier deployment")
+	require.Empty(t, res.Record.PreviousDigest)
+
+	res, err = Bump(ctx, url, req, opts...)
+	require.NoError(t, err)
+	require.False(t, res.Changed, "the same bump again: no commit")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -56,16 +57,22 @@ func encode(s syftsbom.SBOM, f Format, m documentMeta) ([]byte, error) {
 		if bom.Metadata != nil {
 			bom.Metadata.Timestamp = m.created.Format(time.RFC3339)
 		}
-		enc := cyclonedx.NewBOMEncoder(&buf, cyclonedx.BOMFileFormatJSON)
-		enc.SetPretty(true)
-		enc.SetEscapeHTML(false)
-		if err := enc.EncodeVersion(bom, cyclonedx.SpecVersion1_6); err != nil {
+		if err := writeCycloneDX(&buf, bom); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, f)
 	}
 	return buf.Bytes(), nil
+}
+
+// writeCycloneDX writes bom as CycloneDX 1.6 JSON, indented, as paved
+// writes every CycloneDX document.
+func writeCycloneDX(w io.Writer, bom *cyclonedx.BOM) error {
+	enc := cyclonedx.NewBOMEncoder(w, cyclonedx.BOMFileFormatJSON)
+	enc.SetPretty(true)
+	enc.SetEscapeHTML(false)
+	return enc.EncodeVersion(bom, cyclonedx.SpecVersion1_6)
 }
 
 // replaceUUIDSuffix replaces the random UUID that ends Syft's SPDX

@@ -16,6 +16,8 @@ type options struct {
 	transport http.RoundTripper
 	platform  v1.Platform
 	created   time.Time
+
+	layerCache *LayerCache
 }
 
 // DefaultPlatform is the platform chosen from a multi-platform image when
@@ -57,4 +59,10 @@ func WithPlatform(p v1.Platform) Option {
 // that the same image gives the same document.
 func WithCreated(t time.Time) Option {
 	return func(o *options) { o.created = t }
+}
+
+// WithLayerCache reads and writes the catalogues of the image's layers in
+// c (nil: catalogue every layer).
+func WithLayerCache(c *LayerCache) Option {
+	return func(o *options) { o.layerCache = c }
 }

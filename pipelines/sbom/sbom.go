@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/anchore/stereoscope/pkg/image"
 	"github.com/anchore/syft/syft"
 	"github.com/anchore/syft/syft/cataloging/pkgcataloging"
 	"github.com/anchore/syft/syft/pkg/cataloger/golang"
@@ -92,6 +93,9 @@ type Result struct {
 	Total int `json:"total"`
 	// Syft is the version of the Syft library that cataloged the image.
 	Syft string `json:"syft"`
+	// Layers counts the image's layers and those whose catalogue was
+	// read from the layer cache (WithLayerCache) instead of catalogued.
+	Layers Layers `json:"layers"`
 }
 
 // Generate catalogs the image of src and returns its SBOM in format.
@@ -107,24 +111,13 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	simg, cleanup, err := loaded.read()
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-
 	catalogCtx, err := withLicenseScanner(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("building Syft's license scanner: %w", err)
 	}
-	s, err := syft.CreateSBOM(catalogCtx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{
-		Reference: loaded.reference,
-	}), createConfig(format))
+	s, layers, err := loaded.catalogLayers(catalogCtx, o.layerCache)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("cataloging image %q: %w", src, err)
+		return nil, err
 	}
 	doc, err := encode(*s, format, documentMeta{created: loaded.created(o), imageDigest: loaded.digest.String()})
 	if err != nil {
@@ -139,6 +132,7 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 		Image:       loaded.reference,
 		ImageDigest: loaded.digest.String(),
 		Syft:        s.Descriptor.Version,
+		Layers:      layers,
 	}
 	res.Packages, res.Total = countPackages(*s)
 	if d := s.Artifacts.LinuxDistribution; d != nil {
@@ -147,16 +141,23 @@ func Generate(ctx context.Context, src Source, format Format, opts ...Option) (*
 	return res, nil
 }
 
+// catalog runs Syft on the image read into simg. ctx carries the license
+// scanner (withLicenseScanner).
+func (l *loadedImage) catalog(ctx context.Context, simg *image.Image) (*syftsbom.SBOM, error) {
+	return syft.CreateSBOM(ctx, stereoscopesource.New(simg, stereoscopesource.ImageConfig{Reference: l.reference}), createConfig())
+}
+
 // SyftVersion is the version of the Syft library paved catalogs with, as
 // go.mod requires it; the SBOM names it as its tool. (Syft reads its own
 // version from the binary's build info, which test binaries do not carry.)
 const SyftVersion = "v1.42.0"
 
 // createConfig is Syft's default image cataloging with every network and
-// host lookup off, so the SBOM depends on the image alone. SPDX also hashes
-// files with SHA-1, which SPDX 2.3 requires of every file (and the package
-// verification code is computed from).
-func createConfig(format Format) *syft.CreateSBOMConfig {
+// host lookup off, so the SBOM depends on the image alone. Files are also
+// hashed with SHA-1, which SPDX 2.3 requires of every file (and the package
+// verification code is computed from), in every format so that a cached
+// layer catalogue serves both.
+func createConfig() *syft.CreateSBOMConfig {
 	pkgs := pkgcataloging.DefaultConfig()
 	pkgs.Golang = golang.DefaultCatalogerConfig().
 		WithSearchRemoteLicenses(false).
@@ -166,10 +167,7 @@ func createConfig(format Format) *syft.CreateSBOMConfig {
 	pkgs.JavaScript = pkgs.JavaScript.WithSearchRemoteLicenses(false)
 	pkgs.Python = pkgs.Python.WithSearchRemoteLicenses(false)
 	cfg := syft.DefaultCreateSBOMConfig().WithPackagesConfig(pkgs).WithTool("syft", SyftVersion)
-	if format == SPDXJSON {
-		cfg = cfg.WithFilesConfig(cfg.Files.WithHashers(crypto.SHA1, crypto.SHA256))
-	}
-	return cfg
+	return cfg.WithFilesConfig(cfg.Files.WithHashers(crypto.SHA1, crypto.SHA256))
 }
 
 // countPackages counts packages by type.

@@ -54,7 +54,7 @@ func AttestAll(ctx context.Context, image name.Digest, preds []Predicate, opts .
 	if o.keyless != nil {
 		return attestKeyless(ctx, image, preds, o)
 	}
-	sv, err := loadSigner(ctx, o.key, o.pass)
+	sv, err := signerOf(ctx, o)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,32 @@ func writeNew(path string, b []byte, mode fs.FileMode) error {
 	return f.Close()
 }
 
+// Signer is a signing key loaded once (see WithSigner).
+type Signer struct {
+	ref string
+	sv  signature.SignerVerifier
+}
+
+// LoadSigner loads the private key ref (a file, env://VAR or a KMS URI),
+// decrypting it with the password pf returns. Errors are classified as
+// WithKey's are: a missing file or a wrong password is bad input, a KMS
+// that cannot be reached is transient.
+func LoadSigner(ctx context.Context, ref string, pf PassFunc) (*Signer, error) {
+	sv, err := loadSigner(ctx, ref, pf)
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{ref: ref, sv: sv}, nil
+}
+
+// signerOf is the key of o: the one loaded by LoadSigner, else WithKey's.
+func signerOf(ctx context.Context, o *options) (signature.SignerVerifier, error) {
+	if o.signer != nil {
+		return o.signer.sv, nil
+	}
+	return loadSigner(ctx, o.key, o.pass)
+}
+
 // loadSigner loads a private key through Cosign's key references: a file,
 // env://VAR or a KMS URI.
 func loadSigner(ctx context.Context, ref string, pf PassFunc) (signature.SignerVerifier, error) {
@@ -117,13 +143,14 @@ func keyErr(what, ref string, err error) error {
 // password, or reaching its KMS) and the public key publicKey (when not
 // empty), as Sign, Attest and Verify will, so that a missing key, a wrong
 // password or a KMS key that cannot be reached is found before anything is
-// pushed. A keyless signer has no key to load.
+// pushed. A keyless signer has no key to load, and one given WithSigner
+// is loaded already.
 func CheckKeys(ctx context.Context, publicKey string, opts ...Option) error {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return failure.BadInputErr(err)
 	}
-	if o.keyless == nil {
+	if o.keyless == nil && o.signer == nil {
 		if _, err := loadSigner(ctx, o.key, o.pass); err != nil {
 			return err
 		}

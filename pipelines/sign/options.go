@@ -25,6 +25,7 @@ type options struct {
 	transport http.RoundTripper
 	force     bool
 	keyless   *Keyless
+	signer    *Signer
 }
 
 // WithKey sets the signing key: a file path, env://VAR (a PEM key in an
@@ -44,6 +45,17 @@ func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.tr
 // WithForce adds a signature or attestation even when an identical one,
 // made with the same key, is already attached.
 func WithForce(force bool) Option { return func(o *options) { o.force = force } }
+
+// WithSigner signs with a key loaded once by LoadSigner, so a run that signs
+// and attests several times decrypts the key once (Cosign's scrypt costs
+// about 0.15 s of CPU per decryption). It replaces WithKey and WithPassword.
+func WithSigner(s *Signer) Option {
+	return func(o *options) {
+		if s != nil {
+			o.signer, o.key = s, s.ref
+		}
+	}
+}
 
 // WithKeyless signs with a short-lived Fulcio certificate and uploads to
 // Rekor, through Cosign's own keyless code path. It needs the network.

@@ -49,7 +49,7 @@ func Sign(ctx context.Context, image name.Digest, opts ...Option) (*Result, erro
 	if o.keyless != nil {
 		return signKeyless(ctx, image, o)
 	}
-	sv, err := loadSigner(ctx, o.key, o.pass)
+	sv, err := signerOf(ctx, o)
 	if err != nil {
 		return nil, err
 	}

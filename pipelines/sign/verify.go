@@ -74,6 +74,16 @@ type Verification struct {
 	Scan *ScanVerdict `json:"scan,omitempty"`
 	// Tlog reports that no transparency log was consulted (offline, key-based).
 	Tlog string `json:"tlog"`
+
+	predicates map[string]json.RawMessage
+}
+
+// Predicate returns the predicate of the last verified attestation of
+// predicate type uri (the newest one attached), e.g. the SBOM a run
+// attested, so that a re-run of the same input can read it back.
+func (v *Verification) Predicate(uri string) (json.RawMessage, bool) {
+	p, ok := v.predicates[uri]
+	return p, ok
 }
 
 // ScanVerdict is the verdict of a verified vulnerability attestation.
@@ -212,6 +222,10 @@ func verifyAttestations(ctx context.Context, image name.Digest, co *cosign.Check
 			scans = append(scans, s)
 		}
 		v.Attestations[ptype]++
+		if v.predicates == nil {
+			v.predicates = map[string]json.RawMessage{}
+		}
+		v.predicates[ptype] = pred
 	}
 	for _, kind := range require {
 		if !hasAny(v.Attestations, kindTypes[kind]) {

@@ -116,6 +116,19 @@ func TestBuildScanDeploy(t *testing.T) {
 	v, err = sign.Verify(ctx, ref, sign.VerifyOptions{Key: e.keys.PublicKey})
 	require.NoError(t, err)
 	require.Equal(t, 1, v.Signatures)
+	// It reused what the first run attached: the attested SBOM, read
+	// back and scanned again, and no new attestation.
+	require.True(t, again.Step(template.StepSBOM).Outputs.Reused)
+	require.Equal(t, rec.Step(template.StepSBOM).Outputs.SBOMDigest, again.Step(template.StepSBOM).Outputs.SBOMDigest)
+	require.Equal(t, rec.Step(template.StepSBOM).Outputs.Packages, again.Step(template.StepSBOM).Outputs.Packages)
+	require.Equal(t, template.StatusOK, again.Step(template.StepScan).Status)
+	for _, s := range []string{template.StepSign, template.StepAttest, template.StepRunRecord} {
+		require.Equal(t, template.StatusSkipped, again.Step(s).Status, s)
+		require.Contains(t, again.Step(s).Reason, "reused", s)
+	}
+	for _, p := range []string{sign.PredicateCycloneDX, sign.PredicateVuln, sign.PredicateProvenance, template.PredicateRunRecord} {
+		require.Equal(t, 1, v.Attestations[p], p)
+	}
 }
 
 func TestBuildScanDeployFailingGate(t *testing.T) {
@@ -160,4 +173,29 @@ func TestBuildScanDeployFailingGate(t *testing.T) {
 	require.Equal(t, rec.Image, rec.Leftover.Image)
 	require.False(t, rec.Leftover.Signed || rec.Leftover.Attested)
 	require.Contains(t, rec.Leftover.Note, "neither signed nor attested, and was not deployed")
+}
+
+// TestReRunWithAnotherKeySignsAgain: what another key attached is never
+// reused; the run catalogues, signs and attests with its own key.
+func TestReRunWithAnotherKeySignsAgain(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	noTrace := template.WithTraceAnnotation(false)
+	first, err := template.BuildScanDeploy(ctx, e.config(t), e.options(noTrace, template.WithSkipDeploy(true))...)
+	require.NoError(t, err)
+	other, err := sign.GenerateKeys(t.TempDir(), []byte(keyPassword))
+	require.NoError(t, err)
+	again, err := template.BuildScanDeploy(ctx, e.config(t), e.options(noTrace, template.WithSkipDeploy(true),
+		template.WithKey(other.PrivateKey), template.WithPublicKey(other.PublicKey))...)
+	require.NoError(t, err)
+	require.Equal(t, first.Image, again.Image, "the same input builds the same digest")
+	require.False(t, again.Step(template.StepSBOM).Outputs.Reused)
+	for _, s := range []string{template.StepSign, template.StepAttest, template.StepRunRecord} {
+		require.Equal(t, template.StatusOK, again.Step(s).Status, s)
+	}
+	ref, err := name.NewDigest(again.Image)
+	require.NoError(t, err)
+	v, err := sign.Verify(ctx, ref, sign.VerifyOptions{Key: other.PublicKey, Require: []string{sign.KindSBOM, sign.KindVuln, sign.KindProvenance}})
+	require.NoError(t, err)
+	require.Equal(t, 1, v.Signatures)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/sbom"
 	"github.com/paved-dev/paved/pipelines/sign"
 )
 
@@ -44,6 +45,7 @@ type options struct {
 	goEnv          []string
 	httpClient     *http.Client
 	noTraceAnn     bool
+	layerCache     *sbom.LayerCache
 }
 
 func newOptions(opts []Option) *options {
@@ -173,3 +175,8 @@ type nopObserver struct{}
 func (nopObserver) StepStarted(string, time.Time) {}
 func (nopObserver) StepFinished(StepRecord)       {}
 func (nopObserver) Warn(string)                   {}
+
+// WithLayerCache lets the sbom step read and write the catalogues of the
+// image's layers in c, so that layers shared with earlier runs (a base) are
+// not catalogued again.
+func WithLayerCache(c *sbom.LayerCache) Option { return func(o *options) { o.layerCache = c } }

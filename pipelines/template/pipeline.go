@@ -54,7 +54,9 @@ var buildScanDeploy = []step{
 	{name: StepBuild, after: []string{StepPreflight}, run: (*run).build},
 	// push writes the image to the registry, by digest (and any tags).
 	{name: StepPush, after: []string{StepBuild}, run: (*run).push},
-	// sbom catalogs the in-memory image once (CycloneDX 1.6).
+	// sbom catalogs the in-memory image once (CycloneDX 1.6), layers
+	// already catalogued from the layer cache, or reads back the SBOM an
+	// earlier run of the same input attested.
 	{name: StepSBOM, after: []string{StepBuild}, run: (*run).sbom},
 	// scan matches the SBOM's packages against the vulnerability
 	// database, so the image's layers are not read a second time.
@@ -62,11 +64,13 @@ var buildScanDeploy = []step{
 	// gate applies the severity gate and ignore rules; a failure stops
 	// the run before anything is signed or deployed.
 	{name: StepGate, after: []string{StepScan}, run: (*run).gate},
-	// sign attaches a Cosign signature of the pushed digest.
-	{name: StepSign, after: []string{StepPush, StepGate}, run: (*run).sign},
+	// sign attaches a Cosign signature of the pushed digest, unless an
+	// earlier run of the same input did (steps_reuse.go).
+	{name: StepSign, after: []string{StepPush, StepGate}, run: (*run).sign, skip: (*run).skipSign},
 	// attest attaches the SBOM, vulnerability and SLSA provenance
-	// attestations in one registry write.
-	{name: StepAttest, after: []string{StepPush, StepGate}, run: (*run).attest},
+	// attestations in one registry write; on reused input only a scan with
+	// new findings.
+	{name: StepAttest, after: []string{StepPush, StepGate}, run: (*run).attest, skip: (*run).skipAttest},
 	// verify checks the signature and the three attestations with the
 	// public key, as a deployment gate would.
 	{name: StepVerify, after: []string{StepSign, StepAttest}, run: (*run).verify},
@@ -77,7 +81,7 @@ var buildScanDeploy = []step{
 	// image carries the evidence of its own pipeline. It runs after the
 	// deploy, so its failure is a warning: the deploy stands, the record
 	// is in paved-run.json, and CI does not retry a run that deployed.
-	{name: StepRunRecord, after: []string{StepDeploy}, run: (*run).record, afterDeploy: true},
+	{name: StepRunRecord, after: []string{StepDeploy}, run: (*run).record, skip: (*run).skipRecord, afterDeploy: true},
 }
 
 // run is one execution of the pipeline: the inputs and the typed results
@@ -105,10 +109,16 @@ type run struct {
 	version    string
 	reportDir  string
 
+	// the signing key, decrypted once for sign, attest and record
+	signerOnce sync.Once
+	signer     *sign.Signer
+	signerErr  error
+
 	built    *build.Result
 	digest   name.Digest
 	pushed   *publish.Result
 	bom      *sbom.Result
+	reused   *reused
 	bomFile  string
 	report   *scan.Report
 	reportJS []byte

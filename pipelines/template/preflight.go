@@ -64,9 +64,14 @@ func (r *run) checkDB(context.Context) error {
 }
 
 // checkKeys loads and decrypts the signing key (asking for its password,
-// once for the whole run) and loads the public key.
+// once for the whole run: sign, attest and record reuse it) and loads the
+// public key.
 func (r *run) checkKeys(ctx context.Context) error {
-	return sign.CheckKeys(ctx, r.publicKey, r.signOptions()...)
+	opts, err := r.signOptions(ctx)
+	if err != nil {
+		return err
+	}
+	return sign.CheckKeys(ctx, r.publicKey, opts...)
 }
 
 // checkGitOps reaches the GitOps repository and plans the bump of a

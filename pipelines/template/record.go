@@ -110,6 +110,10 @@ type Outputs struct {
 	SBOMDigest string `json:"sbomDigest,omitempty"`
 	SBOMFormat string `json:"sbomFormat,omitempty"`
 	Packages   int    `json:"packages,omitempty"`
+	// Reused is true when the SBOM was read back from the digest's
+	// attestations, made by an earlier run of the same input, instead of
+	// catalogued (sbom).
+	Reused bool `json:"reused,omitempty"`
 	// Findings counts findings by severity (scan).
 	Findings map[string]int `json:"findings,omitempty"`
 	// GatePassed and Failing are the gate's verdict (gate).

@@ -120,8 +120,10 @@ func (r *run) sbom(ctx context.Context) (Outputs, error) {
 	if err != nil {
 		return Outputs{}, err
 	}
-	res, err := sbom.Generate(ctx, sbom.Image(img, r.digest.String()), sbom.CycloneDXJSON, sbom.WithCreated(r.created))
-	if err != nil {
+	var res *sbom.Result
+	if r.reused = r.findReused(ctx); r.reused != nil {
+		res = r.reused.sbom
+	} else if res, err = sbom.Generate(ctx, sbom.Image(img, r.digest.String()), sbom.CycloneDXJSON, sbom.WithCreated(r.created), sbom.WithLayerCache(r.o.layerCache)); err != nil {
 		return Outputs{}, err
 	}
 	r.bom = res
@@ -129,7 +131,7 @@ func (r *run) sbom(ctx context.Context) (Outputs, error) {
 	if err := writeReport(r.bomFile, res.Document); err != nil {
 		return Outputs{}, err
 	}
-	return Outputs{SBOMDigest: res.Digest, SBOMFormat: string(res.Format), Packages: res.Total, Files: r.files(r.bomFile)}, nil
+	return Outputs{SBOMDigest: res.Digest, SBOMFormat: string(res.Format), Packages: res.Total, Files: r.files(r.bomFile), Reused: r.reused != nil}, nil
 }
 
 // sbomImage is the image the SBOM describes: the built image, or the

@@ -4,17 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/paved-dev/paved/pipelines/sign"
 )
 
-func (r *run) signOptions() []sign.Option {
-	return []sign.Option{sign.WithKey(r.key), sign.WithPassword(r.o.password), sign.WithKeychain(r.o.keychain), sign.WithTransport(r.o.transport)}
+// signOptions signs with the run's key, decrypted once for the sign,
+// attest and record steps.
+func (r *run) signOptions(ctx context.Context) ([]sign.Option, error) {
+	r.signerOnce.Do(func() { r.signer, r.signerErr = sign.LoadSigner(ctx, r.key, r.o.password) })
+	if r.signerErr != nil {
+		return nil, r.signerErr
+	}
+	return []sign.Option{sign.WithSigner(r.signer), sign.WithKeychain(r.o.keychain), sign.WithTransport(r.o.transport)}, nil
 }
 
 func (r *run) sign(ctx context.Context) (Outputs, error) {
-	res, err := sign.Sign(ctx, r.digest, r.signOptions()...)
+	opts, err := r.signOptions(ctx)
+	if err != nil {
+		return Outputs{}, err
+	}
+	res, err := sign.Sign(ctx, r.digest, opts...)
 	if err != nil {
 		return Outputs{}, err
 	}
@@ -27,7 +38,16 @@ func (r *run) attest(ctx context.Context) (Outputs, error) {
 	if err != nil {
 		return Outputs{}, err
 	}
-	res, err := sign.AttestAll(ctx, r.digest, preds, r.signOptions()...)
+	if r.reused != nil {
+		// The digest carries the SBOM and provenance; the scan found
+		// something new (skipAttest).
+		preds = slices.DeleteFunc(preds, func(p sign.Predicate) bool { return p.Type != sign.PredicateVuln })
+	}
+	opts, err := r.signOptions(ctx)
+	if err != nil {
+		return Outputs{}, err
+	}
+	res, err := sign.AttestAll(ctx, r.digest, preds, opts...)
 	if err != nil {
 		return Outputs{}, err
 	}
@@ -123,7 +143,11 @@ func (r *run) record(ctx context.Context) (Outputs, error) {
 	if err != nil {
 		return Outputs{}, fmt.Errorf("encoding run record: %w", err)
 	}
-	res, err := sign.AttestAll(ctx, r.digest, []sign.Predicate{{Type: PredicateRunRecord, Body: body}}, r.signOptions()...)
+	opts, err := r.signOptions(ctx)
+	if err != nil {
+		return Outputs{}, err
+	}
+	res, err := sign.AttestAll(ctx, r.digest, []sign.Predicate{{Type: PredicateRunRecord, Body: body}}, opts...)
 	if err != nil {
 		return Outputs{}, err
 	}

@@ -11,8 +11,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/failure"
@@ -47,4 +50,31 @@ func TestUpdateUsesGivenRepositoryAndTransport(t *testing.T) {
 
 	_, err = vulndb.Update(context.Background(), dir, vulndb.WithRepositories("Not A Reference"))
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
+}
+
+// TestUpdateFromAMirror: the fixture database pushed as Trivy's artifact
+// to a registry is what paved db update downloads from it.
+func TestUpdateFromAMirror(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	src := buildFixture(t)
+	art, err := vulndb.Artifact(src)
+	require.NoError(t, err)
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/mirror/trivy-db:2"
+	ref, err := name.ParseReference(repo)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, art))
+
+	dir := t.TempDir()
+	meta, err := vulndb.Update(context.Background(), dir, vulndb.WithRepositories(repo))
+	require.NoError(t, err)
+	want, err := vulndb.Check(src, -1, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, want.UpdatedAt, meta.UpdatedAt)
+	for _, f := range []string{vulndb.DBFile, vulndb.MetadataFile} {
+		require.FileExists(t, filepath.Join(dir, f))
+	}
+
+	_, err = vulndb.Artifact(t.TempDir())
+	require.ErrorIs(t, err, vulndb.ErrMissing)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -51,40 +50,30 @@ type Fixtures struct {
 	GitOps string `yaml:"gitops"`
 }
 
+// CI wrappers an app's repository runs paved through.
+const (
+	// GitHub is .github/workflows/paved.yml (the reusable workflow or the
+	// composite action), run with act.
+	GitHub = "github"
+	// GitLab is .gitlab-ci.yml (the CI/CD component), run with
+	// gitlab-ci-local.
+	GitLab = "gitlab"
+)
+
 // App is one reference app.
 type App struct {
 	// Name is the app's name, as in its paved.yaml.
 	Name string `yaml:"name"`
-	// Path is the app's directory in the paved repository.
+	// Path is the app's directory in the paved repository: the root of
+	// the app's own repository, CI files included.
 	Path string `yaml:"path"`
 	// Commit is the paved-repository commit of the app's last green run.
 	Commit string `yaml:"commit"`
-	// Wrapper holds the inputs the app's CI wrapper passes to paved.
-	Wrapper Wrapper `yaml:"wrapper"`
-	// Prepare are the commands the wrapper runs in the app's directory
-	// before paved (node-web: ./install.sh), each split on spaces.
-	Prepare []string `yaml:"prepare,omitempty"`
+	// CI is the wrapper the harness runs the app through, GitHub or
+	// GitLab: the app's own CI file, with its own inputs.
+	CI string `yaml:"ci"`
 	// Quarantine, when set and not expired, keeps the app from blocking.
 	Quarantine *Quarantine `yaml:"quarantine,omitempty"`
-}
-
-// Wrapper is what a thin CI wrapper (GitHub workflow or action, GitLab
-// component) passes to paved run build-scan-deploy.
-type Wrapper struct {
-	// Service is the service directory relative to the app's directory.
-	Service string `yaml:"service"`
-	// Env is the environment deployed to; empty means paved's default.
-	Env string `yaml:"env,omitempty"`
-}
-
-// Args returns the arguments of paved run build-scan-deploy after the
-// verb, for the app exported under root.
-func (w Wrapper) Args(appDir string) []string {
-	args := []string{filepath.Join(appDir, filepath.FromSlash(w.Service))}
-	if w.Env != "" {
-		args = append(args, "--env", w.Env)
-	}
-	return args
 }
 
 // Quarantine keeps an app from blocking a release until a date.
@@ -163,8 +152,8 @@ func (app App) check() error {
 		return fmt.Errorf("app %q: path %q must be a directory inside the repository", app.Name, app.Path)
 	case !commitRE.MatchString(app.Commit):
 		return fmt.Errorf("app %q: commit %q must be a full 40-digit commit id (its last green run)", app.Name, app.Commit)
-	case app.Wrapper.Service == "":
-		return fmt.Errorf("app %q: wrapper.service is missing (the wrapper's service input, e.g. \".\")", app.Name)
+	case app.CI != GitHub && app.CI != GitLab:
+		return fmt.Errorf("app %q: ci %q: want %s (its .github/workflows/paved.yml) or %s (its .gitlab-ci.yml)", app.Name, app.CI, GitHub, GitLab)
 	}
 	if q := app.Quarantine; q != nil {
 		if strings.TrimSpace(q.Reason) == "" {

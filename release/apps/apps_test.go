@@ -19,7 +19,7 @@ apps:
   - name: go-api
     path: examples/reference-apps/go-api
     commit: 178d000496e59bb416b54b845e11e9bb5f8bba19
-    wrapper: {service: ., env: dev}
+    ci: github
 `
 
 func TestParse(t *testing.T) {
@@ -31,7 +31,8 @@ func TestParse(t *testing.T) {
 		{name: "unknown key", yaml: validApps + "    quarantin: {}\n", wantErr: "quarantin"},
 		{name: "short commit", yaml: strings.Replace(validApps, "178d000496e59bb416b54b845e11e9bb5f8bba19", "178d000", 1), wantErr: "40-digit"},
 		{name: "path outside", yaml: strings.Replace(validApps, "examples/reference-apps/go-api", "../go-api", 1), wantErr: "inside the repository"},
-		{name: "no service", yaml: strings.Replace(validApps, "service: .,", "", 1), wantErr: "wrapper.service"},
+		{name: "no ci", yaml: strings.Replace(validApps, "    ci: github\n", "", 1), wantErr: `ci "": want github`},
+		{name: "unknown ci", yaml: strings.Replace(validApps, "ci: github", "ci: jenkins", 1), wantErr: `ci "jenkins"`},
 		{name: "quarantine without reason", yaml: validApps + "    quarantine: {until: 2026-01-01}\n", wantErr: "needs a reason"},
 		{name: "quarantine bad date", yaml: validApps + "    quarantine: {reason: x, until: soon}\n", wantErr: "YYYY-MM-DD"},
 		{name: "twice", yaml: validApps + strings.SplitN(validApps, "apps:\n", 2)[1], wantErr: "listed twice"},
@@ -45,7 +46,7 @@ func TestParse(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, []string{filepath.Join("x", "go-api"), "--env", "dev"}, a.Apps[0].Wrapper.Args(filepath.Join("x", "go-api")))
+			require.Equal(t, GitHub, a.Apps[0].CI)
 		})
 	}
 }
@@ -118,9 +119,8 @@ func TestSelect(t *testing.T) {
 }
 
 // TestRepositoryApps checks release/apps.yaml against the tree: every app
-// exists, and its wrapper inputs and prepare commands are what its CI
-// wrapper files (GitHub workflow, GitLab component include) pass, so the
-// harness runs each app the way its CI does.
+// exists and its ci names a CI file of the app's that runs paved's wrapper
+// (the harness runs that file).
 func TestRepositoryApps(t *testing.T) {
 	root := filepath.Join("..", "..")
 	a, err := Load(filepath.Join(root, File))
@@ -129,73 +129,21 @@ func TestRepositoryApps(t *testing.T) {
 	for _, app := range a.Apps {
 		t.Run(app.Name, func(t *testing.T) {
 			dir := filepath.Join(root, filepath.FromSlash(app.Path))
-			gh := githubWrapper(t, filepath.Join(dir, ".github", "workflows", "paved.yml"))
-			require.Equal(t, app.Wrapper, gh.with, "wrapper of %s vs its GitHub workflow", app.Name)
-			require.Equal(t, app.Prepare, gh.prepare, "prepare of %s vs the run steps of its GitHub workflow", app.Name)
-			require.Equal(t, app.Wrapper, gitlabWrapper(t, filepath.Join(dir, ".gitlab-ci.yml")), "wrapper of %s vs its .gitlab-ci.yml", app.Name)
+			file, ref := filepath.Join(dir, ".github", "workflows", "paved.yml"), "uses: paved-dev/paved/"
+			if app.CI == GitLab {
+				file, ref = filepath.Join(dir, ".gitlab-ci.yml"), "/paved-dev/paved/build-scan-deploy@"
+			}
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			require.Contains(t, string(data), ref, "%s runs paved's wrapper", file)
+			var v any
+			require.NoError(t, yaml.Unmarshal(data, &v), file)
 		})
 	}
 	for _, p := range []string{a.Fixtures.Policy, a.Fixtures.GitOps} {
 		_, err := os.Stat(filepath.Join(root, filepath.FromSlash(p)))
 		require.NoError(t, err)
 	}
-}
-
-type ghWrapper struct {
-	with    Wrapper
-	prepare []string
-}
-
-// githubWrapper reads the paved call of a workflow: a reusable-workflow
-// job (jobs.*.uses + with) or a step of the composite action, and the run
-// steps before it.
-func githubWrapper(t *testing.T, file string) ghWrapper {
-	var wf struct {
-		Jobs map[string]struct {
-			Uses  string  `yaml:"uses"`
-			With  Wrapper `yaml:"with"`
-			Steps []struct {
-				Uses string  `yaml:"uses"`
-				Run  string  `yaml:"run"`
-				With Wrapper `yaml:"with"`
-			} `yaml:"steps"`
-		} `yaml:"jobs"`
-	}
-	readYAML(t, file, &wf)
-	for _, job := range wf.Jobs {
-		if strings.HasPrefix(job.Uses, "paved-dev/paved/") {
-			return ghWrapper{with: job.With}
-		}
-		var out ghWrapper
-		for _, s := range job.Steps {
-			switch {
-			case strings.HasPrefix(s.Uses, "paved-dev/paved/"):
-				out.with = s.With
-				return out
-			case s.Run != "":
-				out.prepare = append(out.prepare, strings.TrimSpace(s.Run))
-			}
-		}
-	}
-	t.Fatalf("%s: no paved-dev/paved workflow or action", file)
-	return ghWrapper{}
-}
-
-func gitlabWrapper(t *testing.T, file string) Wrapper {
-	var ci struct {
-		Include []struct {
-			Component string  `yaml:"component"`
-			Inputs    Wrapper `yaml:"inputs"`
-		} `yaml:"include"`
-	}
-	readYAML(t, file, &ci)
-	for _, inc := range ci.Include {
-		if strings.Contains(inc.Component, "/paved-dev/paved/") {
-			return inc.Inputs
-		}
-	}
-	t.Fatalf("%s: no paved-dev/paved component", file)
-	return Wrapper{}
 }
 
 func readYAML(t *testing.T, file string, v any) {

@@ -1,7 +1,7 @@
 // Package apps reads release/apps.yaml: the reference apps a paved release
 // candidate is taken through, each pinned at the paved-repository commit of
-// its last green run, with the arguments its thin CI wrapper passes to paved
-// and an optional, dated quarantine.
+// its last green run, with the CI wrapper it runs paved through (its own CI
+// file, with its own inputs) and an optional, dated quarantine.
 //
 // The format (apiVersion paved.dev/v1, kind ReferenceApps):
 //
@@ -15,10 +15,8 @@
 //	  - name: go-api
 //	    path: examples/reference-apps/go-api
 //	    commit: 0123…              # 40 hex digits: the last green commit
-//	    wrapper:                   # the inputs of the app's CI wrapper
-//	      service: .
-//	      env: dev
-//	    prepare: [./install.sh]    # what the wrapper runs before paved
+//	    ci: github                 # its .github/workflows/paved.yml (act), or
+//	                               # gitlab: its .gitlab-ci.yml (gitlab-ci-local)
 //	    quarantine:                # optional: runs, is reported, never blocks
 //	      reason: flaky npm mirror (#123)
 //	      until: 2026-12-31        # expired → bad input: renew it or fix the app

@@ -7,30 +7,48 @@ import (
 	"github.com/paved-dev/paved/release/apps"
 )
 
-// Runner runs one program to completion: the harness's only way to run
-// paved and an app's preparation, so tests can stand in for paved with
-// recorded outputs while the release-tagged test runs real binaries.
+// Runner runs one app's CI with one paved build: the harness's only way
+// to run paved, so tests can stand in for the CI and paved with recorded
+// outputs while the release-tagged tests run the real wrappers (Wrappers).
 type Runner interface {
-	// Run runs inv and returns its exit code and output; the error is for
-	// a program that could not be started at all.
-	Run(ctx context.Context, inv Invocation) (Result, error)
+	// RunApp runs run and says how it ended; the error is for a run that
+	// could not be started at all.
+	RunApp(ctx context.Context, run AppRun) (RunResult, error)
 }
 
-// Invocation is one program to run.
-type Invocation struct {
-	// Binary is the program's path; Args its arguments (without argv[0]).
-	Binary string
-	Args   []string
-	// Dir is the working directory; Env the whole environment.
+// AppRun is one app run through its CI wrapper.
+type AppRun struct {
+	// App is the app; Dir its export at its commit, the root of its
+	// repository (its paved.yaml, its CI files).
+	App apps.App
 	Dir string
-	Env []string
+	// Paved is the build to run.
+	Paved Paved
+	// Registry (HOST:PORT, with the bases and the database mirror
+	// Mirror) and GitOps (a bare remote) are the run's own.
+	Registry, Mirror, GitOps string
+	// Policy is the platform policy's path, Key the signing key (its
+	// .pub beside it), Date the app's commit time (SOURCE_DATE_EPOCH).
+	Policy, Key string
+	Date        time.Time
+	// Env is the run's environment (IsolatedEnv), Work its directory.
+	Env  []string
+	Work string
 }
 
-// Result is how a run ended.
-type Result struct {
-	ExitCode int
-	// Output is the program's combined output.
-	Output string
+// RunResult is how a run ended.
+type RunResult struct {
+	// ExitCode is paved's exit code (or, when paved did not run, the
+	// wrapper's); Output the log, Message the error line of a run that
+	// left no record.
+	ExitCode        int
+	Output, Message string
+	// Wrapper is true when the wrapper failed before paved ran (its
+	// install, its preparation).
+	Wrapper bool
+	// RecordFile is the run record ("" when none), Dir paved's working
+	// directory (relative paths in the record).
+	RecordFile, Dir string
 }
 
 // Paved is one build of paved taken through the apps.
@@ -39,8 +57,10 @@ type Paved struct {
 	Version string `json:"version"`
 	// Commit is the paved-repository commit it was built from.
 	Commit string `json:"commit"`
-	// Binary is the built executable.
+	// Binary is the built executable; Tree the source it was built from,
+	// whose wrappers the apps run through.
 	Binary string `json:"-"`
+	Tree   string `json:"-"`
 }
 
 // Options are the harness's inputs.
@@ -78,8 +98,14 @@ type Options struct {
 	Env []string
 	// WorkDir holds every run's directory; it is kept for inspection.
 	WorkDir string
-	// Runner runs the programs; nil means ExecRunner.
+	// Runner runs the apps; nil means the real wrappers (Wrappers) with
+	// Runners, PublicKey and Password.
 	Runner Runner
+	// Runners are the CI runners' binaries (act, gitlab-ci-local).
+	Runners Runners
+	// Password is the key's password (COSIGN_PASSWORD): it signs each
+	// build's release files (SHA256SUMS) the wrappers install.
+	Password func() ([]byte, error)
 	// Now is the clock for quarantine expiry and the report; nil means
 	// time.Now.
 	Now func() time.Time
@@ -90,13 +116,6 @@ func (o *Options) now() time.Time {
 		return o.Now()
 	}
 	return time.Now()
-}
-
-func (o *Options) runner() Runner {
-	if o.Runner != nil {
-		return o.Runner
-	}
-	return ExecRunner{}
 }
 
 // appNames are the apps of the apps file (AllApps), or the apps run.

@@ -26,14 +26,13 @@ var fixedNow = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 func options(t *testing.T, runner fakeRunner, withBaseline bool) Options {
 	repo, commit := fixtureRepo(t)
 	o := Options{
-		Repo: repo,
-		Apps: []apps.App{{Name: "go-api", Path: "examples/reference-apps/go-api", Commit: commit,
-			Wrapper: apps.Wrapper{Service: ".", Env: "dev"}}},
+		Repo:      repo,
+		Apps:      []apps.App{{Name: "go-api", Path: "examples/reference-apps/go-api", Commit: commit, CI: apps.GitHub}},
 		Bases:     []apps.Base{{Image: "platform/static:1", Layout: "static"}},
 		BasesDir:  baseLayout(t),
 		Fixtures:  apps.Fixtures{Policy: "examples/policy.yaml", GitOps: "examples/gitops"},
 		Candidate: Paved{Version: "v0.2.0-rc.1", Commit: commit, Binary: "/bin/candidate"},
-		DBDir:     "/db", Key: "/keys/cosign.key", Env: os.Environ(),
+		DBDir:     fixtureDB(t), Key: "/keys/cosign.key", Env: os.Environ(),
 		WorkDir: t.TempDir(), Runner: runner, Now: func() time.Time { return fixedNow },
 		AllApps: []string{"go-api"}, AppsSHA256: "a1", ChangelogSHA256: "c1",
 	}

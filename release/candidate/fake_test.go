@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -17,12 +18,15 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
-// fakePaved stands in for a paved binary: like paved run build-scan-deploy
-// it pushes an image to the run's registry, writes an SBOM, bumps the
-// GitOps repository and writes a run record, so the harness collects real
-// outputs from a real registry and a real git remote.
+// fakePaved stands in for an app's CI wrapper running a paved binary: like
+// paved run build-scan-deploy it pushes an image to the run's registry,
+// writes an SBOM, bumps the GitOps repository and writes a run record, so
+// the harness collects real outputs from a real registry and a real git
+// remote. (The release-tagged tests run the real wrappers.)
 type fakePaved struct {
 	user     string // the image's config user
 	packages []string
@@ -33,46 +37,43 @@ type fakePaved struct {
 	// lostImage records an image digest the registry does not hold.
 	lostImage bool
 	env       []string // the last run's environment
+	runs      []AppRun
 	calls     int
 }
 
 // fakeRunner dispatches on the binary's name.
 type fakeRunner map[string]*fakePaved
 
-func (r fakeRunner) Run(ctx context.Context, inv Invocation) (Result, error) {
-	p, ok := r[filepath.Base(inv.Binary)]
+func (r fakeRunner) RunApp(ctx context.Context, run AppRun) (RunResult, error) {
+	p, ok := r[filepath.Base(run.Paved.Binary)]
 	if !ok {
-		return Result{}, fmt.Errorf("no fake for %q", inv.Binary)
+		return RunResult{}, fmt.Errorf("no fake for %q", run.Paved.Binary)
 	}
-	return p.run(ctx, inv)
+	res, err := p.run(ctx, run)
+	if err == nil && res.ExitCode != 2 {
+		res.RecordFile = filepath.Join(run.Work, "report", "paved-run.json")
+	}
+	return res, err
 }
 
-func flagValue(args []string, name string) string {
-	for i, a := range args {
-		if a == name && i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return ""
-}
+// Result is what the fake's run said.
+type Result = RunResult
 
-func (p *fakePaved) run(ctx context.Context, inv Invocation) (Result, error) {
+func (p *fakePaved) run(ctx context.Context, run AppRun) (Result, error) {
 	p.calls++
-	p.env = inv.Env
-	svc := filepath.Base(inv.Args[2])
-	reg, reportDir, gitops := flagValue(inv.Args, "--registry"), flagValue(inv.Args, "--report-dir"), flagValue(inv.Args, "--gitops-repo")
-	if flagValue(inv.Args, "--env") != "dev" {
-		return Result{ExitCode: 2, Output: "Error: unknown flag: --env"}, nil
-	}
+	p.env = run.Env
+	p.runs = append(p.runs, run)
+	svc := run.App.Name
+	reg, reportDir, gitops := run.Registry, filepath.Join(run.Work, "report"), run.GitOps
 	steps := []map[string]any{{"name": "preflight", "status": "ok", "durationSeconds": 0.1}}
-	rec := map[string]any{"schemaVersion": recordSchemaForTest, "pavedVersion": filepath.Base(inv.Binary), "service": svc, "status": "ok"}
+	rec := map[string]any{"schemaVersion": recordSchemaForTest, "pavedVersion": filepath.Base(run.Paved.Binary), "service": svc, "status": "ok"}
 	if p.calls <= p.flakes {
 		rec["status"] = "failed"
 		rec["failure"] = map[string]any{"step": "push", "kind": "transient", "exitCode": 4, "message": "registry unavailable"}
 		rec["steps"] = append(steps, map[string]any{"name": "push", "status": "failed", "error": "registry unavailable"})
 		return Result{ExitCode: 4}, writeJSONFile(filepath.Join(reportDir, "paved-run.json"), rec)
 	}
-	ref, err := p.push(ctx, reg, svc, filepath.Base(inv.Binary))
+	ref, err := p.push(ctx, reg, svc, filepath.Base(run.Paved.Binary))
 	if err != nil {
 		return Result{}, err
 	}
@@ -212,5 +213,13 @@ func baseLayout(t *testing.T) string {
 	p, err := layout.Write(filepath.Join(dir, "static"), empty.Index)
 	require.NoError(t, err)
 	require.NoError(t, p.AppendImage(img))
+	return dir
+}
+
+// fixtureDB builds the fixture vulnerability database once per test, which
+// the harness serves to the wrappers as a mirror.
+func fixtureDB(t *testing.T) string {
+	dir := t.TempDir()
+	require.NoError(t, vulndb.BuildFixture(dir, time.Now()))
 	return dir
 }

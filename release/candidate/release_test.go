@@ -15,11 +15,23 @@ import (
 	"github.com/paved-dev/paved/release/apps"
 )
 
+// releaseRunners are the CI runners hack/release-check.sh test builds.
+func releaseRunners(t *testing.T) Runners {
+	r := Runners{Act: os.Getenv("PAVED_ACT"), GitLabCILocal: os.Getenv("PAVED_GITLAB_CI_LOCAL")}
+	if r.Act == "" || r.GitLabCILocal == "" {
+		t.Skip("run through hack/release-check.sh test: it builds act and gitlab-ci-local")
+	}
+	return r
+}
+
+func keyPassword() ([]byte, error) { return []byte(os.Getenv("COSIGN_PASSWORD")), nil }
+
 // TestReleaseBreakingCandidate builds a baseline paved from HEAD and a
 // candidate from HEAD with a patch that renames the --env flag, which
-// every app's CI wrapper passes, and takes both through go-api with real
-// binaries: the report must name the regression, the app and the step.
-// hack/release-check.sh test runs it with the inputs it builds.
+// every app's CI wrapper passes, and takes both through go-api's own
+// workflow with real binaries: the report must name the regression, the
+// app and the step. hack/release-check.sh test runs it with the inputs it
+// builds.
 func TestReleaseBreakingCandidate(t *testing.T) {
 	bases, db, key := os.Getenv("PAVED_RELEASE_BASES"), os.Getenv("PAVED_RELEASE_DB"), os.Getenv("PAVED_RELEASE_KEY")
 	if bases == "" || db == "" || key == "" {
@@ -41,8 +53,8 @@ func TestReleaseBreakingCandidate(t *testing.T) {
 	require.NotEqual(t, string(src), patched, "the patch no longer applies: pick another flag the wrappers use")
 	require.NoError(t, os.WriteFile(runGo, []byte(patched), 0o644))
 
-	base := &Paved{Version: "v0.0.1", Binary: filepath.Join(work, "bin", "paved-baseline")}
-	cand := Paved{Version: "v0.0.2-rc.1", Binary: filepath.Join(work, "bin", "paved-candidate")}
+	base := &Paved{Version: "v0.0.1", Binary: filepath.Join(work, "bin", "paved-baseline"), Tree: baseSrc}
+	cand := Paved{Version: "v0.0.2-rc.1", Binary: filepath.Join(work, "bin", "paved-candidate"), Tree: candSrc}
 	require.NoError(t, Build(ctx, baseSrc, base.Version, base.Binary, env))
 	require.NoError(t, Build(ctx, candSrc, cand.Version, cand.Binary, env))
 
@@ -53,7 +65,7 @@ func TestReleaseBreakingCandidate(t *testing.T) {
 	rep, err := Check(ctx, Options{
 		Repo: repo, Apps: selected, Bases: list.Bases, BasesDir: bases, Fixtures: list.Fixtures,
 		Candidate: cand, Baseline: base, DBDir: db, Key: key, Env: env, WorkDir: filepath.Join(work, "runs"),
-		Now: time.Now,
+		Now: time.Now, Runners: releaseRunners(t), Password: keyPassword,
 	})
 	require.NoError(t, err)
 	var md strings.Builder
@@ -95,8 +107,8 @@ func TestReleaseSameSourceNoDifferences(t *testing.T) {
 	env := os.Environ()
 	src := filepath.Join(work, "src")
 	require.NoError(t, Export(ctx, repo, "HEAD", src))
-	base := &Paved{Version: "v0.0.1", Binary: filepath.Join(work, "bin", "paved-baseline")}
-	cand := Paved{Version: "v0.0.2-rc.1", Binary: filepath.Join(work, "bin", "paved-candidate")}
+	base := &Paved{Version: "v0.0.1", Binary: filepath.Join(work, "bin", "paved-baseline"), Tree: src}
+	cand := Paved{Version: "v0.0.2-rc.1", Binary: filepath.Join(work, "bin", "paved-candidate"), Tree: src}
 	require.NoError(t, Build(ctx, src, base.Version, base.Binary, env))
 	require.NoError(t, Build(ctx, src, cand.Version, cand.Binary, env))
 
@@ -105,7 +117,7 @@ func TestReleaseSameSourceNoDifferences(t *testing.T) {
 	rep, err := Check(ctx, Options{
 		Repo: repo, Apps: list.Apps, Bases: list.Bases, BasesDir: bases, Fixtures: list.Fixtures,
 		Candidate: cand, Baseline: base, DBDir: db, Key: key, Env: env, WorkDir: filepath.Join(work, "runs"),
-		Now: time.Now,
+		Now: time.Now, Runners: releaseRunners(t), Password: keyPassword,
 	})
 	require.NoError(t, err)
 	var md strings.Builder

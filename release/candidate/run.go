@@ -9,7 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/paved-dev/paved/ci/runner"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/vulndb"
 	"github.com/paved-dev/paved/release/apps"
 	"github.com/paved-dev/paved/release/snapshot"
 )
@@ -20,6 +25,11 @@ import (
 // paved does in a run is in the report.
 func Check(ctx context.Context, o Options) (*Report, error) {
 	start := o.now()
+	if o.Runner == nil {
+		w := &Wrappers{Runners: o.Runners, Key: o.Key, Password: o.Password, Dir: o.WorkDir}
+		defer w.Close()
+		o.Runner = w
+	}
 	if err := o.Notes.Check(o.appNames()); err != nil {
 		return nil, err
 	}
@@ -112,18 +122,18 @@ func runWithRetry(ctx context.Context, o Options, app apps.App, p Paved, label s
 	return &Outcome{Snapshot: snap, Attempts: attempt, DurationSeconds: time.Since(start).Seconds()}, nil
 }
 
-// runOnce exports the app, prepares it, gives it a fresh registry and
-// GitOps remote, runs paved build-scan-deploy and collects the outputs.
+// runOnce exports the app, gives it a fresh registry (with the bases and
+// the vulnerability database as a mirror) and GitOps remote, runs it
+// through its CI wrapper with p, and collects the outputs.
 func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir string, epoch time.Time) (*snapshot.Snapshot, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
 	src := filepath.Join(dir, "src")
 	paths := []string{app.Path, o.Fixtures.Policy, o.Fixtures.GitOps}
-	if err := Export(ctx, o.Repo, app.Commit, src, nonEmpty(paths)...); err != nil {
+	if err := Export(ctx, o.Repo, app.Commit, src, nonEmpty(paths...)...); err != nil {
 		return nil, fmt.Errorf("exporting app %q at commit %s: %w", app.Name, app.Commit, err)
 	}
-	appDir := filepath.Join(src, filepath.FromSlash(app.Path))
 	env, err := IsolatedEnv(o.Env, dir)
 	if err != nil {
 		return nil, err
@@ -131,39 +141,33 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 	env = append(env,
 		"SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch.Unix(), 10),
 		"PAVED_GIT_AUTHOR_NAME=paved release", "PAVED_GIT_AUTHOR_EMAIL=release@paved.invalid")
-	if snap, err := prepare(ctx, o, app, appDir, env); snap != nil || err != nil {
-		return snap, err
-	}
-	iso, err := startRegistry(ctx, filepath.Join(dir, "registry"))
+	in, err := runner.StartInfra(ctx, filepath.Join(dir, "registry"))
 	if err != nil {
 		return nil, err
 	}
-	defer iso.close()
-	if err := iso.pushBases(ctx, o.Bases, o.BasesDir); err != nil {
-		return nil, err
-	}
-	if o.Fixtures.GitOps != "" {
-		if err := iso.seedGitOps(ctx, filepath.Join(src, filepath.FromSlash(o.Fixtures.GitOps)), pubKey(o.Key), dir); err != nil {
-			return nil, err
-		}
-	}
-	reportDir := filepath.Join(dir, "report")
-	args := append([]string{"run", "build-scan-deploy"}, app.Wrapper.Args(appDir)...)
-	args = append(args, "--registry", iso.addr, "--db-dir", o.DBDir, "--key", o.Key,
-		"--report-dir", reportDir, "--revision", app.Commit, "--run-id", "release-"+app.Name, "--progress", "plain")
-	if iso.gitops != "" {
-		args = append(args, "--gitops-repo", iso.gitops)
-	}
-	res, err := o.runner().Run(ctx, Invocation{Binary: p.Binary, Args: args, Dir: src, Env: env})
+	defer in.Close()
+	mirror, err := provision(ctx, o, in, src, dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "paved.log"), []byte(res.Output), 0o644); err != nil {
+	res, err := o.Runner.RunApp(ctx, AppRun{
+		App: app, Dir: filepath.Join(src, filepath.FromSlash(app.Path)), Paved: p,
+		Registry: in.Registry, Mirror: mirror, GitOps: in.GitOps, Policy: filepath.Join(src, filepath.FromSlash(o.Fixtures.Policy)),
+		Key: o.Key, Date: epoch, Env: env, Work: filepath.Join(dir, "run"),
+	})
+	if err != nil {
 		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ci.log"), []byte(res.Output), 0o644); err != nil {
+		return nil, err
+	}
+	output := res.Output
+	if res.Message != "" {
+		output = res.Message
 	}
 	snap, err := snapshot.Collect(ctx, snapshot.Input{
-		ExitCode: res.ExitCode, Output: res.Output, RecordFile: filepath.Join(reportDir, "paved-run.json"), Dir: src,
-		Registry: iso.addr, GitOpsRepo: iso.gitops, GitOpsSeed: iso.seed,
+		ExitCode: res.ExitCode, Output: output, Wrapper: res.Wrapper, RecordFile: res.RecordFile, Dir: res.Dir,
+		Reports: filepath.Dir(res.RecordFile), Registry: in.Registry, GitOpsRepo: in.GitOps, GitOpsSeed: in.GitOpsSeed,
 	})
 	if err != nil && label == "candidate" {
 		// What the candidate left cannot be read (a record that does not
@@ -171,6 +175,35 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 		return collectFailed(res.ExitCode, err), nil
 	}
 	return snap, err
+}
+
+// provision pushes the bases and the vulnerability database (as Trivy's
+// artifact: the wrappers' paved db update pulls it from this mirror) into
+// the run's registry and seeds its GitOps remote; it returns the mirror.
+func provision(ctx context.Context, o Options, in *runner.Infra, src, dir string) (string, error) {
+	for _, b := range o.Bases {
+		if err := in.PushLayout(ctx, filepath.Join(o.BasesDir, b.Layout), b.Image); err != nil {
+			return "", fmt.Errorf("pushing base %q: %w", b.Image, err)
+		}
+	}
+	mirror := in.Registry + "/mirror/trivy-db:2"
+	art, err := vulndb.Artifact(o.DBDir)
+	if err != nil {
+		return "", err
+	}
+	ref, err := name.ParseReference(mirror)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(ref, art, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("pushing the vulnerability database to %s: %w", mirror, err)
+	}
+	if o.Fixtures.GitOps != "" {
+		if err := in.SeedGitOps(ctx, filepath.Join(src, filepath.FromSlash(o.Fixtures.GitOps)), pubKey(o.Key), dir); err != nil {
+			return "", err
+		}
+	}
+	return mirror, nil
 }
 
 // collectFailed is a candidate run whose outputs could not be collected:
@@ -184,34 +217,9 @@ func collectFailed(exitCode int, err error) *snapshot.Snapshot {
 	}
 }
 
-// prepare runs the app's preparation; a failing command makes a snapshot
-// failed at the prepare step.
-func prepare(ctx context.Context, o Options, app apps.App, appDir string, env []string) (*snapshot.Snapshot, error) {
-	for _, command := range app.Prepare {
-		f := strings.Fields(command)
-		bin := f[0]
-		if strings.Contains(bin, "/") {
-			bin = filepath.Join(appDir, bin)
-		}
-		res, err := o.runner().Run(ctx, Invocation{Binary: bin, Args: f[1:], Dir: appDir, Env: env})
-		if err != nil {
-			return nil, err
-		}
-		if res.ExitCode != 0 {
-			msg := fmt.Sprintf("%s exited with %d: %s", command, res.ExitCode, lastLine(res.Output))
-			return &snapshot.Snapshot{
-				Status: snapshot.StatusFailed, ExitCode: 1, // paved did not run
-				Failure: &snapshot.Failure{Step: snapshot.StepPrepare, ExitCode: res.ExitCode, Message: msg},
-				Steps:   []snapshot.Step{{Name: snapshot.StepPrepare, Status: snapshot.StatusFailed, Error: msg}},
-			}, nil
-		}
-	}
-	return nil, nil
-}
-
 func pubKey(key string) string { return strings.TrimSuffix(key, ".key") + ".pub" }
 
-func nonEmpty(s []string) []string {
+func nonEmpty(s ...string) []string {
 	var out []string
 	for _, x := range s {
 		if x != "" {
@@ -219,9 +227,4 @@ func nonEmpty(s []string) []string {
 		}
 	}
 	return out
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
 }

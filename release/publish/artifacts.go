@@ -2,18 +2,13 @@ package publish
 
 import (
 	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -29,7 +24,6 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/oci"
 	imgpublish "github.com/paved-dev/paved/pipelines/publish"
-	"github.com/paved-dev/paved/pipelines/sbom"
 )
 
 // staticBase assembles the static base (CA certificates, time zones,
@@ -183,58 +177,4 @@ func binary(img v1.Image) (string, []byte, error) {
 			return path.Base(want), data, err
 		}
 	}
-}
-
-// tarball returns a gzipped tar holding the binary as name, every timestamp
-// at p.created, so the same binary gives the same bytes.
-func (p *publisher) tarball(name string, bin []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	tw := tar.NewWriter(zw)
-	h := &tar.Header{Name: name, Mode: 0o755, Size: int64(len(bin)), ModTime: p.created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
-	if err := tw.WriteHeader(h); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(bin); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// file is one release file for the output directory.
-type file struct {
-	name string
-	data []byte
-}
-
-// writeFiles writes files and a SHA256SUMS over them into dir, each through
-// a temporary name, so a failure leaves no half-written file.
-func writeFiles(dir string, files []file) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating output directory %q: %w", dir, err)
-	}
-	var sums strings.Builder
-	for _, f := range files {
-		s := sha256.Sum256(f.data)
-		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(s[:]), f.name)
-	}
-	files = append(files, file{name: "SHA256SUMS", data: []byte(sums.String())})
-	var written []string
-	for _, f := range files {
-		dst := filepath.Join(dir, f.name)
-		if err := sbom.WriteFile(dst, f.data); err != nil {
-			return written, fmt.Errorf("writing %q: %w", dst, err)
-		}
-		written = append(written, dst)
-	}
-	return written, nil
 }

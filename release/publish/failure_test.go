@@ -126,7 +126,7 @@ func TestCommitAndTagUndoAfterImageTag(t *testing.T) {
 	who, err := r.identity(f.options().Now())
 	require.NoError(t, err)
 
-	_, err = r.commitAndTag(f.head, []byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who,
+	_, err = r.commitAndTag(f.head, map[string][]byte{ChangelogFile: []byte("released\n")}, "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who,
 		func() error { return errors.New("tagging the image: registry down") })
 	require.ErrorContains(t, err, "registry down")
 	require.NotContains(t, err.Error(), "undoing it failed")
@@ -145,7 +145,7 @@ func TestCommitAndTagUndo(t *testing.T) {
 	who, err := r.identity(f.options().Now())
 	require.NoError(t, err)
 
-	_, err = r.commitAndTag(f.head, []byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
+	_, err = r.commitAndTag(f.head, map[string][]byte{ChangelogFile: []byte("released\n")}, "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
 	require.ErrorContains(t, err, "creating tag v0.2.0")
 	require.NotContains(t, err.Error(), "undoing it failed")
 	f.requireUnchanged(t, before)
@@ -178,7 +178,7 @@ func TestCommitAndTagRechecks(t *testing.T) {
 			who, err := r.identity(f.options().Now())
 			require.NoError(t, err)
 
-			_, err = r.commitAndTag(built, []byte("released\n"), "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
+			_, err = r.commitAndTag(built, map[string][]byte{ChangelogFile: []byte("released\n")}, "chore(release): v0.2.0", "v0.2.0", "paved v0.2.0", who, nil)
 			require.Equal(t, failure.BadInput, failure.KindOf(err), "%v", err)
 			require.ErrorContains(t, err, tc.want)
 			f.requireUnchanged(t, before, tc.dirty...)

@@ -59,6 +59,17 @@ const notes = `# Changelog
 [0.1.0]: https://example.com/tiny/releases/tag/v0.1.0
 `
 
+// pinnedAction has the values a release pins in a wrapper.
+const pinnedAction = `inputs:
+  paved-version:
+    default: v0.1.0 # paved-release: version
+  release-public-key:
+    default: "" # paved-release: public-key
+runs:
+  env:
+    PAVED_PINNED_SHA256SUMS: "" # paved-release: sha256sums
+`
+
 // fixture is a repository to release, a registry and a key pair.
 type fixture struct {
 	dir, registry string
@@ -84,6 +95,9 @@ func newFixture(t *testing.T) *fixture {
 		".gitignore":        "/out/\n",
 		"docs/unchanged.md": "x\n",
 		"release/apps.yaml": "apps:\n  - name: go-api\n",
+		// The wrappers the release commit pins (ci/pins).
+		"ci/github/action.yml":                    pinnedAction,
+		".github/workflows/build-scan-deploy.yml": "jobs:\n  x:\n    steps:\n      - uses: paved-dev/paved/ci/github@v0.1.0\n",
 	}
 	for name, data := range files {
 		writeFile(t, filepath.Join(f.dir, name), data)

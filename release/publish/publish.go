@@ -86,7 +86,8 @@ type Options struct {
 	Password  sign.PassFunc
 	PublicKey string
 
-	// OutDir, when set, receives the binary tarballs, SBOMs and SHA256SUMS.
+	// OutDir, when set, receives in OutDir/VERSION what the CI wrappers
+	// install: the binary archives, SBOMs, SHA256SUMS and its signature.
 	OutDir string
 	// PushRemote, when set, is the git remote the commit and tag are pushed
 	// to, atomically. Nothing is pushed otherwise.
@@ -145,8 +146,14 @@ type Result struct {
 	Platforms map[string]string `json:"platforms,omitempty"`
 	// Verified is true when the signatures and SBOM attestations verified.
 	Verified bool `json:"verified"`
-	// Files are the files written into OutDir.
+	// Files are the files written into OutDir/VERSION: per platform the
+	// binary archive and its SBOM, SHA256SUMS and SHA256SUMS.sig.
 	Files []string `json:"files,omitempty"`
+	// SumsSHA256 is the sha256 (hex) of SHA256SUMS, which the wrappers pin.
+	SumsSHA256 string `json:"sha256sums,omitempty"`
+	// Pinned are the wrapper files the release commit pinned to the
+	// release (ci/pins), slash-separated, relative to the repository.
+	Pinned []string `json:"pinned,omitempty"`
 	// Commit is the release commit; Tag the annotated tag at it.
 	Commit string `json:"commit,omitempty"`
 	Tag    string `json:"tag,omitempty"`

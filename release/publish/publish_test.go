@@ -20,9 +20,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/ci/pins"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/release/changelog"
+	"github.com/paved-dev/paved/release/dist"
 )
 
 func TestPublish(t *testing.T) {
@@ -72,6 +74,23 @@ func TestPublish(t *testing.T) {
 	require.Contains(t, string(data), "## [Unreleased]\n\n## [0.2.0] - 2026-11-02\n")
 	f.requireClean(t)
 
+	// The same commit pins the wrappers to the release: the version, the
+	// sha256 of its SHA256SUMS and the public key that signed it.
+	require.Equal(t, []string{".github/workflows/build-scan-deploy.yml", "ci/github/action.yml"}, res.Pinned)
+	marked, paved, err := pins.Read(f.dir)
+	require.NoError(t, err)
+	pub, err := os.ReadFile(f.keys.PublicKey)
+	require.NoError(t, err)
+	oneLine, err := pins.OneLine(pub)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, m := range marked {
+		got[m.Name] = m.Value
+	}
+	require.Equal(t, map[string]string{pins.Version: "v0.2.0", pins.PublicKey: oneLine, pins.SHA256SUMS: "v0.2.0 " + res.SumsSHA256}, got)
+	require.Len(t, paved, 1)
+	require.Equal(t, "v0.2.0", paved[0].Version)
+
 	// The remote has the branch and the tag.
 	remoteMain, err := bare.Reference(plumbing.NewBranchReferenceName("main"), false)
 	require.NoError(t, err)
@@ -96,6 +115,13 @@ func TestPublish(t *testing.T) {
 	// The output directory holds tarballs and SBOMs whose sums match, and
 	// the amd64 binary says its version.
 	requireSums(t, filepath.Join(o.OutDir, "v0.2.0"), res.Files)
+	sums, err := os.ReadFile(filepath.Join(o.OutDir, "v0.2.0", dist.SumsFile))
+	require.NoError(t, err)
+	sig, err := os.ReadFile(filepath.Join(o.OutDir, "v0.2.0", dist.SigFile))
+	require.NoError(t, err)
+	require.NoError(t, sign.VerifyBlob(context.Background(), sums, sig, f.keys.PublicKey), "SHA256SUMS is signed with the release key")
+	sum := sha256.Sum256(sums)
+	require.Equal(t, hex.EncodeToString(sum[:]), res.SumsSHA256)
 	bin := untar(t, filepath.Join(o.OutDir, "v0.2.0", "tiny_0.2.0_linux_amd64.tar.gz"), "tiny")
 	if runtime.GOARCH == "amd64" {
 		path := filepath.Join(t.TempDir(), "tiny")
@@ -135,7 +161,7 @@ func requireSums(t *testing.T, dir string, files []string) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(sums)), "\n")
 	require.Len(t, lines, 4, "two tarballs and two SBOMs")
-	require.Len(t, files, 5)
+	require.Len(t, files, 6, "and SHA256SUMS with its signature")
 	for _, l := range lines {
 		sum, file, ok := strings.Cut(l, "  ")
 		require.True(t, ok, l)

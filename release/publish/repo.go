@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -301,11 +302,12 @@ func (r *repo) identity(now time.Time) (*object.Signature, error) {
 }
 
 // commitAndTag checks again that the tree is clean and HEAD is parent,
-// writes the released changelog, commits it with message on parent,
-// creates the annotated tag at that commit and then runs then (nil for
-// nothing). On any failure the work tree, the index, the branch and the tags
-// are left as they were.
-func (r *repo) commitAndTag(parent plumbing.Hash, changelog []byte, message, tag, tagMessage string, who *object.Signature, then func() error) (plumbing.Hash, error) {
+// writes files (contents by slash-separated path relative to the root: the
+// released changelog, the wrappers' pins), commits them with message on
+// parent, creates the annotated tag at that commit and then runs then (nil
+// for nothing). On any failure the work tree, the index, the branch and the
+// tags are left as they were.
+func (r *repo) commitAndTag(parent plumbing.Hash, files map[string][]byte, message, tag, tagMessage string, who *object.Signature, then func() error) (plumbing.Hash, error) {
 	// The checks ran minutes ago, before the build: check again that the
 	// tree is clean and HEAD is what was built, right before writing.
 	if err := r.checkClean(); err != nil {
@@ -319,44 +321,49 @@ func (r *repo) commitAndTag(parent plumbing.Hash, changelog []byte, message, tag
 		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("HEAD moved to %s while the release of %s was built: nothing was committed or tagged; run paved release candidate again at the new HEAD",
 			short(headRef.Hash().String()), short(parent.String())))
 	}
-	path := filepath.Join(r.root, ChangelogFile)
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reading %q: %w", path, err))
+	old := map[string][]byte{}
+	for name := range files {
+		data, err := os.ReadFile(filepath.Join(r.root, filepath.FromSlash(name)))
+		if err != nil {
+			return plumbing.ZeroHash, failure.BadInputErr(fmt.Errorf("reading %q: %w", name, err))
+		}
+		old[name] = data
 	}
-	commit, err := r.commit(path, changelog, message, who, parent)
+	commit, err := r.commit(files, message, who, parent)
 	if err != nil {
-		return plumbing.ZeroHash, r.undo(err, path, old, headRef, "")
+		return plumbing.ZeroHash, r.undo(err, old, headRef, "")
 	}
 	if _, err := r.git.CreateTag(tag, commit, &git.CreateTagOptions{Tagger: who, Message: tagMessage}); err != nil {
-		return plumbing.ZeroHash, r.undo(fmt.Errorf("creating tag %s at %s: %w", tag, short(commit.String()), err), path, old, headRef, tag)
+		return plumbing.ZeroHash, r.undo(fmt.Errorf("creating tag %s at %s: %w", tag, short(commit.String()), err), old, headRef, tag)
 	}
 	if then != nil {
 		if err := then(); err != nil {
-			return plumbing.ZeroHash, r.undo(err, path, old, headRef, tag)
+			return plumbing.ZeroHash, r.undo(err, old, headRef, tag)
 		}
 	}
 	return commit, nil
 }
 
-func (r *repo) commit(path string, changelog []byte, message string, who *object.Signature, parent plumbing.Hash) (plumbing.Hash, error) {
-	if err := os.WriteFile(path, changelog, 0o644); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("writing %q: %w", path, err)
-	}
-	if _, err := r.wt.Add(ChangelogFile); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("staging %s: %w", ChangelogFile, err)
+func (r *repo) commit(files map[string][]byte, message string, who *object.Signature, parent plumbing.Hash) (plumbing.Hash, error) {
+	for _, name := range sortedNames(files) {
+		if err := os.WriteFile(filepath.Join(r.root, filepath.FromSlash(name)), files[name], 0o644); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("writing %q: %w", name, err)
+		}
+		if _, err := r.wt.Add(name); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("staging %s: %w", name, err)
+		}
 	}
 	h, err := r.wt.Commit(message, &git.CommitOptions{Author: who, Committer: who, Parents: []plumbing.Hash{parent}})
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("committing %s: %w", ChangelogFile, err)
+		return plumbing.ZeroHash, fmt.Errorf("committing the release: %w", err)
 	}
 	return h, nil
 }
 
-// undo puts the branch back at headRef, the changelog and its index entry
-// back to old, and deletes tag if it was created; cause is returned, with
+// undo puts the branch back at headRef, every file in old and its index
+// entry back, and deletes tag if it was created; cause is returned, with
 // what could not be undone.
-func (r *repo) undo(cause error, path string, old []byte, headRef *plumbing.Reference, tag string) error {
+func (r *repo) undo(cause error, old map[string][]byte, headRef *plumbing.Reference, tag string) error {
 	var errs []error
 	if tag != "" {
 		if err := r.git.DeleteTag(tag); err != nil && !errors.Is(err, git.ErrTagNotFound) {
@@ -366,15 +373,26 @@ func (r *repo) undo(cause error, path string, old []byte, headRef *plumbing.Refe
 	if err := r.git.Storer.SetReference(headRef); err != nil {
 		errs = append(errs, fmt.Errorf("moving %s back to %s: %w", headRef.Name().Short(), short(headRef.Hash().String()), err))
 	}
-	if err := os.WriteFile(path, old, 0o644); err != nil {
-		errs = append(errs, fmt.Errorf("restoring %q: %w", path, err))
-	} else if _, err := r.wt.Add(ChangelogFile); err != nil {
-		errs = append(errs, fmt.Errorf("restoring the index entry of %s: %w", ChangelogFile, err))
+	for _, name := range sortedNames(old) {
+		if err := os.WriteFile(filepath.Join(r.root, filepath.FromSlash(name)), old[name], 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("restoring %q: %w", name, err))
+		} else if _, err := r.wt.Add(name); err != nil {
+			errs = append(errs, fmt.Errorf("restoring the index entry of %s: %w", name, err))
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w; undoing it failed too, fix the repository by hand: %w", cause, errors.Join(errs...))
 	}
 	return cause
+}
+
+func sortedNames(files map[string][]byte) []string {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // push pushes the branch and the tag to remote in one atomic push.

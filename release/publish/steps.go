@@ -6,14 +6,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/paved-dev/paved/ci/pins"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/release/changelog"
+	"github.com/paved-dev/paved/release/dist"
+	"github.com/paved-dev/paved/release/modpath"
 )
 
 type step func(context.Context) error
@@ -79,10 +84,10 @@ func (p *publisher) release(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := p.writeOut(plats, imgs); err != nil {
+	if err := p.writeOut(ctx, plats, imgs); err != nil {
 		return err
 	}
-	return p.tag(index, func() error {
+	return p.tag(ctx, index, func() error {
 		if tagged {
 			return nil
 		}
@@ -178,6 +183,9 @@ func (p *publisher) decideVersion(context.Context) error {
 	if err := p.candidate.checkVersion(d.Version); err != nil {
 		return err
 	}
+	if err := p.checkModulePath(d.Version); err != nil {
+		return err
+	}
 	p.res.Tag = d.Version
 	if err := p.repo.checkNoTag(d.Version); err != nil {
 		return err
@@ -186,6 +194,17 @@ func (p *publisher) decideVersion(context.Context) error {
 		return nil
 	}
 	return p.repo.checkNoRemoteTag(p.o.PushRemote, d.Version)
+}
+
+// checkModulePath: a major version from v2 on is released from a module
+// at MODULE/vN (semantic import versioning), or go install and go get
+// refuse the tag. The tree is clean, so go.mod is HEAD's.
+func (p *publisher) checkModulePath(version string) error {
+	gomod, err := os.ReadFile(filepath.Join(p.repo.root, "go.mod"))
+	if err != nil {
+		return failure.BadInputErr(fmt.Errorf("reading go.mod of %q: %w", p.repo.root, err))
+	}
+	return modpath.Check(gomod, version)
 }
 
 func (p *publisher) checkReleaseInputs(context.Context) error {
@@ -227,51 +246,65 @@ func (p *publisher) baseImage(ctx context.Context) (string, error) {
 	return p.staticBase(ctx)
 }
 
-// writeOut writes each platform's binary tarball and SBOM, and SHA256SUMS,
-// into OutDir/VERSION.
-func (p *publisher) writeOut(plats []platformRelease, imgs []v1.Image) error {
+// writeOut writes each platform's binary archive and SBOM, SHA256SUMS and
+// its signature (what the CI wrappers install and verify) into
+// OutDir/VERSION, and verifies the signature with the public key first.
+func (p *publisher) writeOut(ctx context.Context, plats []platformRelease, imgs []v1.Image) error {
 	if p.o.OutDir == "" {
 		return nil
 	}
-	var files []file
+	var files []dist.File
 	for i, pr := range plats {
 		bin, data, err := binary(imgs[i])
 		if err != nil {
 			return err
 		}
-		stem := fmt.Sprintf("%s_%s_%s_%s", bin, strings.TrimPrefix(p.version, "v"), pr.platform.OS, pr.platform.Architecture)
-		tgz, err := p.tarball(bin, data)
+		archive := dist.ArchiveName(bin, p.version, pr.platform.OS, pr.platform.Architecture)
+		tgz, err := dist.Archive(bin, data, p.created)
 		if err != nil {
-			return fmt.Errorf("packing %s: %w", stem, err)
+			return err
 		}
-		files = append(files, file{stem + ".tar.gz", tgz}, file{stem + ".spdx.json", pr.sbom.Document})
+		sbomName := strings.TrimSuffix(archive, ".tar.gz") + ".spdx.json"
+		files = append(files, dist.File{Name: archive, Data: tgz}, dist.File{Name: sbomName, Data: pr.sbom.Document})
 	}
-	written, err := writeFiles(filepath.Join(p.o.OutDir, p.version), files)
-	p.res.Files = written
+	rel, err := dist.Write(ctx, filepath.Join(p.o.OutDir, p.version), files, p.signSums)
+	if rel != nil {
+		p.res.Files, p.res.SumsSHA256 = rel.Files, rel.SumsSHA256
+	}
 	return err
 }
 
-// tag moves the change notes into the new version's section, commits that
-// and tags the commit, runs tagImage (the registry's version tag; on its
+// signSums signs SHA256SUMS with the release key and verifies the
+// signature with the public key, as the wrappers will.
+func (p *publisher) signSums(ctx context.Context, sums []byte) ([]byte, error) {
+	sig, err := sign.SignBlob(ctx, sums, sign.WithKey(p.o.Key), sign.WithPassword(p.o.Password))
+	if err != nil {
+		return nil, err
+	}
+	if err := sign.VerifyBlob(ctx, sums, sig, p.o.PublicKey); err != nil {
+		return nil, err
+	}
+	return sig, nil
+}
+
+// tag moves the change notes into the new version's section, pins the
+// wrappers to the release (version, SHA256SUMS checksum, public key), commits
+// that and tags the commit, runs tagImage (the registry's version tag; on its
 // failure the commit and the git tag are undone), then pushes both when
 // asked.
-func (p *publisher) tag(index name.Digest, tagImage func() error) error {
-	data, err := os.ReadFile(filepath.Join(p.repo.root, ChangelogFile))
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", ChangelogFile, err)
-	}
-	now := p.o.Now()
-	released, err := changelog.Release(data, p.version, now)
+func (p *publisher) tag(ctx context.Context, index name.Digest, tagImage func() error) error {
+	files, err := p.releaseFiles(ctx)
 	if err != nil {
 		return err
 	}
+	now := p.o.Now()
 	who, err := p.repo.identity(now)
 	if err != nil {
 		return err
 	}
 	msg := releaseMessage(p.version)
 	tagMsg := fmt.Sprintf("paved %s\n\nImage: %s\nCandidate: %s built from %s\n", p.version, index, p.candidate.Version, p.head.Hash)
-	commit, err := p.repo.commitAndTag(p.head.Hash, released, msg, p.version, tagMsg, who, tagImage)
+	commit, err := p.repo.commitAndTag(p.head.Hash, files, msg, p.version, tagMsg, who, tagImage)
 	if err != nil {
 		return err
 	}
@@ -284,4 +317,32 @@ func (p *publisher) tag(index name.Digest, tagImage func() error) error {
 	}
 	p.res.Pushed = p.o.PushRemote
 	return nil
+}
+
+// releaseFiles are the files the release commit changes: CHANGELOG.md with
+// Unreleased moved into the version's section, and the wrappers pinned to
+// the release (ci/pins).
+func (p *publisher) releaseFiles(ctx context.Context) (map[string][]byte, error) {
+	data, err := os.ReadFile(filepath.Join(p.repo.root, ChangelogFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ChangelogFile, err)
+	}
+	released, err := changelog.Release(data, p.version, p.o.Now())
+	if err != nil {
+		return nil, err
+	}
+	key, err := sign.PublicKeyPEM(ctx, p.o.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	files, err := pins.Write(p.repo.root, pins.Release{Version: p.version, SumsSHA256: p.res.SumsSHA256, PublicKeyPEM: key})
+	if err != nil {
+		return nil, err
+	}
+	for name := range files {
+		p.res.Pinned = append(p.res.Pinned, name)
+	}
+	sort.Strings(p.res.Pinned)
+	files[ChangelogFile] = released
+	return files, nil
 }

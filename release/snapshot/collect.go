@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -22,10 +23,16 @@ type Input struct {
 	// output, for a run that left no record.
 	ExitCode int
 	Output   string
+	// Wrapper says the CI wrapper failed (ExitCode and Output are its
+	// own): before paved ran when there is no record, or after it.
+	Wrapper bool
 	// RecordFile is the run record; relative files in it are relative to
-	// Dir, paved's working directory.
+	// Dir, paved's working directory. Reports, when set, is where the CI
+	// kept the run's reports (an artifact): a file the record names that
+	// is gone with the CI's workspace is taken from there by its name.
 	RecordFile string
 	Dir        string
+	Reports    string
 	// Registry is the run's registry address (host:port).
 	Registry string
 	// GitOpsRepo is the run's GitOps repository and GitOpsSeed the commit
@@ -37,10 +44,14 @@ type Input struct {
 // failed run at StepCLI; what a failed run did not produce stays zero.
 func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 	s := &Snapshot{ExitCode: in.ExitCode, Status: StatusFailed}
+	step := StepCLI
+	if in.Wrapper {
+		step = StepWrapper
+	}
 	rec, err := readRecord(in.RecordFile)
 	if errors.Is(err, fs.ErrNotExist) && in.ExitCode != 0 {
-		s.Failure = &Failure{Step: StepCLI, ExitCode: in.ExitCode, Message: lastLine(in.Output)}
-		s.Steps = []Step{{Name: StepCLI, Status: StatusFailed, Error: s.Failure.Message}}
+		s.Failure = &Failure{Step: step, ExitCode: in.ExitCode, Message: lastLine(in.Output)}
+		s.Steps = []Step{{Name: step, Status: StatusFailed, Error: s.Failure.Message}}
 		return s, nil
 	}
 	if err != nil {
@@ -48,11 +59,11 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 	}
 	fromRecord(s, rec)
 	if in.ExitCode != 0 && s.Failure == nil {
-		// The record says ok, paved's exit code does not: CI acts on the
-		// exit code, so the run failed.
+		// The record says ok, the exit code does not: CI acts on the exit
+		// code, so the run failed.
 		s.Status = StatusFailed
-		s.Failure = &Failure{Step: StepCLI, ExitCode: in.ExitCode,
-			Message: fmt.Sprintf("paved exited with %d after writing a run record: %s", in.ExitCode, lastLine(in.Output))}
+		s.Failure = &Failure{Step: step, ExitCode: in.ExitCode,
+			Message: fmt.Sprintf("exited with %d after paved wrote a run record: %s", in.ExitCode, lastLine(in.Output))}
 	}
 	digest := ""
 	if rec.Image != "" {
@@ -63,6 +74,9 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 	if file := sbomFile(rec); file != "" {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(in.Dir, file)
+		}
+		if _, err := os.Stat(file); err != nil && in.Reports != "" {
+			file = filepath.Join(in.Reports, filepath.Base(file))
 		}
 		if s.Packages, err = packages(file); err != nil {
 			return nil, err

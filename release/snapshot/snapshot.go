@@ -32,9 +32,10 @@ type Snapshot struct {
 
 // Pseudo-steps the harness adds in front of the pipeline's own steps.
 const (
-	// StepPrepare is the app's own preparation (its CI wrapper's run steps
-	// before paved, e.g. npm ci).
-	StepPrepare = "prepare"
+	// StepWrapper is the app's CI wrapper around paved: installing the
+	// release, its own preparation (npm ci), the results; a wrapper that
+	// breaks fails here, naming the app and the wrapper.
+	StepWrapper = "wrapper"
 	// StepCLI is paved's command line, before the pipeline starts: a
 	// failure here (an unknown flag, a missing argument) leaves no run
 	// record.

@@ -30,12 +30,15 @@ type fakeGitHub struct {
 	pulls    map[string][]map[string]any // owner/repo → pull requests
 	comments map[string][]string         // owner/repo#n → comments
 	labels   map[string][]string         // owner/repo#n → labels
+	runs     map[string][]map[string]any // owner/repo@sha → check runs
+	statuses map[string][]map[string]any // owner/repo@sha → latest status per context
 	calls    []string                    // "METHOD path?query"
 }
 
 func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
 	f := &fakeGitHub{t: t, token: token, pageSize: 2, orgs: map[string][]string{}, archived: map[string]bool{}, users: map[string]bool{},
-		pulls: map[string][]map[string]any{}, comments: map[string][]string{}, labels: map[string][]string{}}
+		pulls: map[string][]map[string]any{}, comments: map[string][]string{}, labels: map[string][]string{},
+		runs: map[string][]map[string]any{}, statuses: map[string][]map[string]any{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -55,6 +58,11 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == "GET" && len(p) == 3 && p[2] == "repos" && (p[0] == "orgs" || p[0] == "organizations" || p[0] == "users"):
 		f.repos(w, r, p[0], p[1])
+	case r.Method == "GET" && len(p) == 6 && p[0] == "repos" && p[3] == "commits" && p[5] == "check-runs":
+		f.checkRuns(w, r, p[1]+"/"+p[2]+"@"+p[4])
+	case r.Method == "GET" && len(p) == 6 && p[0] == "repos" && p[3] == "commits" && p[5] == "status":
+		all := f.statuses[p[1]+"/"+p[2]+"@"+p[4]]
+		writeJSON(w, http.StatusOK, map[string]any{"state": "success", "statuses": all, "sha": p[4], "total_count": len(all)})
 	case len(p) == 4 && p[0] == "repos" && p[3] == "pulls":
 		f.pullList(w, r, p[1]+"/"+p[2])
 	case len(p) == 5 && p[0] == "repos" && p[3] == "pulls":
@@ -103,6 +111,20 @@ func (f *fakeGitHub) repos(w http.ResponseWriter, r *http.Request, kind, org str
 			f.srv.URL, strings.Replace(kind, "orgs", "organizations", 1), org, page+1, f.srv.URL, kind, org, (len(names)+f.pageSize-1)/f.pageSize))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// checkRuns serves a commit's check runs a page at a time, with GitHub's
+// Link header; filter=latest is the only filter paved asks for.
+func (f *fakeGitHub) checkRuns(w http.ResponseWriter, r *http.Request, key string) {
+	require.Equal(f.t, "latest", r.URL.Query().Get("filter"))
+	all := f.runs[key]
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	from, to := min((page-1)*f.pageSize, len(all)), min(page*f.pageSize, len(all))
+	if to < len(all) {
+		w.Header().Set("Link", fmt.Sprintf(`<%s%s?filter=latest&page=%d>; rel="next"`, f.srv.URL, r.URL.Path, page+1))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(all), "check_runs": append([]map[string]any{}, all[from:to]...)})
 }
 
 func (f *fakeGitHub) pullList(w http.ResponseWriter, r *http.Request, repo string) {

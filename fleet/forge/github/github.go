@@ -16,11 +16,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
-	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 // DefaultBaseURL is github.com's REST API.
@@ -42,6 +40,7 @@ type Forge struct {
 var (
 	_ fleet.Forge   = (*Forge)(nil)
 	_ fleet.Changes = (*Forge)(nil)
+	_ fleet.Checks  = (*Forge)(nil)
 )
 
 // New returns the GitHub forge at DefaultBaseURL (forge.WithBaseURL for
@@ -101,13 +100,5 @@ func (f *Forge) Repositories(ctx context.Context, organisation string) ([]fleet.
 
 // repo maps a clone URL to owner and name.
 func repo(cloneURL string) (owner, name string, err error) {
-	_, path, err := forge.RepoPath(cloneURL)
-	if err != nil {
-		return "", "", err
-	}
-	owner, name, ok := strings.Cut(path, "/")
-	if !ok || strings.Contains(name, "/") {
-		return "", "", failure.BadInputErr(fmt.Errorf("reading repository URL of %q: want a GitHub owner/repository path", path))
-	}
-	return owner, name, nil
+	return forge.OwnerName(cloneURL, "GitHub")
 }

@@ -21,10 +21,13 @@ type pull struct {
 	Merged         bool    `json:"merged"`
 	MergedAt       *string `json:"merged_at"`
 	MergeCommitSHA string  `json:"merge_commit_sha"`
+	Head           struct {
+		SHA string `json:"sha"`
+	} `json:"head"`
 }
 
 func (p pull) change() fleet.Change {
-	c := fleet.Change{ID: strconv.Itoa(p.Number), URL: p.HTMLURL, State: fleet.ChangeOpen}
+	c := fleet.Change{ID: strconv.Itoa(p.Number), URL: p.HTMLURL, State: fleet.ChangeOpen, Head: p.Head.SHA}
 	switch {
 	case p.Merged || p.MergedAt != nil:
 		c.State, c.MergeCommit = fleet.ChangeMerged, p.MergeCommitSHA
@@ -110,33 +113,25 @@ func (f *Forge) Get(ctx context.Context, repository, id string) (fleet.Change, e
 // Close comments on pull request id (POST .../issues/{n}/comments) and
 // closes it (PATCH .../pulls/{n} state=closed). A closed one is left alone;
 // a merged one is bad input wrapping forge.ErrMerged.
-func (f *Forge) Close(ctx context.Context, repository, id, comment string) error {
+func (f *Forge) Close(ctx context.Context, repository, id, body string) error {
 	c, err := f.Get(ctx, repository, id)
 	if err != nil {
 		return err
 	}
 	owner, name, n, _ := ref(repository, id)
-	switch c.State {
-	case fleet.ChangeClosed:
-		return nil
-	case fleet.ChangeMerged:
-		return failure.BadInputErr(fmt.Errorf("closing pull request %s/%s#%d: %w at %s: revert it instead", owner, name, n, forge.ErrMerged, c.MergeCommit))
-	}
-	if comment != "" {
-		if _, err := f.api.Do(ctx, forge.Call{
+	var comment *forge.Call
+	if body != "" {
+		comment = &forge.Call{
 			What:   fmt.Sprintf("commenting on pull request %s/%s#%d", owner, name, n),
 			Method: http.MethodPost, Path: issuePath(owner, name, n) + "/comments", Scope: scopeIssues,
-			Body: map[string]string{"body": comment},
-		}, nil); err != nil {
-			return err
+			Body: map[string]string{"body": body},
 		}
 	}
-	_, err = f.api.Do(ctx, forge.Call{
+	return f.api.Close(ctx, c, fmt.Sprintf("pull request %s/%s#%d", owner, name, n), comment, forge.Call{
 		What:   fmt.Sprintf("closing pull request %s/%s#%d", owner, name, n),
 		Method: http.MethodPatch, Path: fmt.Sprintf("%s/%d", pullsPath(owner, name), n), Scope: scopePulls,
 		Body: map[string]string{"state": "closed"},
-	}, nil)
-	return err
+	})
 }
 
 func ref(repository, id string) (owner, name string, n int, err error) {

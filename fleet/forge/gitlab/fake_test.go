@@ -29,12 +29,13 @@ type fakeGitLab struct {
 	archived map[string]bool
 	mrs      map[string][]map[string]any // project path → merge requests
 	notes    map[string][]string         // project!iid → notes
+	statuses map[string][]map[string]any // project path@sha → job statuses
 	calls    []string                    // "METHOD escaped-path?query"
 }
 
 func newFakeGitLab(t *testing.T, token string) *fakeGitLab {
 	f := &fakeGitLab{t: t, token: token, pageSize: 2, groups: map[string][]string{}, archived: map[string]bool{},
-		mrs: map[string][]map[string]any{}, notes: map[string][]string{}}
+		mrs: map[string][]map[string]any{}, notes: map[string][]string{}, statuses: map[string][]map[string]any{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -61,11 +62,28 @@ func (f *fakeGitLab) serve(w http.ResponseWriter, r *http.Request) {
 		f.projects(w, r, id)
 	case len(p) == 3 && p[0] == "projects" && p[2] == "merge_requests":
 		f.mergeRequests(w, r, id)
+	case r.Method == "GET" && len(p) == 6 && p[0] == "projects" && p[2] == "repository" && p[3] == "commits" && p[5] == "statuses":
+		f.commitStatuses(w, r, id+"@"+p[4])
 	case len(p) >= 4 && p[0] == "projects" && p[2] == "merge_requests":
 		f.mergeRequest(w, r, id, p[3], len(p) == 5 && p[4] == "notes")
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	}
+}
+
+// commitStatuses serves a commit's job statuses a page at a time, with
+// GitLab's X-Next-Page header.
+func (f *fakeGitLab) commitStatuses(w http.ResponseWriter, r *http.Request, key string) {
+	all := f.statuses[key]
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	from, to := min((page-1)*f.pageSize, len(all)), min(page*f.pageSize, len(all))
+	next := ""
+	if to < len(all) {
+		next = strconv.Itoa(page + 1)
+	}
+	w.Header().Set("X-Next-Page", next)
+	writeJSON(w, http.StatusOK, append([]map[string]any{}, all[from:to]...))
 }
 
 func (f *fakeGitLab) projects(w http.ResponseWriter, r *http.Request, group string) {

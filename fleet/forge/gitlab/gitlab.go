@@ -39,6 +39,7 @@ type Forge struct {
 var (
 	_ fleet.Forge   = (*Forge)(nil)
 	_ fleet.Changes = (*Forge)(nil)
+	_ fleet.Checks  = (*Forge)(nil)
 )
 
 // New returns the GitLab forge at DefaultBaseURL (forge.WithBaseURL for a

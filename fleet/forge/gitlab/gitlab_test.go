@@ -59,7 +59,7 @@ func TestMergeRequestLifecycle(t *testing.T) {
 
 	c, err := g.Open(ctx, req)
 	require.NoError(t, err)
-	require.Equal(t, fleet.Change{ID: "1", URL: "https://gitlab.example.com/platform/services/api/-/merge_requests/1", State: fleet.ChangeOpen}, c)
+	require.Equal(t, fleet.Change{ID: "1", URL: "https://gitlab.example.com/platform/services/api/-/merge_requests/1", State: fleet.ChangeOpen, Head: "8888888888888888888888888888888888888888"}, c, "the head is the source branch tip (sha)")
 	require.Equal(t, []string{"paved", "campaign"}, f.mrs["platform/services/api"][0]["labels"])
 	require.Contains(t, f.calls, "POST /api/v4/projects/platform%2Fservices%2Fapi/merge_requests")
 
@@ -76,7 +76,7 @@ func TestMergeRequestLifecycle(t *testing.T) {
 	f.merge("platform/services/api", 1, "0123456789abcdef0123456789abcdef01234567")
 	got, err = g.Get(ctx, "https://gitlab.example.com/platform/services/api.git", c.ID)
 	require.NoError(t, err)
-	require.Equal(t, fleet.Change{ID: "1", URL: c.URL, State: fleet.ChangeMerged, MergeCommit: "0123456789abcdef0123456789abcdef01234567"}, got)
+	require.Equal(t, fleet.Change{ID: "1", URL: c.URL, State: fleet.ChangeMerged, MergeCommit: "0123456789abcdef0123456789abcdef01234567", Head: "8888888888888888888888888888888888888888"}, got)
 	err = g.Close(ctx, req.Repository, c.ID, "rolled back")
 	require.ErrorIs(t, err, forge.ErrMerged)
 

@@ -26,7 +26,7 @@ type mergeRequest struct {
 // change maps the merge request; the commit that merged it is the merge
 // commit, else the squash commit, else (a fast-forward merge) its head.
 func (m mergeRequest) change() fleet.Change {
-	c := fleet.Change{ID: strconv.Itoa(m.IID), URL: m.WebURL, State: fleet.ChangeOpen}
+	c := fleet.Change{ID: strconv.Itoa(m.IID), URL: m.WebURL, State: fleet.ChangeOpen, Head: m.SHA}
 	switch m.State {
 	case "merged":
 		c.State, c.MergeCommit = fleet.ChangeMerged, m.SHA
