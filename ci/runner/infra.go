@@ -36,11 +36,17 @@ type Infra struct {
 // StartInfra serves paved's embedded registry, its blobs under dir, on a
 // free loopback port until Close.
 func StartInfra(ctx context.Context, dir string) (*Infra, error) {
+	return StartInfraOn(ctx, dir, "127.0.0.1:0")
+}
+
+// StartInfraOn is StartInfra with the registry on addr (host:port), so
+// that runs one after the other can name the same registry.
+func StartInfraOn(ctx context.Context, dir, addr string) (*Infra, error) {
 	h, err := registry.Handler(dir)
 	if err != nil {
 		return nil, err
 	}
-	l, err := registry.Listen("127.0.0.1:0")
+	l, err := registry.Listen(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +54,16 @@ func StartInfra(ctx context.Context, dir string) (*Infra, error) {
 	in := &Infra{Registry: l.Addr().(*net.TCPAddr).String(), stop: stop, done: make(chan error, 1)}
 	go func() { in.done <- registry.Serve(ctx, l, h) }()
 	return in, nil
+}
+
+// FreeAddr is a loopback address with a port free now, for StartInfraOn.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a free loopback port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // Close stops the registry.

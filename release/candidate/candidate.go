@@ -49,6 +49,9 @@ type RunResult struct {
 	// RecordFile is the run record ("" when none), Dir paved's working
 	// directory (relative paths in the record).
 	RecordFile, Dir string
+	// Source is the service's origin URL, normalised in the comparison
+	// when it names a server of this run.
+	Source string
 }
 
 // Paved is one build of paved taken through the apps.

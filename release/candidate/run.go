@@ -70,13 +70,21 @@ func checkApp(ctx context.Context, o Options, app apps.App) (*AppResult, error) 
 	if err != nil {
 		return nil, err
 	}
+	// The baseline and the candidate run the app one after the other in
+	// the same directory on the same registry address: the service's
+	// paved.yaml (which names them) and so its commit are the same for
+	// both, as the source of a release is.
+	addr, err := runner.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
 	var base *Outcome
 	if o.Baseline != nil {
-		if base, err = runWithRetry(ctx, o, app, *o.Baseline, "baseline", epoch); err != nil {
+		if base, err = runWithRetry(ctx, o, app, *o.Baseline, "baseline", epoch, addr); err != nil {
 			return nil, err
 		}
 	}
-	cand, err := runWithRetry(ctx, o, app, o.Candidate, "candidate", epoch)
+	cand, err := runWithRetry(ctx, o, app, o.Candidate, "candidate", epoch, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -104,15 +112,20 @@ func excused(verdict string) bool {
 
 // runWithRetry runs app with p, and once more in a fresh directory when
 // the first attempt exits with the transient code 4.
-func runWithRetry(ctx context.Context, o Options, app apps.App, p Paved, label string, epoch time.Time) (*Outcome, error) {
+func runWithRetry(ctx context.Context, o Options, app apps.App, p Paved, label string, epoch time.Time, addr string) (*Outcome, error) {
 	start := time.Now()
 	var snap *snapshot.Snapshot
 	attempt := 0
+	live := filepath.Join(o.WorkDir, app.Name, "run")
 	for attempt < 2 {
 		attempt++
 		dir := filepath.Join(o.WorkDir, app.Name, label, "attempt-"+strconv.Itoa(attempt))
 		var err error
-		if snap, err = runOnce(ctx, o, app, p, label, dir, epoch); err != nil {
+		snap, err = runOnce(ctx, o, app, p, label, live, epoch, addr)
+		if err == nil {
+			err = keep(live, dir)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("running the %s %s: %w", label, p.Version, err)
 		}
 		if snap.ExitCode != exitTransient {
@@ -125,7 +138,7 @@ func runWithRetry(ctx context.Context, o Options, app apps.App, p Paved, label s
 // runOnce exports the app, gives it a fresh registry (with the bases and
 // the vulnerability database as a mirror) and GitOps remote, runs it
 // through its CI wrapper with p, and collects the outputs.
-func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir string, epoch time.Time) (*snapshot.Snapshot, error) {
+func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir string, epoch time.Time, addr string) (*snapshot.Snapshot, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
@@ -141,7 +154,7 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 	env = append(env,
 		"SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch.Unix(), 10),
 		"PAVED_GIT_AUTHOR_NAME=paved release", "PAVED_GIT_AUTHOR_EMAIL=release@paved.invalid")
-	in, err := runner.StartInfra(ctx, filepath.Join(dir, "registry"))
+	in, err := runner.StartInfraOn(ctx, filepath.Join(dir, "registry"), addr)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +180,7 @@ func runOnce(ctx context.Context, o Options, app apps.App, p Paved, label, dir s
 	}
 	snap, err := snapshot.Collect(ctx, snapshot.Input{
 		ExitCode: res.ExitCode, Output: output, Wrapper: res.Wrapper, RecordFile: res.RecordFile, Dir: res.Dir,
-		Reports: filepath.Dir(res.RecordFile), Registry: in.Registry, GitOpsRepo: in.GitOps, GitOpsSeed: in.GitOpsSeed,
+		Reports: filepath.Dir(res.RecordFile), Registry: in.Registry, Source: res.Source, GitOpsRepo: in.GitOps, GitOpsSeed: in.GitOpsSeed,
 	})
 	if err != nil && label == "candidate" {
 		// What the candidate left cannot be read (a record that does not
@@ -204,6 +217,21 @@ func provision(ctx context.Context, o Options, in *runner.Infra, src, dir string
 		}
 	}
 	return mirror, nil
+}
+
+// keep moves the run directory live to dir, where the attempt's files
+// stay for the report, and frees live for the next run.
+func keep(live, dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(live, dir); err != nil {
+		return fmt.Errorf("keeping the run's files in %q: %w", dir, err)
+	}
+	return nil
 }
 
 // collectFailed is a candidate run whose outputs could not be collected:

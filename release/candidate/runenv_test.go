@@ -29,7 +29,11 @@ func TestCheckIsolatedEnv(t *testing.T) {
 	require.Contains(t, cand.env, "GOMODCACHE=/home/dev/go/pkg/mod")
 	require.Contains(t, cand.env, "npm_config_cache=/home/dev/.npm")
 	home := lookup(cand.env, "HOME")
-	require.Equal(t, filepath.Join(o.WorkDir, "go-api", "candidate", "attempt-1", "home"), home)
+	// Every run of an app happens in its one run directory (the same paths
+	// for baseline and candidate), kept afterwards as LABEL/attempt-N.
+	require.Equal(t, filepath.Join(o.WorkDir, "go-api", "run", "home"), home)
+	require.DirExists(t, filepath.Join(o.WorkDir, "go-api", "candidate", "attempt-1", "home"))
+	require.DirExists(t, filepath.Join(o.WorkDir, "go-api", "baseline", "attempt-1", "home"))
 	require.Equal(t, filepath.Join(home, ".cache"), lookup(cand.env, "XDG_CACHE_HOME"))
 }
 

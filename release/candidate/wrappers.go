@@ -87,9 +87,10 @@ func (w *Wrappers) RunApp(ctx context.Context, r AppRun) (RunResult, error) {
 		return RunResult{}, err
 	}
 	svc := filepath.Join(r.Work, "service")
+	origin := s.server.URL() + "/acme/" + r.App.Name + ".git"
 	if err := runner.NewService(ctx, runner.ServiceOptions{
 		App: r.Dir, Dir: svc, Registry: r.Registry, Policy: r.Policy, Key: r.Key, GitOps: r.GitOps,
-		Date: r.Date, Origin: s.server.URL() + "/acme/" + r.App.Name + ".git",
+		Date: r.Date, Origin: origin,
 	}); err != nil {
 		return RunResult{}, err
 	}
@@ -130,7 +131,9 @@ func (w *Wrappers) RunApp(ctx context.Context, r AppRun) (RunResult, error) {
 	if err != nil {
 		return RunResult{}, err
 	}
-	return result(run, records, svc)
+	res, err := result(run, records, svc)
+	res.Source = origin
+	return res, err
 }
 
 // result reads how a wrapper run ended: paved's exit code from its record,

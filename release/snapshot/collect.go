@@ -35,6 +35,9 @@ type Input struct {
 	Reports    string
 	// Registry is the run's registry address (host:port).
 	Registry string
+	// Source is the service's origin URL when it names the run's own git
+	// server (a port of this run); it becomes Source.
+	Source string
 	// GitOpsRepo is the run's GitOps repository and GitOpsSeed the commit
 	// it was seeded with; the change is GitOpsSeed..HEAD.
 	GitOpsRepo, GitOpsSeed string
@@ -67,7 +70,7 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 	}
 	digest := ""
 	if rec.Image != "" {
-		if s.Image, digest, err = image(ctx, rec.Image, in.Registry); err != nil {
+		if s.Image, digest, err = image(ctx, rec.Image, replacer(in)); err != nil {
 			return nil, err
 		}
 	}
@@ -83,7 +86,7 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 		}
 	}
 	if in.GitOpsRepo != "" {
-		if s.GitOps, err = gitopsChange(ctx, in.GitOpsRepo, in.GitOpsSeed, in.Registry, digest); err != nil {
+		if s.GitOps, err = gitopsChange(ctx, in.GitOpsRepo, in.GitOpsSeed, replacer(in), digest); err != nil {
 			return nil, err
 		}
 	}
@@ -135,7 +138,7 @@ var dropped = map[string]bool{
 }
 
 // image reads the run's image and its digest.
-func image(ctx context.Context, ref, registry string) (*Image, string, error) {
+func image(ctx context.Context, ref string, registry *strings.Replacer) (*Image, string, error) {
 	r, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
 		return nil, "", fmt.Errorf("parsing image %q of the run record: %w", ref, err)
@@ -174,7 +177,7 @@ func image(ctx context.Context, ref, registry string) (*Image, string, error) {
 	return out, digest.String(), nil
 }
 
-func normaliseMap(m map[string]string, registry string) map[string]string {
+func normaliseMap(m map[string]string, registry *strings.Replacer) map[string]string {
 	out := map[string]string{}
 	for k, v := range m {
 		if !dropped[k] {
@@ -187,15 +190,26 @@ func normaliseMap(m map[string]string, registry string) map[string]string {
 	return out
 }
 
-// Registry is what a run's registry address becomes.
-const Registry = "REGISTRY"
+// Registry is what a run's registry address becomes, Source its
+// service's origin URL.
+const (
+	Registry = "REGISTRY"
+	Source   = "SOURCE"
+)
 
-func normalise(s, registry string) string {
-	if registry == "" {
-		return s
+// replacer normalises the run's registry address and origin URL.
+func replacer(in Input) *strings.Replacer {
+	var pairs []string
+	if in.Registry != "" {
+		pairs = append(pairs, in.Registry, Registry)
 	}
-	return strings.ReplaceAll(s, registry, Registry)
+	if in.Source != "" {
+		pairs = append(pairs, in.Source, Source)
+	}
+	return strings.NewReplacer(pairs...)
 }
+
+func normalise(s string, r *strings.Replacer) string { return r.Replace(s) }
 
 var (
 	digestRE   = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
@@ -212,7 +226,7 @@ const (
 // gitopsChange is the normalised diff seed..HEAD of the GitOps repository:
 // the run's image digest becomes DigestSelf, any other digest DigestOther,
 // so a run that deploys another image than it built differs.
-func gitopsChange(ctx context.Context, repo, seed, registry, digest string) (string, error) {
+func gitopsChange(ctx context.Context, repo, seed string, registry *strings.Replacer, digest string) (string, error) {
 	out, err := exec.CommandContext(ctx, "git", "-C", repo, "diff", "--no-color", "--no-ext-diff", seed, "HEAD").Output()
 	if err != nil {
 		return "", fmt.Errorf("diffing GitOps repository %q from %s: %w", repo, seed, err)

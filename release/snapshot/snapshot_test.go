@@ -52,7 +52,7 @@ func TestGitOpsChange(t *testing.T) {
       image: 127.0.0.1:41234/services/go-api@sha256:0000000000000000000000000000000000000000000000000000000000000000
 `)
 	const digest = "sha256:3ebde498e23175a99b97360cde03998af1218412857afe31e2eeb47cf312c5ef"
-	got, err := gitopsChange(context.Background(), repo, seed[:len(seed)-1], "127.0.0.1:41234", digest)
+	got, err := gitopsChange(context.Background(), repo, seed[:len(seed)-1], replacer(Input{Registry: "127.0.0.1:41234"}), digest)
 	require.NoError(t, err)
 	require.NotContains(t, got, "index ")
 	require.Contains(t, got, "+      image: REGISTRY/services/go-api@sha256:DIGEST")
