@@ -315,7 +315,7 @@ func TestGitHubGateFailure(t *testing.T) {
 	strict := strings.Replace(string(data), "ignoreUnfixed: true", "ignoreUnfixed: false", 1)
 	require.NotEqual(t, string(data), strict)
 	require.NoError(t, os.WriteFile(cfg, []byte(strict), 0o644))
-	out, err := exec.Command("git", "-C", w.service, "commit", "-qam", "gate on unfixed findings too").CombinedOutput()
+	out, err := exec.Command("git", "-C", w.service, "-c", "user.name=paved test", "-c", "user.email=test@paved.invalid", "commit", "-qam", "gate on unfixed findings too").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	before := w.deployed(t)
 	run := w.github(t, t.TempDir())
