@@ -151,7 +151,8 @@ func clearImages(ctx context.Context, dir string) error {
 	if err != nil {
 		return fmt.Errorf("reading the date of %q's HEAD: %w: %s", dir, err, date)
 	}
-	return commitAt(ctx, dir, "run the jobs without an image (shell executor)", date+" +0000")
+	// Only the file: gitlab-ci-local keeps its state in the work tree.
+	return commitAt(ctx, dir, "run the jobs without an image (shell executor)", date+" +0000", ".gitlab-ci.yml")
 }
 
 // writeGitLabVariables writes gitlab-ci-local's variables file: every

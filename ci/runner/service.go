@@ -91,14 +91,14 @@ func commitAllAt(ctx context.Context, dir, message, date string) error {
 	if out, err := git(ctx, dir, "init", "-q", "-b", "main"); err != nil {
 		return fmt.Errorf("running git init in %q: %w: %s", dir, err, out)
 	}
-	return commitAt(ctx, dir, message, date)
+	return commitAt(ctx, dir, message, date, ".")
 }
 
-// commitAt commits everything in repository dir as the test's author on
-// date (git's "UNIX-SECONDS +ZONE"), so the same files on the same date
-// give the same commit in every run.
-func commitAt(ctx context.Context, dir, message, date string) error {
-	for _, args := range [][]string{{"add", "-A"},
+// commitAt commits paths of repository dir as the test's author on date
+// (git's "UNIX-SECONDS +ZONE"), so the same files on the same date give
+// the same commit in every run.
+func commitAt(ctx context.Context, dir, message, date string, paths ...string) error {
+	for _, args := range [][]string{append([]string{"add", "-A", "--"}, paths...),
 		{"-c", "user.name=paved test", "-c", "user.email=test@paved.invalid", "commit", "-q", "-m", message}} {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
