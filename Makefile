@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test wrappers-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test wrappers-test cosign-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -28,6 +28,7 @@ test: fmt-check vet dagger-check
 	$(MAKE) chromium-test
 	$(MAKE) admission-test
 	$(MAKE) sbom-stock-test
+	$(MAKE) cosign-test
 	$(MAKE) release-check
 	$(MAKE) release-test
 
@@ -82,6 +83,13 @@ wrappers-test:
 ## and kustomize build after each (helm and kustomize from hack/tools.sh, built once)
 render-test:
 	./hack/deploy/render-test.sh
+
+## cosign-test: stock cosign (hack/tools.sh cosign, built once) verifies paved's image signatures,
+## attestations and SHA256SUMS signatures; without it these tests skip
+cosign-test:
+	./hack/tools.sh cosign >/dev/null
+	# -count=1: a cached pass would not run cosign; PAVED_COSIGN set, they cannot skip.
+	PAVED_COSIGN="$$(./hack/tools.sh cosign)" $(GO) test -count=1 -run 'TestStockCosign' ./pipelines/sign/
 
 ## dagger-check: type-check the Dagger module against the pinned dagger.io/dagger API
 dagger-check:
