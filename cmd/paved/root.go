@@ -89,12 +89,12 @@ func oneLine(msg string) string {
 func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) || isCobraUsage(err) {
-		return int(failure.BadInput)
+		return failure.ExitCode(failure.BadInput)
 	}
 	if errors.Is(err, context.Canceled) {
-		return int(failure.Transient)
+		return failure.ExitCode(failure.Transient)
 	}
-	return int(failure.KindOf(err))
+	return failure.ExitCode(failure.KindOf(err))
 }
 
 // isCobraUsage recognises the argument errors cobra returns without a type.

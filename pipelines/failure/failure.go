@@ -4,7 +4,7 @@
 // Libraries wrap an error once with the class that fits (Policy, BadInput,
 // Transient); anything unclassified is Internal. The class survives further
 // wrapping with fmt.Errorf("...: %w", err), and only the CLI edge turns it into
-// an exit code (see cmd/paved).
+// an exit code, through ExitCode.
 package failure
 
 import (
@@ -13,24 +13,24 @@ import (
 	"runtime/debug"
 )
 
-// Kind is the class of a failure. Its numeric value is the exit code that the
-// paved CLI documents for it.
+// Kind is the class of a failure. Its numeric value means nothing: ExitCode
+// maps it to the exit code the paved CLI documents.
 type Kind int
 
 const (
-	// OK is no failure (exit 0).
-	OK Kind = 0
-	// Internal is a bug or an unexpected condition (exit 1).
-	Internal Kind = 1
+	// OK is no failure.
+	OK Kind = iota
+	// Internal is a bug or an unexpected condition.
+	Internal
 	// BadInput is a usage error or input the user must fix: a missing file,
-	// a malformed Dockerfile, an unknown flag (exit 2).
-	BadInput Kind = 2
+	// a malformed Dockerfile, an unknown option.
+	BadInput
 	// Policy is a policy violation: a denied base image, a failed
-	// vulnerability gate, a failed verification (exit 3).
-	Policy Kind = 3
+	// vulnerability gate, a failed verification.
+	Policy
 	// Transient is a network or availability failure that may pass on retry:
-	// an unreachable registry, a timeout (exit 4).
-	Transient Kind = 4
+	// an unreachable registry, a timeout.
+	Transient
 )
 
 // String returns the lower-case name of the kind.

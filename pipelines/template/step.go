@@ -129,7 +129,7 @@ func (r *run) finish(s step, sr *StepRecord, d done) error {
 			return nil
 		}
 		k := failure.KindOf(err)
-		r.rec.Failure = &Failure{Step: s.name, Kind: k.String(), ExitCode: int(k), Message: msg}
+		r.rec.Failure = &Failure{Step: s.name, Kind: k.String(), ExitCode: failure.ExitCode(k), Message: msg}
 	}
 	r.obs.StepFinished(*sr)
 	return err
