@@ -232,10 +232,10 @@ func progressView(w io.Writer, mode string) (template.Observer, func(), error) {
 	}
 	switch mode {
 	case "live":
-		v := template.NewLiveView(w, template.Steps())
+		v := newLiveView(w, template.Steps())
 		return v, v.Stop, nil
 	case "plain":
-		return template.NewLineView(w), func() {}, nil
+		return newLineView(w), func() {}, nil
 	case "none":
 		return nil, func() {}, nil
 	}

@@ -84,6 +84,15 @@ var buildScanDeploy = []step{
 	{name: StepRunRecord, after: []string{StepDeploy}, run: (*run).record, skip: (*run).skipRecord, afterDeploy: true},
 }
 
+// Steps returns the names of build-scan-deploy's steps, in order.
+func Steps() []string {
+	names := make([]string, len(buildScanDeploy))
+	for i, s := range buildScanDeploy {
+		names[i] = s.name
+	}
+	return names
+}
+
 // run is one execution of the pipeline: the inputs and the typed results
 // of its steps. Each field is written by one step and read by the steps
 // after it.

@@ -1,4 +1,4 @@
-package template
+package main
 
 import (
 	"fmt"
@@ -6,52 +6,45 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paved-dev/paved/pipelines/template"
 )
 
-// Steps returns the names of build-scan-deploy's steps, in order.
-func Steps() []string {
-	names := make([]string, len(buildScanDeploy))
-	for i, s := range buildScanDeploy {
-		names[i] = s.name
-	}
-	return names
-}
-
-// LineView prints one timestamped line per event: the view for CI logs
+// lineView prints one timestamped line per event: the view for CI logs
 // and anything that is not a terminal.
-type LineView struct {
+type lineView struct {
 	w   io.Writer
 	now func() time.Time
 }
 
-// NewLineView returns a LineView writing to w.
-func NewLineView(w io.Writer) *LineView { return &LineView{w: w, now: time.Now} }
+// newLineView returns a lineView writing to w.
+func newLineView(w io.Writer) *lineView { return &lineView{w: w, now: time.Now} }
 
-func (v *LineView) stamp() string { return v.now().UTC().Format(time.RFC3339) }
+func (v *lineView) stamp() string { return v.now().UTC().Format(time.RFC3339) }
 
 // StepStarted implements Observer.
-func (v *LineView) StepStarted(name string, _ time.Time) {
+func (v *lineView) StepStarted(name string, _ time.Time) {
 	fmt.Fprintf(v.w, "%s %-9s started\n", v.stamp(), name)
 }
 
 // StepFinished implements Observer.
-func (v *LineView) StepFinished(rec StepRecord) {
+func (v *lineView) StepFinished(rec template.StepRecord) {
 	switch rec.Status {
-	case StatusSkipped:
-		fmt.Fprintf(v.w, "%s %-9s skipped: %s\n", v.stamp(), rec.Name, orDefault(rec.Reason, "not run"))
-	case StatusFailed:
+	case template.StatusSkipped:
+		fmt.Fprintf(v.w, "%s %-9s skipped: %s\n", v.stamp(), rec.Name, orValue(rec.Reason, "not run"))
+	case template.StatusFailed:
 		fmt.Fprintf(v.w, "%s %-9s failed after %.2fs: %s\n", v.stamp(), rec.Name, rec.DurationSeconds, rec.Error)
 	default:
-		fmt.Fprintf(v.w, "%s %-9s ok in %.2fs%s\n", v.stamp(), rec.Name, rec.DurationSeconds, summary(rec.Outputs))
+		fmt.Fprintf(v.w, "%s %-9s ok in %.2fs%s\n", v.stamp(), rec.Name, rec.DurationSeconds, stepSummary(rec.Outputs))
 	}
 }
 
 // Warn implements Observer.
-func (v *LineView) Warn(msg string) { fmt.Fprintf(v.w, "%s warning: %s\n", v.stamp(), msg) }
+func (v *lineView) Warn(msg string) { fmt.Fprintf(v.w, "%s warning: %s\n", v.stamp(), msg) }
 
-// LiveView redraws a table of the steps on a terminal, with a running
+// liveView redraws a table of the steps on a terminal, with a running
 // clock for the steps in progress. Stop it when the run ends.
-type LiveView struct {
+type liveView struct {
 	mu       sync.Mutex
 	w        io.Writer
 	names    []string
@@ -63,15 +56,15 @@ type LiveView struct {
 	done     chan struct{}
 }
 
-// NewLiveView starts a LiveView of the steps names on w.
-func NewLiveView(w io.Writer, names []string) *LiveView {
-	v := &LiveView{w: w, names: names, lines: map[string]string{}, started: map[string]time.Time{},
+// newLiveView starts a liveView of the steps names on w.
+func newLiveView(w io.Writer, names []string) *liveView {
+	v := &liveView{w: w, names: names, lines: map[string]string{}, started: map[string]time.Time{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go v.tick()
 	return v
 }
 
-func (v *LiveView) tick() {
+func (v *liveView) tick() {
 	defer close(v.done)
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
@@ -88,7 +81,7 @@ func (v *LiveView) tick() {
 }
 
 // Stop draws the final state and stops the clock.
-func (v *LiveView) Stop() {
+func (v *liveView) Stop() {
 	close(v.stop)
 	<-v.done
 	v.mu.Lock()
@@ -97,7 +90,7 @@ func (v *LiveView) Stop() {
 }
 
 // StepStarted implements Observer.
-func (v *LiveView) StepStarted(name string, at time.Time) {
+func (v *liveView) StepStarted(name string, at time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.started[name] = at
@@ -105,23 +98,23 @@ func (v *LiveView) StepStarted(name string, at time.Time) {
 }
 
 // StepFinished implements Observer.
-func (v *LiveView) StepFinished(rec StepRecord) {
+func (v *liveView) StepFinished(rec template.StepRecord) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	delete(v.started, rec.Name)
 	switch rec.Status {
-	case StatusSkipped:
-		v.lines[rec.Name] = fmt.Sprintf("  -  %-9s skipped (%s)", rec.Name, orDefault(rec.Reason, "not run"))
-	case StatusFailed:
+	case template.StatusSkipped:
+		v.lines[rec.Name] = fmt.Sprintf("  -  %-9s skipped (%s)", rec.Name, orValue(rec.Reason, "not run"))
+	case template.StatusFailed:
 		v.lines[rec.Name] = fmt.Sprintf("  ✗  %-9s %6.2fs  %s", rec.Name, rec.DurationSeconds, firstLine(rec.Error, 100))
 	default:
-		v.lines[rec.Name] = fmt.Sprintf("  ✓  %-9s %6.2fs %s", rec.Name, rec.DurationSeconds, summary(rec.Outputs))
+		v.lines[rec.Name] = fmt.Sprintf("  ✓  %-9s %6.2fs %s", rec.Name, rec.DurationSeconds, stepSummary(rec.Outputs))
 	}
 	v.draw()
 }
 
 // Warn implements Observer.
-func (v *LiveView) Warn(msg string) {
+func (v *liveView) Warn(msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.warnings = append(v.warnings, msg)
@@ -130,7 +123,7 @@ func (v *LiveView) Warn(msg string) {
 
 // draw moves the cursor back over the last drawing and writes the table
 // again. The caller holds mu.
-func (v *LiveView) draw() {
+func (v *liveView) draw() {
 	var b strings.Builder
 	if v.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", v.drawn)
@@ -155,8 +148,8 @@ func (v *LiveView) draw() {
 	io.WriteString(v.w, b.String())
 }
 
-// summary is a step's outputs in a few words.
-func summary(o Outputs) string {
+// stepSummary is a step's outputs in a few words.
+func stepSummary(o template.Outputs) string {
 	var parts []string
 	add := func(cond bool, format string, args ...any) {
 		if cond {
@@ -173,7 +166,7 @@ func summary(o Outputs) string {
 	add(len(o.Attestations) > 0, "%d attestation(s)", len(o.Attestations))
 	add(o.Signature != "" && len(o.Attestations) == 0, "%s", o.Signature)
 	add(o.Verified > 0, "%d signature(s) verified", o.Verified)
-	add(o.GitOpsCommit != "", "commit %s", short(o.GitOpsCommit))
+	add(o.GitOpsCommit != "", "commit %s", shortHash(o.GitOpsCommit))
 	add(o.GitOpsChanged != nil && !*o.GitOpsChanged, "already deployed")
 	if len(parts) == 0 {
 		return ""
@@ -181,7 +174,7 @@ func summary(o Outputs) string {
 	return "  " + strings.Join(parts, ", ")
 }
 
-func short(h string) string { return h[:min(12, len(h))] }
+func shortHash(h string) string { return h[:min(12, len(h))] }
 
 func firstLine(s string, n int) string {
 	s, _, _ = strings.Cut(s, "\n")

@@ -1,4 +1,4 @@
-package template
+package main
 
 import (
 	"bytes"
@@ -7,17 +7,19 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/template"
 )
 
 func TestLineView(t *testing.T) {
 	var b bytes.Buffer
-	v := NewLineView(&b)
+	v := newLineView(&b)
 	v.now = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
 	passed := true
 	v.StepStarted("gate", time.Now())
-	v.StepFinished(StepRecord{Name: "gate", Status: StatusOK, DurationSeconds: 0.5, Outputs: Outputs{GatePassed: &passed}})
-	v.StepFinished(StepRecord{Name: "deploy", Status: StatusSkipped, Reason: "--skip-deploy"})
-	v.StepFinished(StepRecord{Name: "scan", Status: StatusFailed, DurationSeconds: 1, Error: "reading SBOM"})
+	v.StepFinished(template.StepRecord{Name: "gate", Status: template.StatusOK, DurationSeconds: 0.5, Outputs: template.Outputs{GatePassed: &passed}})
+	v.StepFinished(template.StepRecord{Name: "deploy", Status: template.StatusSkipped, Reason: "--skip-deploy"})
+	v.StepFinished(template.StepRecord{Name: "scan", Status: template.StatusFailed, DurationSeconds: 1, Error: "reading SBOM"})
 	v.Warn("paved v1.5.0 is deprecated")
 	require.Equal(t, `2026-11-22T10:00:00Z gate      started
 2026-11-22T10:00:00Z gate      ok in 0.50s  passed
@@ -29,9 +31,9 @@ func TestLineView(t *testing.T) {
 
 func TestLiveView(t *testing.T) {
 	var b bytes.Buffer
-	v := NewLiveView(&b, []string{"build", "push"})
+	v := newLiveView(&b, []string{"build", "push"})
 	v.StepStarted("build", time.Now())
-	v.StepFinished(StepRecord{Name: "build", Status: StatusOK, DurationSeconds: 1.25, Outputs: Outputs{Digest: "sha256:abc"}})
+	v.StepFinished(template.StepRecord{Name: "build", Status: template.StatusOK, DurationSeconds: 1.25, Outputs: template.Outputs{Digest: "sha256:abc"}})
 	v.Stop()
 	out := b.String()
 	require.Contains(t, out, "  ✓  build       1.25s   sha256:abc\n")
