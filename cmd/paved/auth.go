@@ -1,26 +1,18 @@
 package main
 
 import (
-	"os"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
-// Registry credentials come from the Docker config file ($DOCKER_CONFIG) or,
-// for one registry, from these environment variables. Never from argv.
-const (
-	envRegistryHost     = "PAVED_REGISTRY"
-	envRegistryUsername = "PAVED_REGISTRY_USERNAME"
-	envRegistryPassword = "PAVED_REGISTRY_PASSWORD"
-)
-
-// keychain returns the credentials paved uses for every registry call.
+// keychain returns the credentials paved uses for every registry call: the
+// Docker config file ($DOCKER_CONFIG) or, for one registry, $PAVED_REGISTRY_*.
+// Never argv.
 func keychain() authn.Keychain {
-	user, pass := os.Getenv(envRegistryUsername), os.Getenv(envRegistryPassword)
+	user, pass := getenv(envRegistryUsername), getenv(envRegistryPassword)
 	if user == "" || pass == "" {
 		return authn.DefaultKeychain
 	}
-	return authn.NewMultiKeychain(envKeychain{host: os.Getenv(envRegistryHost), auth: &authn.Basic{Username: user, Password: pass}}, authn.DefaultKeychain)
+	return authn.NewMultiKeychain(envKeychain{host: getenv(envRegistryHost), auth: &authn.Basic{Username: user, Password: pass}}, authn.DefaultKeychain)
 }
 
 // envKeychain answers with one credential for one registry host (or for

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paved-dev/paved/pipelines/base"
-	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/publish"
 )
 
@@ -124,13 +121,12 @@ func runBase(cmd *cobra.Command, f *baseFlags, make func(base.Config, []v1.Platf
 	if err != nil {
 		return err
 	}
-	created := time.Unix(0, 0).UTC()
-	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
-		secs, err := strconv.ParseInt(epoch, 10, 64)
-		if err != nil {
-			return failure.BadInputErr(fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want seconds since 1970", epoch))
-		}
-		created = time.Unix(secs, 0).UTC()
+	created, ok, err := sourceDateEpoch()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		created = time.Unix(0, 0).UTC()
 	}
 	art, err := make(base.Config{Created: created, User: f.user, Env: f.env, Labels: labels}, ps)
 	if err != nil {

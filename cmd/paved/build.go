@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -289,12 +288,12 @@ func sourceMetadata(dir string, f *buildFlags) (time.Time, map[string]string, er
 	} else if !errors.Is(err, source.ErrNotRepository) {
 		return time.Time{}, nil, failure.BadInputErr(err)
 	}
-	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
-		secs, err := strconv.ParseInt(epoch, 10, 64)
-		if err != nil {
-			return time.Time{}, nil, failure.BadInputErr(fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want seconds since 1970", epoch))
-		}
-		created = time.Unix(secs, 0).UTC()
+	epoch, ok, err := sourceDateEpoch()
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	if ok {
+		created = epoch
 	}
 	if f.sourceURL != "" {
 		ann[build.AnnotationSource] = source.StripCredentials(f.sourceURL)

@@ -52,7 +52,7 @@ func dockerfileBuilder(dir string, f *buildkitFlags, opts []build.Option) (build
 func buildkitConfig(f *buildkitFlags) (*build.BuildKitConfig, error) {
 	host := f.host
 	if host == "" {
-		host = os.Getenv("BUILDKIT_HOST")
+		host = getenv(envBuildKitHost)
 	}
 	if host == "" {
 		if len(f.secrets) > 0 || len(f.cacheFrom) > 0 || len(f.cacheTo) > 0 {
@@ -108,7 +108,7 @@ func parseSecrets(specs []string) ([]build.Secret, error) {
 			return nil, usageError{fmt.Errorf("invalid --secret %q: want id=ID and exactly one of env=VAR or src=FILE", spec)}
 		}
 		if env != "" {
-			v, ok := os.LookupEnv(env)
+			v, ok := lookupUserEnv(env)
 			if !ok {
 				return nil, usageError{fmt.Errorf("secret %q: environment variable %s is not set", s.ID, env)}
 			}

@@ -14,12 +14,6 @@ import (
 	"github.com/paved-dev/paved/pipelines/scan"
 )
 
-// GitHub Actions' file commands (a step appends to them).
-const (
-	envGitHubStepSummary = "GITHUB_STEP_SUMMARY"
-	envGitHubOutput      = "GITHUB_OUTPUT"
-)
-
 func init() { register(newCICmd) }
 
 func newCICmd() *cobra.Command {
@@ -140,7 +134,7 @@ func writeReportFile(dir, name string, data []byte) error {
 // appendEnvFile appends data to the file GitHub names in the environment
 // variable, when it is set (outside GitHub Actions it is not).
 func appendEnvFile(variable string, data []byte) error {
-	path := os.Getenv(variable)
+	path := getenv(variable)
 	if path == "" {
 		return nil
 	}

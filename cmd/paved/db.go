@@ -14,17 +14,9 @@ import (
 
 func init() { register(newDBCmd) }
 
-// Environment variables of 'paved db update'.
-const (
-	envDBDir          = "PAVED_DB_DIR"
-	envDBRepository   = "PAVED_DB_REPOSITORY"
-	envDBRepoUsername = "PAVED_DB_USERNAME"
-	envDBRepoPassword = "PAVED_DB_PASSWORD"
-)
-
 // dbDirFlag adds --db-dir: $PAVED_DB_DIR, else the user cache directory.
 func dbDirFlag(cmd *cobra.Command, dst *string) {
-	def := os.Getenv(envDBDir)
+	def := getenv(envDBDir)
 	if def == "" {
 		if c, err := os.UserCacheDir(); err == nil {
 			def = filepath.Join(c, "paved", "db")
@@ -89,7 +81,7 @@ new database replaces the old one only once it is complete and valid.`,
 			}
 			repos := f.repos
 			if len(repos) == 0 {
-				if r := os.Getenv(envDBRepository); r != "" {
+				if r := getenv(envDBRepository); r != "" {
 					repos = []string{r}
 				}
 			}
@@ -97,7 +89,7 @@ new database replaces the old one only once it is complete and valid.`,
 			if len(repos) > 0 {
 				opts = append(opts, vulndb.WithRepositories(repos...))
 			}
-			if u, p := os.Getenv(envDBRepoUsername), os.Getenv(envDBRepoPassword); u != "" && p != "" {
+			if u, p := getenv(envDBRepoUsername), getenv(envDBRepoPassword); u != "" && p != "" {
 				opts = append(opts, vulndb.WithRegistryAuth(u, p))
 			}
 			meta, err := vulndb.Update(cmd.Context(), f.dir, opts...)

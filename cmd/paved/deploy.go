@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -13,21 +12,6 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
-)
-
-// Git credentials and identities come from these environment variables,
-// never from argv.
-const (
-	envGitToken         = "PAVED_GIT_TOKEN"           // HTTPS token (password of basic auth)
-	envGitUsername      = "PAVED_GIT_USERNAME"        // HTTPS user name (default x-access-token)
-	envGitSSHKey        = "PAVED_GIT_SSH_KEY"         // path of a private SSH key
-	envGitSSHPassphrase = "PAVED_GIT_SSH_PASSPHRASE"  // passphrase of that key
-	envGitKnownHosts    = "PAVED_GIT_SSH_KNOWN_HOSTS" // known_hosts file (default: the user's)
-	envGitAuthorName    = "PAVED_GIT_AUTHOR_NAME"
-	envGitAuthorEmail   = "PAVED_GIT_AUTHOR_EMAIL"
-	envGitOpsRepo       = "PAVED_GITOPS_REPO"
-	envRunID            = "PAVED_RUN_ID"
-	envTraceID          = "PAVED_TRACE_ID"
 )
 
 // deployOptions are the flags shared by every deploy verb.
@@ -61,13 +45,13 @@ refused gate exits 3 and pushes nothing; --unlock lifts a lock, never a gate.`,
 
 func (o *deployOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.repo, "repo", os.Getenv(envGitOpsRepo), "GitOps repository URL (https://, ssh:// or a path; env "+envGitOpsRepo+")")
+	f.StringVar(&o.repo, "repo", getenv(envGitOpsRepo), "GitOps repository URL (https://, ssh:// or a path; env "+envGitOpsRepo+")")
 	f.StringVar(&o.branch, "branch", "main", "branch to commit to")
-	f.StringVar(&o.authorName, "author-name", gitEnvOr(envGitAuthorName, "paved"), "commit author name (env "+envGitAuthorName+")")
-	f.StringVar(&o.authorEmail, "author-email", gitEnvOr(envGitAuthorEmail, "paved@localhost"), "commit author email (env "+envGitAuthorEmail+")")
+	f.StringVar(&o.authorName, "author-name", getenvOr(envGitAuthorName, "paved"), "commit author name (env "+envGitAuthorName+")")
+	f.StringVar(&o.authorEmail, "author-email", getenvOr(envGitAuthorEmail, "paved@localhost"), "commit author email (env "+envGitAuthorEmail+")")
 	f.StringVar(&o.template, "message-template", deploy.DefaultMessageTemplate, "commit message template (text/template: .Service .Env .Action .OldVersion .NewVersion .Image)")
-	f.StringVar(&o.runID, "run-id", os.Getenv(envRunID), "pipeline run id, recorded and added as the Paved-Run trailer (env "+envRunID+")")
-	f.StringVar(&o.traceID, "trace-id", os.Getenv(envTraceID), "trace id, recorded and added as the Paved-Trace trailer (env "+envTraceID+")")
+	f.StringVar(&o.runID, "run-id", getenv(envRunID), "pipeline run id, recorded and added as the Paved-Run trailer (env "+envRunID+")")
+	f.StringVar(&o.traceID, "trace-id", getenv(envTraceID), "trace id, recorded and added as the Paved-Trace trailer (env "+envTraceID+")")
 	f.StringVar(&o.deployedBy, "deployed-by", "", "who deploys (default: the author email)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the diff and the commit message, push nothing")
 	outputFlag(cmd, &o.output)
@@ -91,7 +75,7 @@ func (o *deployOptions) options() ([]deploy.Option, error) {
 	opts := []deploy.Option{
 		deploy.WithBranch(o.branch), deploy.WithAuthor(o.authorName, o.authorEmail),
 		deploy.WithMessageTemplate(o.template), deploy.WithDryRun(o.dryRun),
-		deploy.WithSecrets(os.Getenv(envGitToken), os.Getenv(envGitSSHPassphrase)),
+		deploy.WithSecrets(getenv(envGitToken), getenv(envGitSSHPassphrase)),
 		deploy.WithKeychain(keychain()),
 	}
 	if auth != nil {
@@ -102,19 +86,19 @@ func (o *deployOptions) options() ([]deploy.Option, error) {
 
 // gitAuth reads the git credentials from the environment.
 func gitAuth() (transport.AuthMethod, error) {
-	token, key := os.Getenv(envGitToken), os.Getenv(envGitSSHKey)
+	token, key := getenv(envGitToken), getenv(envGitSSHKey)
 	switch {
 	case token != "" && key != "":
 		return nil, failure.BadInputErr(fmt.Errorf("both %s and %s are set: keep one", envGitToken, envGitSSHKey))
 	case token != "":
-		return &githttp.BasicAuth{Username: gitEnvOr(envGitUsername, "x-access-token"), Password: token}, nil
+		return &githttp.BasicAuth{Username: getenvOr(envGitUsername, "x-access-token"), Password: token}, nil
 	case key != "":
-		pk, err := gitssh.NewPublicKeysFromFile("git", key, os.Getenv(envGitSSHPassphrase))
+		pk, err := gitssh.NewPublicKeysFromFile("git", key, getenv(envGitSSHPassphrase))
 		if err != nil {
 			return nil, failure.BadInputErr(fmt.Errorf("reading the SSH key %s (%s): check the file and its passphrase", key, envGitSSHKey))
 		}
 		var files []string
-		if kh := os.Getenv(envGitKnownHosts); kh != "" {
+		if kh := getenv(envGitKnownHosts); kh != "" {
 			files = append(files, kh)
 		}
 		cb, err := gitssh.NewKnownHostsCallback(files...)
@@ -125,13 +109,6 @@ func gitAuth() (transport.AuthMethod, error) {
 		return pk, nil
 	}
 	return nil, nil
-}
-
-func gitEnvOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // printDeployResult prints a deploy result as text or JSON.

@@ -16,8 +16,6 @@ import (
 
 func init() { register(newFleetCmd) }
 
-const envFleetFile = "PAVED_FLEET" // default of --fleet
-
 func newFleetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fleet",
@@ -101,7 +99,7 @@ the repository path (python-base:1.0), or a bare sha256: digest.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runFleetInventory(cmd, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.fleetFile, "fleet", gitEnvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+")")
+	fl.StringVar(&f.fleetFile, "fleet", getenvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+")")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json or html")
 	fl.StringVar(&f.out, "out", "", "write the report to FILE instead of stdout")
 	fl.StringVar(&f.usesBase, "uses-base", "", "also answer which services use this base image (REPO[:TAG][@DIGEST] or a digest)")

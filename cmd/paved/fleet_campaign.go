@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -23,8 +22,6 @@ import (
 
 func init() { registerFleet(newFleetCampaignCmd) }
 
-const envCampaignStateRepo = "PAVED_CAMPAIGN_STATE_REPO" // default of --state-repo
-
 // campaignFlags are the flags every campaign subcommand shares.
 type campaignFlags struct {
 	fleetFile   string
@@ -36,8 +33,8 @@ type campaignFlags struct {
 
 func (f *campaignFlags) bind(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.fleetFile, "fleet", gitEnvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+"); its repository's origin is the default state repository")
-	fl.StringVar(&f.stateRepo, "state-repo", os.Getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
+	fl.StringVar(&f.fleetFile, "fleet", getenvOr(envFleetFile, "fleet.yaml"), "fleet file (env "+envFleetFile+"); its repository's origin is the default state repository")
+	fl.StringVar(&f.stateRepo, "state-repo", getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
 	fl.StringVar(&f.stateBranch, "state-branch", "", "branch of the state repository (default: its HEAD)")
 	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+"; gitea: "+envGiteaToken+" and "+envGiteaAPIURL+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
 	outputFlag(cmd, &f.output)
@@ -405,7 +402,7 @@ func campaignStore(f *campaignFlags) (*campaign.GitStore, error) {
 			return nil, err
 		}
 	}
-	sig := gitrepo.Signature{Name: gitEnvOr(envGitAuthorName, "paved"), Email: gitEnvOr(envGitAuthorEmail, "paved@localhost")}
+	sig := gitrepo.Signature{Name: getenvOr(envGitAuthorName, "paved"), Email: getenvOr(envGitAuthorEmail, "paved@localhost")}
 	return campaign.NewGitStore(repo, f.stateBranch, auth, sig), nil
 }
 
@@ -435,7 +432,7 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig := gitrepo.Signature{Name: gitEnvOr(envGitAuthorName, "paved"), Email: gitEnvOr(envGitAuthorEmail, "paved@localhost")}
+	sig := gitrepo.Signature{Name: getenvOr(envGitAuthorName, "paved"), Email: getenvOr(envGitAuthorEmail, "paved@localhost")}
 	opts := []campaign.Option{campaign.WithGitAuth(auth), campaign.WithSignature(sig)}
 	if f.forge != "" {
 		_, all, err := forgesFromEnv()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
@@ -32,27 +31,27 @@ func forgesFromEnv() (map[string]fleet.Forge, map[string]fleet.Changes, error) {
 	forges, changes := map[string]fleet.Forge{}, map[string]fleet.Changes{}
 	ua := forge.WithUserAgent("paved/" + pavedVersion())
 	withURL := func(env string) []forge.Option {
-		if u := os.Getenv(env); u != "" {
+		if u := getenv(env); u != "" {
 			return []forge.Option{ua, forge.WithBaseURL(u)}
 		}
 		return []forge.Option{ua}
 	}
-	if tok := os.Getenv(envGitHubToken); tok != "" {
+	if tok := getenv(envGitHubToken); tok != "" {
 		gh, err := github.New(tok, withURL(envGitHubAPIURL)...)
 		if err != nil {
 			return nil, nil, err
 		}
 		forges["github"], changes["github"] = gh, gh
 	}
-	if tok := os.Getenv(envGitLabToken); tok != "" {
+	if tok := getenv(envGitLabToken); tok != "" {
 		gl, err := gitlab.New(tok, withURL(envGitLabAPIURL)...)
 		if err != nil {
 			return nil, nil, err
 		}
 		forges["gitlab"], changes["gitlab"] = gl, gl
 	}
-	if tok := os.Getenv(envGiteaToken); tok != "" {
-		gt, err := gitea.New(os.Getenv(envGiteaAPIURL), tok, ua)
+	if tok := getenv(envGiteaToken); tok != "" {
+		gt, err := gitea.New(getenv(envGiteaAPIURL), tok, ua)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", envGiteaAPIURL, err)
 		}

@@ -67,12 +67,6 @@ type releaseCandidateFlags struct {
 	apps                                       []string
 }
 
-// The CI runners the apps' wrappers run under (hack/tools.sh builds them).
-const (
-	envAct           = "PAVED_ACT"
-	envGitLabCILocal = "PAVED_GITLAB_CI_LOCAL"
-)
-
 func newReleaseCandidateCmd() *cobra.Command {
 	f := &releaseCandidateFlags{}
 	cmd := &cobra.Command{
@@ -128,8 +122,8 @@ only infra flakes kept it from passing.`,
 	fl.StringVar(&f.workDir, "work-dir", "", "directory for the builds and every run (default REPO/.paved/release/VERSION)")
 	fl.StringVar(&f.reportMD, "report-md", "", "also write the markdown report to this file")
 	fl.StringVar(&f.reportJSON, "report-json", "", "write the JSON report to this file")
-	fl.StringVar(&f.act, "act", os.Getenv(envAct), "nektos/act, for apps with ci: github (env "+envAct+"; default act on PATH)")
-	fl.StringVar(&f.gitlabCILocal, "gitlab-ci-local", os.Getenv(envGitLabCILocal), "gitlab-ci-local, for apps with ci: gitlab (env "+envGitLabCILocal+"; default gitlab-ci-local on PATH)")
+	fl.StringVar(&f.act, "act", getenv(envAct), "nektos/act, for apps with ci: github (env "+envAct+"; default act on PATH)")
+	fl.StringVar(&f.gitlabCILocal, "gitlab-ci-local", getenv(envGitLabCILocal), "gitlab-ci-local, for apps with ci: gitlab (env "+envGitLabCILocal+"; default gitlab-ci-local on PATH)")
 	_ = cmd.MarkFlagRequired("version")
 	return cmd
 }
@@ -214,7 +208,7 @@ func releaseCandidateOptions(cmd *cobra.Command, f *releaseCandidateFlags) (*can
 	o := &candidate.Options{
 		Repo: repo, Apps: selected, Bases: list.Bases, BasesDir: absOr(f.basesDir), Fixtures: list.Fixtures,
 		AllApps: appNames(list.Apps), AppsSHA256: appsSum, ChangelogSHA256: notesSum,
-		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: candidate.SharedCaches(os.Environ()),
+		Dirty: state.Dirty, Notes: notes, DBDir: absOr(f.dbDir), Key: absOr(f.key), Env: candidate.SharedCaches(environ()),
 		WorkDir: filepath.Join(work, "runs"),
 		Runners: runners, Password: keyPassword(cmd.ErrOrStderr()),
 		Candidate: candidate.Paved{Version: f.version, Commit: state.Commit, Binary: filepath.Join(work, "bin", "paved-candidate"),

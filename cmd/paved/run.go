@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,18 +23,6 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/template/service"
-)
-
-// Tracing is configured by OpenTelemetry's own variables; without an
-// endpoint no exporter is made and nothing goes on the network.
-// TRACEPARENT (W3C) makes the run a child of the CI job's trace.
-const (
-	envOTLPEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
-	envOTLPTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-	envOTLPProtocol       = "OTEL_EXPORTER_OTLP_PROTOCOL"
-	envOTLPTracesProtocol = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-	envTraceParent        = "TRACEPARENT"
-	envCI                 = "CI"
 )
 
 func init() { register(newRunCmd) }
@@ -105,10 +92,10 @@ minimum paved version), 4 transient.`,
 	dbDirFlag(cmd, &f.dbDir)
 	fl.StringVar(&f.key, "key", "", "signing key overriding signing.key: a cosign.key file, env://VAR or a KMS URI (password from $COSIGN_PASSWORD)")
 	fl.StringVar(&f.publicKey, "public-key", "", "public key for the verify step (default: signing.publicKey, the KMS URI, or KEY with .pub for .key)")
-	fl.StringVar(&f.gitopsRepo, "gitops-repo", os.Getenv(envGitOpsRepo), "GitOps repository URL overriding gitops.repository (env "+envGitOpsRepo+")")
+	fl.StringVar(&f.gitopsRepo, "gitops-repo", getenv(envGitOpsRepo), "GitOps repository URL overriding gitops.repository (env "+envGitOpsRepo+")")
 	fl.BoolVar(&f.skipDeploy, "skip-deploy", false, "stop after verify: no GitOps commit")
 	fl.StringVar(&f.version, "version", "", "service version stamped into the binary and recorded (default: the first 12 digits of the source revision)")
-	fl.StringVar(&f.runID, "run-id", os.Getenv(envRunID), "run id recorded in the run record, versions.yaml and the Paved-Run trailer (env "+envRunID+"; default random)")
+	fl.StringVar(&f.runID, "run-id", getenv(envRunID), "run id recorded in the run record, versions.yaml and the Paved-Run trailer (env "+envRunID+"; default random)")
 	fl.StringVar(&f.by, "deployed-by", "", "who deploys (default: the git author email)")
 	fl.StringVar(&f.approvedBy, "approved-by", "", "who approved the deployment (required where the environment has approval: required)")
 	fl.StringVar(&f.sourceURL, "source", "", "source repository URL (default: the origin remote of the service's repository)")
@@ -181,10 +168,10 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 	if err != nil {
 		return nil, err
 	}
-	authorEmail := gitEnvOr(envGitAuthorEmail, "paved@localhost")
+	authorEmail := getenvOr(envGitAuthorEmail, "paved@localhost")
 	dopts := []deploy.Option{
-		deploy.WithAuthor(gitEnvOr(envGitAuthorName, "paved"), authorEmail),
-		deploy.WithSecrets(os.Getenv(envGitToken), os.Getenv(envGitSSHPassphrase)),
+		deploy.WithAuthor(getenvOr(envGitAuthorName, "paved"), authorEmail),
+		deploy.WithSecrets(getenv(envGitToken), getenv(envGitSSHPassphrase)),
 	}
 	if auth != nil {
 		dopts = append(dopts, deploy.WithAuth(auth))
@@ -211,12 +198,12 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 	if bk != nil {
 		opts = append(opts, template.WithBuildKit(bk))
 	}
-	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
-		secs, err := strconv.ParseInt(epoch, 10, 64)
-		if err != nil {
-			return nil, failure.BadInputErr(fmt.Errorf("parsing SOURCE_DATE_EPOCH %q: want seconds since 1970", epoch))
-		}
-		opts = append(opts, template.WithCreated(time.Unix(secs, 0).UTC()))
+	created, ok, err := sourceDateEpoch()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		opts = append(opts, template.WithCreated(created))
 	}
 	return opts, nil
 }
@@ -226,7 +213,7 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 func progressView(w io.Writer, mode string) (template.Observer, func(), error) {
 	if mode == "auto" {
 		mode = "plain"
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv(envCI) != "true" {
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && getenv(envCI) != "true" {
 			mode = "live"
 		}
 	}
@@ -243,9 +230,9 @@ func progressView(w io.Writer, mode string) (template.Observer, func(), error) {
 }
 
 // traceParent makes a W3C TRACEPARENT from the environment the parent of
-// the run's spans.
+// the run's spans, so that the run is a child of the CI job's trace.
 func traceParent(ctx context.Context) context.Context {
-	tp := os.Getenv(envTraceParent)
+	tp := getenv(envTraceParent)
 	if tp == "" {
 		return ctx
 	}
@@ -253,14 +240,15 @@ func traceParent(ctx context.Context) context.Context {
 }
 
 // tracerProvider returns an exporting tracer provider when an OTLP
-// endpoint is configured, else nil (the pipeline then records spans for
+// endpoint is configured (OpenTelemetry's own variables; without one nothing
+// goes on the network), else nil (the pipeline then records spans for
 // the trace id and exports none). The exporters read the other
 // OTEL_EXPORTER_OTLP_* variables (headers, TLS, timeout) themselves.
 func tracerProvider(ctx context.Context) (*sdktrace.TracerProvider, error) {
-	if os.Getenv(envOTLPEndpoint) == "" && os.Getenv(envOTLPTracesEndpoint) == "" {
+	if getenv(envOTLPEndpoint) == "" && getenv(envOTLPTracesEndpoint) == "" {
 		return nil, nil
 	}
-	proto := orValue(os.Getenv(envOTLPTracesProtocol), os.Getenv(envOTLPProtocol))
+	proto := orValue(getenv(envOTLPTracesProtocol), getenv(envOTLPProtocol))
 	var (
 		exp sdktrace.SpanExporter
 		err error

@@ -7,9 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
@@ -17,10 +15,6 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/sbom"
 )
-
-// envSourceDateEpoch is the reproducible-builds variable that, when set,
-// is the SBOM creation time (Unix seconds).
-const envSourceDateEpoch = "SOURCE_DATE_EPOCH"
 
 func init() { register(newSBOMCmd) }
 
@@ -138,23 +132,20 @@ func sbomOptions(f sbomFlags) ([]sbom.Option, error) {
 		return nil, err
 	}
 	opts = append(opts, sbom.WithLayerCache(cache))
-	if v := os.Getenv(envSourceDateEpoch); v != "" {
-		secs, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || secs < 0 {
-			return nil, usageError{fmt.Errorf("invalid $%s %q: use Unix seconds", envSourceDateEpoch, v)}
-		}
-		opts = append(opts, sbom.WithCreated(time.Unix(secs, 0)))
+	created, ok, err := sourceDateEpoch()
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		opts = append(opts, sbom.WithCreated(created))
 	}
 	return opts, nil
 }
 
-// envLayerCache names the default of --layer-cache.
-const envLayerCache = "PAVED_LAYER_CACHE"
-
 // layerCacheFlag adds --layer-cache: $PAVED_LAYER_CACHE, else the user
 // cache directory.
 func layerCacheFlag(cmd *cobra.Command, dst *string) {
-	def := os.Getenv(envLayerCache)
+	def := getenv(envLayerCache)
 	if def == "" {
 		if c, err := os.UserCacheDir(); err == nil {
 			def = filepath.Join(c, "paved", "sbom-layers")

@@ -17,13 +17,6 @@ import (
 	"github.com/paved-dev/paved/pipelines/sign"
 )
 
-// Signing secrets come from the environment (the same names as Cosign's)
-// or a terminal prompt, never from argv.
-const (
-	envKeyPassword = "COSIGN_PASSWORD"
-	envIDToken     = "SIGSTORE_ID_TOKEN"
-)
-
 func init() {
 	register(newSignCmd)
 	register(newAttestCmd)
@@ -60,7 +53,7 @@ func (f *signFlags) options(stderr io.Writer) ([]sign.Option, error) {
 	case f.keyless && f.key != "":
 		return nil, usageError{errors.New("--key and --keyless are exclusive")}
 	case f.keyless:
-		return append(opts, sign.WithKeyless(sign.Keyless{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, IDToken: os.Getenv(envIDToken)})), nil
+		return append(opts, sign.WithKeyless(sign.Keyless{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, IDToken: getenv(envIDToken)})), nil
 	case f.key == "":
 		return nil, usageError{errors.New("--key is required (or --keyless when online)")}
 	}
@@ -71,7 +64,7 @@ func (f *signFlags) options(stderr io.Writer) ([]sign.Option, error) {
 // as Cosign does) or, on a terminal, from a prompt.
 func keyPassword(stderr io.Writer) sign.PassFunc {
 	return func() ([]byte, error) {
-		if pw, ok := os.LookupEnv(envKeyPassword); ok {
+		if pw, ok := lookupEnv(envKeyPassword); ok {
 			return []byte(pw), nil
 		}
 		fd := int(os.Stdin.Fd())
@@ -411,7 +404,7 @@ Existing files are never overwritten.`,
 // newKeyPassword reads a new key password from $COSIGN_PASSWORD or, on a
 // terminal, typed twice.
 func newKeyPassword(stderr io.Writer) ([]byte, error) {
-	if pw, ok := os.LookupEnv(envKeyPassword); ok {
+	if pw, ok := lookupEnv(envKeyPassword); ok {
 		return []byte(pw), nil
 	}
 	read := keyPassword(stderr)

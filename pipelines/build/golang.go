@@ -116,7 +116,12 @@ func (g *goBuilder) compile(ctx context.Context, p v1.Platform) ([]byte, error) 
 	cmd := exec.CommandContext(ctx, g.o.GoBinary, "build", "-trimpath", "-buildvcs=false",
 		"-ldflags", strings.Join(ldflags, " "), "-o", bin, main)
 	cmd.Dir = g.dir
-	cmd.Env = append(goEnv(g.o.GoEnv), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
+	// The go command inherits this process's environment (exec's default)
+	// with GOEXPERIMENT emptied, which the go command reads as unset: paved
+	// itself is built with an experiment the service did not ask for. The
+	// build's own settings come after, so they win.
+	cmd.Env = append(append(cmd.Environ(), "GOEXPERIMENT="), g.o.GoEnv...)
+	cmd.Env = append(cmd.Env, "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
 	if p.Architecture == "arm" && strings.HasPrefix(p.Variant, "v") {
 		cmd.Env = append(cmd.Env, "GOARM="+strings.TrimPrefix(p.Variant, "v"))
 	}
@@ -219,19 +224,6 @@ func (g *goBuilder) extraTree(rel, src, dst string) ([]File, error) {
 		err = failure.BadInputErr(fmt.Errorf("reading extra file %q: %w", rel, err))
 	}
 	return files, err
-}
-
-// goEnv is the go command's environment: this process's, without
-// GOEXPERIMENT (paved itself is built with one the service did not ask for),
-// plus the build's own settings.
-func goEnv(extra []string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOEXPERIMENT=") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
 }
 
 // mergeEnv sets each KEY=VALUE of add in env, replacing an existing KEY.
