@@ -59,7 +59,8 @@ type Environment struct {
 
 // Service says where a service's manifests live and how to edit them.
 type Service struct {
-	// Layout is helm, kustomize or manifests (see the layout_*.go files).
+	// Layout is the name a layout registered (helm, kustomize, manifests:
+	// see the layout_*.go files).
 	Layout string `yaml:"layout"`
 	// Path is the directory of the service's files, relative to the
 	// repository root; "{env}" is replaced by the environment name. With
@@ -110,7 +111,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("parsing %s: %w", ConfigFile, err))
 	}
 	if len(f.Documents()) == 1 {
-		c.helmOff(f.Documents()[0])
+		c.spelling(f.Documents()[0])
 	}
 	if err := c.validate(); err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("checking %s: %w", ConfigFile, err))
@@ -118,17 +119,15 @@ func ParseConfig(data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// helmOff turns the helm key paths written as "" into Off: an empty path
-// leaves that value alone, as "-" does, rather than meaning the default.
-func (c *Config) helmOff(doc *yaml.Node) {
+// spelling lets each service's layout read the settings whose spelling
+// matters from the parsed file doc (see spelled).
+func (c *Config) spelling(doc *yaml.Node) {
 	for name, s := range c.Services {
 		if s == nil {
 			continue
 		}
-		for key, p := range map[string]*string{"repository": &s.Helm.Repository, "tag": &s.Helm.Tag, "digest": &s.Helm.Digest} {
-			if n := yamlpatch.Lookup(doc, "services", name, "helm", key); n != nil && n.Kind == yaml.ScalarNode && n.Value == "" && n.Tag == "!!str" {
-				*p = Off
-			}
+		if l, ok := layouts[s.Layout].(spelled); ok {
+			l.spelling(yamlpatch.Lookup(doc, "services", name), s)
 		}
 	}
 }
@@ -183,10 +182,11 @@ func (s *Service) defaults(name string, envs int) error {
 	if err := l.defaults(name, s); err != nil {
 		return err
 	}
-	if s.BlueGreen && s.Layout != LayoutManifests {
+	if _, ok := l.(slotted); s.BlueGreen && !ok {
 		// A Helm value or a Kustomize images entry sets the image of both
 		// slots at once: the slots must be separate manifests.
-		return fmt.Errorf("blue_green needs layout: manifests (Deployments %s-blue and %s-green and a Service %s), not %s", name, name, name, s.Layout)
+		return fmt.Errorf("blue_green needs layout: %s (Deployments %s-blue and %s-green and a Service %s), not %s",
+			strings.Join(layoutNames(func(l layout) bool { _, ok := l.(slotted); return ok }), " or "), name, name, name, s.Layout)
 	}
 	if s.Path == "" || path.IsAbs(s.Path) || strings.HasPrefix(path.Clean(s.Path), "..") {
 		return fmt.Errorf("path %q: give a directory relative to the repository root", s.Path)

@@ -29,8 +29,9 @@ func (i Image) Ref() string { return i.Repository + "@" + i.Digest }
 
 // A layout is one way a GitOps repository holds a service's manifests (Helm
 // values, a Kustomize images entry, plain Kubernetes manifests). Each lives
-// in its own file, layout_<name>.go, and registers itself by name: the
-// service's layout key in paved-gitops.yaml.
+// in its own file, layout_<name>.go, and registers itself by name with one
+// registerLayout line: the service's layout key in paved-gitops.yaml. Nothing
+// else in the package names a layout; a new one is a file and that line.
 type layout interface {
 	// defaults fills in the defaults of the service's settings for this
 	// layout and checks them.
@@ -41,6 +42,21 @@ type layout interface {
 	perEnv(s *Service) bool
 	// edit points the files of t at img and adds them to ch.
 	edit(fsys billy.Filesystem, ch changes, t target, img Image) error
+}
+
+// spelled is a layout some of whose settings mean something else written
+// as "" than left out: it reads them from the service's mapping in
+// paved-gitops.yaml before defaults runs.
+type spelled interface {
+	layout
+	spelling(service *yaml.Node, s *Service)
+}
+
+// slotted is a layout that edits the Deployment of one blue-green slot
+// (<name>-blue or <name>-green) alone, so that it can serve blue_green.
+type slotted interface {
+	layout
+	editsOneSlot()
 }
 
 var layouts = map[string]layout{}
@@ -54,12 +70,19 @@ func layoutOf(s *Service) (layout, error) {
 	if l, ok := layouts[s.Layout]; ok {
 		return l, nil
 	}
-	names := make([]string, 0, len(layouts))
-	for n := range layouts {
-		names = append(names, n)
+	return nil, fmt.Errorf("layout %q: use %s", s.Layout, strings.Join(layoutNames(func(layout) bool { return true }), ", "))
+}
+
+// layoutNames returns the names of the layouts that match, sorted.
+func layoutNames(match func(layout) bool) []string {
+	var names []string
+	for n, l := range layouts {
+		if match(l) {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
-	return nil, fmt.Errorf("layout %q: use %s", s.Layout, strings.Join(names, ", "))
+	return names
 }
 
 // target is what one edit points at an image: a service in an environment.

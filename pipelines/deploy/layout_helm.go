@@ -95,6 +95,18 @@ func (helmLayout) edit(fsys billy.Filesystem, ch changes, t target, img Image) e
 	return ch.record(f, old)
 }
 
+// spelling turns the key paths written as "" in the service's helm
+// settings into Off: an empty path leaves that value alone, as "-" does,
+// rather than meaning the default.
+func (helmLayout) spelling(service *yaml.Node, s *Service) {
+	h := &s.Helm
+	for key, p := range map[string]*string{"repository": &h.Repository, "tag": &h.Tag, "digest": &h.Digest} {
+		if n := yamlpatch.Lookup(service, "helm", key); n != nil && n.Kind == yaml.ScalarNode && n.Value == "" && n.Tag == "!!str" {
+			*p = Off
+		}
+	}
+}
+
 // hasDigest reports whether the digest goes to a key of its own.
 func (h HelmLayout) hasDigest(doc *yaml.Node) bool {
 	if h.Digest == Off {

@@ -58,6 +58,9 @@ func (manifestsLayout) perEnv(s *Service) bool {
 	return len(s.Manifests.Files) > 0
 }
 
+// editsOneSlot: each slot is its own Deployment (see editManifests).
+func (manifestsLayout) editsOneSlot() {}
+
 func (manifestsLayout) edit(fsys billy.Filesystem, ch changes, t target, img Image) error {
 	files, err := t.manifestFiles(fsys)
 	if err != nil {
