@@ -53,7 +53,7 @@ func TestFourthLayout(t *testing.T) {
 	ctx := context.Background()
 	const imageFile = "# the image the chart runs\nimage: ghcr.io/acme/api@sha256:0000000000000000000000000000000000000000000000000000000000000000 # paved\nreplicas: 2\n"
 	url := newBareRemote(t, map[string]string{
-		ConfigFile: "environments: [{name: dev}, {name: prod}]\nservices:\n  api: {layout: image-file, path: \"apps/{env}/api\", image: ghcr.io/acme/api}\n",
+		ConfigFile:                 "environments: [{name: dev}, {name: prod}]\nservices:\n  api: {layout: image-file, path: \"apps/{env}/api\", image: ghcr.io/acme/api}\n",
 		"apps/dev/api/image.yaml":  imageFile,
 		"apps/prod/api/image.yaml": imageFile,
 	})
