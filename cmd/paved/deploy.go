@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -142,6 +143,9 @@ func newDeployBumpCmd() *cobra.Command {
 			opts, err := o.options()
 			if err != nil {
 				return err
+			}
+			if req.Unlock && req.Reason == "" {
+				return usageError{errors.New("--unlock needs --reason: say why the lock is lifted")}
 			}
 			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
 			res, err := deploy.Bump(cmd.Context(), o.repo, req, opts...)

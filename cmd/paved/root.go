@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	defer func() {
 		if err != nil {
 			code = exitCode(err)
-			fmt.Fprintf(stderr, "paved: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(stderr, "paved: %s\n", oneLine(withFlagHint(err).Error()))
 			var p *failure.Panic
 			if errors.As(err, &p) {
 				fmt.Fprintf(stderr, "paved %s, %s\n%s", version.Get(), runtime.Version(), redact.Text(string(p.Stack)))

@@ -24,6 +24,10 @@ import (
 // base from that date, and warns before it. The image denied is the old
 // base as the services wrote it (full repository and tag), one denial per
 // distinct spelling. A policy already denying it is not an error.
+// ErrNoPolicyFile is returned (wrapped, as bad input) when a base campaign
+// without a policy file is asked to deny the old base.
+var ErrNoPolicyFile = errors.New("no policy file")
+
 func (e *Engine) DenyOldBase(ctx context.Context, id string, from time.Time) (*Campaign, error) {
 	c, err := e.store.Load(ctx, id)
 	if err != nil {
@@ -36,7 +40,7 @@ func (e *Engine) DenyOldBase(ctx context.Context, id string, from time.Time) (*C
 	case c.Target.Kind != pin.Base:
 		return c, bad("it moves a %s, not a base image", c.Target.Kind)
 	case c.Policy == nil || c.Policy.Repository == "" || c.Policy.Path == "":
-		return c, bad("no policy file: start the campaign with --policy-repo and --policy-file")
+		return c, bad("%w: it was started without a policy repository and file", ErrNoPolicyFile)
 	case c.State == RolledBack:
 		return c, bad("it was rolled back")
 	}

@@ -79,7 +79,7 @@ func (b *buildkitBuilder) secrets(plans []*bkPlan) (map[string][]byte, error) {
 	values := map[string][]byte{}
 	for _, s := range b.cfg.Secrets {
 		if s.ID == "" {
-			return nil, failure.BadInputErr(fmt.Errorf("a secret has no id: write --secret id=ID,env=VAR or id=ID,src=FILE"))
+			return nil, failure.BadInputErr(fmt.Errorf("a secret has no id: give each secret the id its RUN --mount=type=secret uses"))
 		}
 		v := s.Value
 		if s.File != "" {
@@ -95,7 +95,7 @@ func (b *buildkitBuilder) secrets(plans []*bkPlan) (map[string][]byte, error) {
 		ids := bp.secretIDs()
 		for _, id := range ids {
 			if _, ok := values[id]; !ok {
-				return nil, lineErr(bp.file, bp.secrets[id], fmt.Errorf("RUN mounts secret %q, which was not given: pass --secret id=%s,env=VAR or --secret id=%s,src=FILE", id, id, id))
+				return nil, lineErr(bp.file, bp.secrets[id], fmt.Errorf("RUN mounts secret %q: %w", id, ErrNoSecret))
 			}
 		}
 	}

@@ -63,7 +63,7 @@ func checkArg(file string, loc []parser.Range, key string, hasDefault bool, args
 	if _, ok := args[key]; ok || hasDefault || predefinedArgs[key] || strings.HasPrefix(key, "BUILDKIT_") {
 		return nil
 	}
-	return lineErr(file, loc, fmt.Errorf("ARG %s has no default and no value was given: pass --build-arg %s=VALUE or write ARG %s=DEFAULT", key, key, key))
+	return lineErr(file, loc, fmt.Errorf("ARG %s has no default and %w: write ARG %s=DEFAULT", key, ErrNoBuildArg, key))
 }
 
 // bkPlanOf walks the stages the target needs.

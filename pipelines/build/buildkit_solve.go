@@ -31,11 +31,20 @@ type solved struct {
 	builder map[string]string
 }
 
+// ErrNoBuildKit is returned (wrapped, as bad input) when a BuildKit build
+// has no endpoint; ErrBuildKitTLS when the TLS handshake with it fails;
+// ErrNoSecret when a RUN mounts a secret the build was not given.
+var (
+	ErrNoBuildKit  = errors.New("no BuildKit endpoint")
+	ErrBuildKitTLS = errors.New("TLS failed")
+	ErrNoSecret    = errors.New("the secret was not given")
+)
+
 // connect dials the daemon and asks it for its version.
 func (b *buildkitBuilder) connect(ctx context.Context) (*bkclient.Client, map[string]string, error) {
 	host := b.cfg.Host
 	if host == "" {
-		return nil, nil, failure.BadInputErr(errors.New("no BuildKit endpoint: give --buildkit-host (or BUILDKIT_HOST), e.g. unix:///run/buildkit/buildkitd.sock"))
+		return nil, nil, failure.BadInputErr(fmt.Errorf("%w: give one, e.g. unix:///run/buildkit/buildkitd.sock", ErrNoBuildKit))
 	}
 	u, err := url.Parse(host)
 	if err != nil || (u.Scheme != "unix" && u.Scheme != "tcp") {
@@ -80,10 +89,10 @@ func connectErr(host string, err error) error {
 	msg := err.Error()
 	for _, s := range []string{"tls:", "x509:", "certificate", "authentication handshake failed", "loading certificates", "could not read", "failed to read"} {
 		if strings.Contains(msg, s) {
-			return failure.BadInputErr(fmt.Errorf("connecting to BuildKit at %q: TLS failed: %w: check --buildkit-tlscacert, --buildkit-tlscert and --buildkit-tlskey", host, err))
+			return failure.BadInputErr(fmt.Errorf("connecting to BuildKit at %q: %w: %w: check the CA, client certificate and key", host, ErrBuildKitTLS, err))
 		}
 	}
-	return failure.TransientErr(fmt.Errorf("connecting to BuildKit at %q: %w: start a daemon (paved buildkit serve) or fix --buildkit-host", host, err))
+	return failure.TransientErr(fmt.Errorf("connecting to BuildKit at %q: %w: start a daemon (paved buildkit serve) or fix the endpoint", host, err))
 }
 
 // solve runs the build and reads the exported OCI tarball.

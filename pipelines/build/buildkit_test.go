@@ -72,7 +72,7 @@ func TestPlanBuildKit(t *testing.T) {
 		{
 			name:       "an ARG without default or value is refused",
 			dockerfile: "FROM reg.example/a:1\nARG VERSION\nRUN echo $VERSION\n",
-			err:        "Dockerfile:2: ARG VERSION has no default and no value was given: pass --build-arg VERSION=VALUE",
+			err:        "Dockerfile:2: ARG VERSION has no default and no value was given: write ARG VERSION=DEFAULT",
 		},
 		{
 			name:       "an ARG with an empty default is fine",
@@ -193,7 +193,7 @@ func TestBuildKitRefusesBeforeConnecting(t *testing.T) {
 		err              string
 	}{
 		{name: "secret not given", dockerfile: "FROM scratch\nRUN --mount=type=secret,id=npm true\n",
-			err: "Dockerfile:2: RUN mounts secret \"npm\", which was not given: pass --secret id=npm,env=VAR"},
+			err: "Dockerfile:2: RUN mounts secret \"npm\": the secret was not given"},
 		{name: "secret file unreadable", dockerfile: "FROM scratch\n", cfg: BuildKitConfig{Secrets: []Secret{{ID: "npm", File: "/nonexistent/npmrc"}}},
 			err: "reading secret \"npm\" from \"/nonexistent/npmrc\""},
 		{name: "missing build arg", dockerfile: "FROM scratch\nARG V\n", err: "ARG V has no default"},

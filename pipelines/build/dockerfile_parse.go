@@ -28,8 +28,16 @@ var ErrNeedsContainer = errors.New("needs a running container")
 // execute, such as ADD of a URL.
 var ErrUnsupported = errors.New("is not supported by paved's daemonless Dockerfile builder")
 
+// ErrNoBuildArg is wrapped (as bad input) by the refusal of an ARG that
+// nothing gives a value: neither a default nor the build's arguments.
+var ErrNoBuildArg = errors.New("no value was given")
+
+// ErrNoDockerfile is returned (wrapped, as bad input) when the Dockerfile
+// does not exist.
+var ErrNoDockerfile = errors.New("no such file")
+
 // elsewhere says where a Dockerfile the daemonless builder refuses builds.
-const elsewhere = "build it through a BuildKit endpoint (--buildkit-host or BUILDKIT_HOST; paved buildkit serve starts a local one) or the Dagger module (dagger call build)"
+const elsewhere = "build it through a BuildKit endpoint (paved buildkit serve starts a local one) or the Dagger module (dagger call build)"
 
 // plan is a Dockerfile parsed for one target platform: its stages with
 // their bases expanded, and which of them the target needs.
@@ -86,7 +94,7 @@ func readDockerfile(dir, name string) (string, []byte, error) {
 	}
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return file, nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: no such file: add one or point at it (--dockerfile)", file))
+		return file, nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w: add one or point at it (build.dockerfile in paved.yaml)", file, ErrNoDockerfile))
 	}
 	if err != nil {
 		return file, nil, failure.BadInputErr(fmt.Errorf("reading Dockerfile %q: %w", file, err))
@@ -214,7 +222,7 @@ func (pl *plan) addStage(i int, st *instructions.Stage) error {
 		return lineErr(pl.file, st.Location, err)
 	}
 	if base == "" {
-		return lineErr(pl.file, st.Location, fmt.Errorf("FROM %s is empty after ARG substitution: give the ARG a default or pass --build-arg", st.BaseName))
+		return lineErr(pl.file, st.Location, fmt.Errorf("FROM %s is empty after ARG substitution (%w): give the ARG a default", st.BaseName, ErrNoBuildArg))
 	}
 	sp := &stagePlan{index: i, stage: st, base: base, platform: pl.platform}
 	if st.Platform != "" {
@@ -273,7 +281,7 @@ func (pl *plan) pickTarget(target string) error {
 func (pl *plan) copyFrom(cur *stagePlan, c *instructions.CopyCommand) (*stagePlan, string, error) {
 	from := c.From
 	if strings.Contains(from, "$") {
-		return nil, "", lineErr(pl.file, c.Location(), fmt.Errorf("COPY --from=%s: variables are not expanded in --from: define a stage FROM the ARG and copy from it", from))
+		return nil, "", lineErr(pl.file, c.Location(), fmt.Errorf("COPY --from=%s: variables are not expanded in COPY --from: define a stage FROM the ARG and copy from it", from))
 	}
 	if i, err := strconv.Atoi(from); err == nil {
 		if i < 0 || i >= cur.index {

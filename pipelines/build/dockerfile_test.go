@@ -494,7 +494,7 @@ func TestDockerfileRefusals(t *testing.T) {
 			name:       "RUN names the file and line",
 			dockerfile: "ARG REGISTRY\nFROM $REGISTRY/platform/base:1\nCOPY a.txt /\nRUN apk add curl\n",
 			kind:       failure.BadInput, is: build.ErrNeedsContainer,
-			contains: []string{"Dockerfile:4: RUN needs a running container", "dagger call build", "--buildkit-host"},
+			contains: []string{"Dockerfile:4: RUN needs a running container", "dagger call build"},
 		},
 		{
 			name:       "RUN heredoc",

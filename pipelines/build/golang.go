@@ -36,10 +36,14 @@ func Go(dir string, opts ...Option) Builder {
 	return &goBuilder{dir: dir, o: newOptions(opts)}
 }
 
+// ErrNoBase is returned (wrapped, as bad input) when a Go build has no base
+// image.
+var ErrNoBase = errors.New("no base image")
+
 // Build compiles and assembles the image.
 func (g *goBuilder) Build(ctx context.Context) (*Result, error) {
 	if g.o.Base == "" {
-		return nil, failure.BadInputErr(errors.New("no base image for the Go service: set one (--base or build.base in paved.yaml)"))
+		return nil, failure.BadInputErr(fmt.Errorf("%w for the Go service: set build.base in paved.yaml", ErrNoBase))
 	}
 	if _, err := os.Stat(filepath.Join(g.dir, "go.mod")); err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("reading Go service %q: no go.mod there: point at the module's directory", g.dir))

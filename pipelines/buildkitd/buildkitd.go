@@ -87,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		return nil, errors.New("starting buildkitd: Binary and Root are required")
 	}
 	if os.Geteuid() != 0 {
-		return nil, errors.New("starting buildkitd: it runs as root here (runc, overlayfs): run as root, or point --buildkit-host at a running daemon")
+		return nil, errors.New("starting buildkitd: it runs as root here (runc, overlayfs): run as root, or build through a running daemon")
 	}
 	if _, err := exec.LookPath("runc"); err != nil {
 		return nil, errors.New("starting buildkitd: runc is not installed: run hack/buildkit/install.sh or apt-get install -y runc")

@@ -125,7 +125,7 @@ func TestSwitchRefusals(t *testing.T) {
 		want string
 	}{
 		{"not blue-green", SwitchRequest{Service: "worker", Env: "dev"}, failure.BadInput, "worker: it is not blue_green"},
-		{"bad slot", SwitchRequest{Service: "web", Env: "dev", To: "red"}, failure.BadInput, "use --to blue or --to green"},
+		{"bad slot", SwitchRequest{Service: "web", Env: "dev", To: "red"}, failure.BadInput, "switch to blue or green"},
 		{"nothing recorded", SwitchRequest{Service: "web", Env: "prod"}, failure.BadInput, "records nothing for web in prod"},
 		{"idle slot runs a tag", SwitchRequest{Service: "web", Env: "dev"}, failure.Policy, "Deployment web-green runs ghcr.io/acme/web:v0.9.0, not an image by digest"},
 		{"selector not a slot", SwitchRequest{Service: "web", Env: "staging"}, failure.BadInput, "Service web must select version: blue or version: green"},

@@ -50,6 +50,10 @@ type BumpRequest struct {
 // locked in an environment after a rollback.
 var ErrLocked = errors.New("locked")
 
+// ErrNeedsApproval is returned (wrapped, as a policy failure) when an
+// environment with approval: required gets a change nobody approved.
+var ErrNeedsApproval = errors.New("needs an approval")
+
 // Bump points the service's manifests for req.Env at req.Image, records it in
 // versions.yaml, and pushes one commit to the repository at repoURL. The
 // image must be in its registry and pass the environment's gates (approval,
@@ -69,10 +73,10 @@ func Bump(ctx context.Context, repoURL string, req BumpRequest, opts ...Option) 
 
 func checkBump(req BumpRequest) (name.Digest, error) {
 	if req.Service == "" || req.Env == "" {
-		return name.Digest{}, failure.BadInputErr(errors.New("a bump needs --service and --env"))
+		return name.Digest{}, failure.BadInputErr(errors.New("a bump needs a service and an environment"))
 	}
 	if req.Unlock && req.Reason == "" {
-		return name.Digest{}, failure.BadInputErr(errors.New("--unlock needs --reason: say why the lock is lifted"))
+		return name.Digest{}, failure.BadInputErr(errors.New("unlocking needs a reason: say why the lock is lifted"))
 	}
 	if err := req.check(); err != nil {
 		return name.Digest{}, err
@@ -120,7 +124,7 @@ func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpR
 	}
 	cur := versions.Get(req.Service, req.Env)
 	if cur != nil && cur.Lock != nil && !req.Unlock && req.lock == nil {
-		return nil, failure.PolicyErr(fmt.Errorf("%s in %s is %w since %s (%s): bump with --unlock --reason to lift the lock", req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
+		return nil, failure.PolicyErr(fmt.Errorf("%s in %s is %w since %s (%s): unlock it with a reason to lift the lock", req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
 	}
 	doing := or(req.doing, "bumping "+req.Service+" in "+req.Env)
 	if err := o.admit(ctx, fsys, cfg.Environments[i], doing, req.ApprovedBy, d); err != nil {

@@ -109,7 +109,7 @@ func TestBumpRefusals(t *testing.T) {
 		{"unknown service", url, bumpReq("nope", "dev", api, ""), nil, failure.BadInput, `service "nope" is not in paved-gitops.yaml`},
 		{"unknown environment", url, bumpReq("api", "qa", api, ""), nil, failure.BadInput, `environment "qa" is not in paved-gitops.yaml (dev, staging, prod)`},
 		{"values file does not parse", url, bumpReq("api", "dev", api, ""), nil, failure.BadInput, "charts/api/values-dev.yaml"},
-		{"unlock without reason", url, BumpRequest{Service: "api", Env: "dev", Image: api, Unlock: true}, nil, failure.BadInput, "--unlock needs --reason"},
+		{"unlock without reason", url, BumpRequest{Service: "api", Env: "dev", Image: api, Unlock: true}, nil, failure.BadInput, "unlocking needs a reason"},
 		{"repository missing", url + "-missing", bumpReq("api", "dev", api, ""), nil, failure.BadInput, "gitops.git-missing"},
 		{"repository unreachable", "http://127.0.0.1:1/gitops.git", bumpReq("api", "dev", api, ""), nil, failure.Transient, "127.0.0.1:1"},
 		{"another repository", url, bumpReq("worker", "dev", "evil.example.com/x/y@"+digestA, ""), nil, failure.BadInput,

@@ -83,7 +83,7 @@ func (o *options) admit(ctx context.Context, fsys billy.Filesystem, env Environm
 		}
 	}
 	if env.Approval == ApprovalRequired && approvedBy == "" {
-		return failure.PolicyErr(fmt.Errorf("%s needs an approval (%s: approval: required): give --approved-by", doing, ConfigFile))
+		return failure.PolicyErr(fmt.Errorf("%s %w (%s: approval: required): name who approved it", doing, ErrNeedsApproval, ConfigFile))
 	}
 	if env.Gates.Empty() {
 		return nil

@@ -111,7 +111,7 @@ func checkIngress(fsys billy.Filesystem, cfg *Config, versions *Versions, env, f
 	}
 	for _, r := range routed(cfg, versions, env) {
 		if !backends[r.service] {
-			add("service %s runs in %s (%s) but no path routes to its Service %s: add one (%s) or run paved deploy routes --write", r.service, env, VersionsFile, r.service, r.path)
+			add("service %s runs in %s (%s) but no path routes to its Service %s: add one (%s) or write the routes", r.service, env, VersionsFile, r.service, r.path)
 		}
 	}
 	have := servicesIn(fsys, cfg, env)

@@ -29,7 +29,7 @@ type PromoteRequest struct {
 // Verifier. A refused gate is a failure.PolicyErr and pushes nothing.
 func Promote(ctx context.Context, repoURL string, req PromoteRequest, opts ...Option) (*Result, error) {
 	if req.Service == "" || req.From == "" || req.To == "" {
-		return nil, failure.BadInputErr(errors.New("a promotion needs --service, --from and --to"))
+		return nil, failure.BadInputErr(errors.New("a promotion needs a service and the environments to promote from and to"))
 	}
 	if err := (BumpRequest{ApprovedBy: req.ApprovedBy, DeployedBy: req.DeployedBy, RunID: req.RunID, TraceID: req.TraceID}).check(); err != nil {
 		return nil, err

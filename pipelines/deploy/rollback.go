@@ -38,7 +38,7 @@ type RollbackRequest struct {
 // it until a bump with Unlock and a Reason.
 func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...Option) (*Result, error) {
 	if req.Service == "" || req.Env == "" {
-		return nil, failure.BadInputErr(errors.New("a rollback needs --service and --env"))
+		return nil, failure.BadInputErr(errors.New("a rollback needs a service and an environment"))
 	}
 	if req.Reason == "" {
 		req.Reason = "rollback"
@@ -115,5 +115,5 @@ func pick(cur *Record, req RollbackRequest) (*Deployment, error) {
 	if req.ToVersion != "" || req.ToDigest != "" {
 		want = "version " + req.ToVersion + req.ToDigest
 	}
-	return nil, failure.BadInputErr(fmt.Errorf("%s history of %s in %s has no %s: give --to-version or --to-digest from it", VersionsFile, req.Service, req.Env, want))
+	return nil, failure.BadInputErr(fmt.Errorf("%s history of %s in %s has no %s: give a version or a digest from it", VersionsFile, req.Service, req.Env, want))
 }

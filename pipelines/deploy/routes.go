@@ -64,7 +64,7 @@ func CheckRoutes(ctx context.Context, repoURL, env string, opts ...Option) (*Rou
 		rep.Files = append(rep.Files, file)
 		data, err := readFile(wt.Filesystem, file)
 		if errors.Is(err, fs.ErrNotExist) {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no such file: run paved deploy routes --write", file))
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: no such file: write the routes", file))
 			continue
 		}
 		if err != nil {

@@ -73,7 +73,7 @@ func TestCheckRoutes(t *testing.T) {
 		{"YAML bomb", routesConfig, recorded("checkout"),
 			"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
 			[]string{"YAML bomb"}},
-		{"file missing", routesConfig, recorded("checkout"), "", []string{file + ": no such file: run paved deploy routes --write"}},
+		{"file missing", routesConfig, recorded("checkout"), "", []string{file + ": no such file: write the routes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

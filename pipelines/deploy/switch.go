@@ -34,10 +34,10 @@ type SwitchRequest struct {
 // else, in one commit. Switching to the live slot changes nothing.
 func Switch(ctx context.Context, repoURL string, req SwitchRequest, opts ...Option) (*Result, error) {
 	if req.Service == "" || req.Env == "" {
-		return nil, failure.BadInputErr(errors.New("a switch needs --service and --env"))
+		return nil, failure.BadInputErr(errors.New("a switch needs a service and an environment"))
 	}
 	if req.To != "" && req.To != SlotBlue && req.To != SlotGreen {
-		return nil, failure.BadInputErr(fmt.Errorf("switching to %q: use --to blue or --to green", req.To))
+		return nil, failure.BadInputErr(fmt.Errorf("switching to %q: switch to blue or green", req.To))
 	}
 	if err := (BumpRequest{ApprovedBy: req.ApprovedBy, DeployedBy: req.SwitchedBy, RunID: req.RunID, TraceID: req.TraceID}).check(); err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func planSwitch(ctx context.Context, fsys billy.Filesystem, cfg *Config, req Swi
 	}
 	doing := fmt.Sprintf("switching %s in %s to %s", req.Service, req.Env, to)
 	if cur.Lock != nil {
-		return nil, failure.PolicyErr(fmt.Errorf("%s: %s in %s is %w since %s (%s): a switch would undo the rollback: bump with --unlock --reason first", doing, req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
+		return nil, failure.PolicyErr(fmt.Errorf("%s: %s in %s is %w since %s (%s): a switch would undo the rollback: unlock it with a reason first", doing, req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
 	}
 	d, err := oci.ParseDigest(bg.images[to])
 	if err != nil {

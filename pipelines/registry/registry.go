@@ -138,7 +138,7 @@ func (j *journaled) replay() error {
 func Listen(addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, failure.BadInputErr(fmt.Errorf("parsing --addr %q: %w (want 127.0.0.1:PORT)", addr, err))
+		return nil, failure.BadInputErr(fmt.Errorf("parsing address %q: %w (want 127.0.0.1:PORT)", addr, err))
 	}
 	ip := net.ParseIP(host)
 	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {

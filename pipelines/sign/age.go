@@ -45,7 +45,7 @@ func ParseRequire(s string) ([]string, error) {
 			continue
 		}
 		if _, ok := kindTypes[k]; !ok {
-			return nil, failure.BadInputErr(fmt.Errorf("parsing --require %q: unknown attestation %q: use sbom, vuln or provenance", s, k))
+			return nil, failure.BadInputErr(fmt.Errorf("parsing required attestations %q: unknown attestation %q: use sbom, vuln or provenance", s, k))
 		}
 		out = append(out, k)
 	}

@@ -36,7 +36,7 @@ func SignBlob(ctx context.Context, data []byte, opts ...Option) ([]byte, error) 
 		opt(o)
 	}
 	if o.key == "" {
-		return nil, failure.BadInputErr(errNoKey)
+		return nil, failure.BadInputErr(ErrNoKey)
 	}
 	sv, err := loadSigner(ctx, o.key, o.pass)
 	if err != nil {

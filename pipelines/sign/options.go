@@ -67,12 +67,13 @@ func makeOptions(opts []Option) (*options, error) {
 		opt(o)
 	}
 	if o.keyless == nil && o.key == "" {
-		return nil, errNoKey
+		return nil, ErrNoKey
 	}
 	return o, nil
 }
 
-var errNoKey = errors.New("no signing key: pass --key (a cosign.key file, env://VAR or a KMS URI) or sign keyless")
+// ErrNoKey is returned when a signature needs a key and none was given.
+var ErrNoKey = errors.New("no signing key: give a key (a cosign.key file, env://VAR or a KMS URI) or sign keyless")
 
 // ociOptions returns the Cosign registry options for one call.
 func ociOptions(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []ociremote.Option {

@@ -22,6 +22,15 @@ import (
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
+// What a run lacks before it starts, wrapped as bad input; the message says
+// which paved.yaml key gives it.
+var (
+	ErrNoSigningKey = errors.New("no signing key")
+	ErrNoPublicKey  = errors.New("no public key")
+	ErrNoGitOpsRepo = errors.New("no GitOps repository")
+	ErrNoRevision   = errors.New("no source revision")
+)
+
 // DefaultEnv is the environment deployed to when neither --env nor
 // gitops.environments names one.
 const DefaultEnv = "dev"
@@ -57,7 +66,7 @@ func (r *run) loadIgnores(context.Context) error {
 // checkDB checks the vulnerability database as the scan will open it.
 func (r *run) checkDB(context.Context) error {
 	if r.o.dbDir == "" {
-		return failure.BadInputErr(errors.New("no vulnerability database: pass --db-dir (see paved db)"))
+		return failure.BadInputErr(fmt.Errorf("%w (see paved db)", scan.ErrNoDB))
 	}
 	_, err := vulndb.Check(r.o.dbDir, r.o.dbMaxAge, r.o.now())
 	return err
@@ -142,11 +151,11 @@ func (r *run) resolveTargets(context.Context) error {
 	r.rec.Env = r.env
 	r.key = orDefault(r.o.key, r.cfg.Path(r.cfg.Signing.Key))
 	if r.key == "" {
-		return failure.BadInputErr(fmt.Errorf("no signing key: set signing.key in %s or pass --key", r.cfg.File))
+		return failure.BadInputErr(fmt.Errorf("%w: set signing.key in %s", ErrNoSigningKey, r.cfg.File))
 	}
 	r.publicKey = orDefault(r.o.publicKey, service.PublicKey(r.key, r.cfg.Path(r.cfg.Signing.PublicKey)))
 	if r.publicKey == "" {
-		return failure.BadInputErr(fmt.Errorf("no public key to verify %q with: set signing.publicKey in %s or pass --public-key", r.key, r.cfg.File))
+		return failure.BadInputErr(fmt.Errorf("%w to verify %q with: set signing.publicKey in %s", ErrNoPublicKey, r.key, r.cfg.File))
 	}
 	r.o.password = once(r.o.password)
 	r.gitopsRepo = r.o.gitopsRepo
@@ -154,7 +163,7 @@ func (r *run) resolveTargets(context.Context) error {
 		r.gitopsRepo = gitURL(r.cfg, r.cfg.GitOps.Repository)
 	}
 	if r.gitopsRepo == "" && !r.o.skipDeploy {
-		return failure.BadInputErr(fmt.Errorf("no GitOps repository: set gitops.repository in %s, pass --gitops-repo, or --skip-deploy", r.cfg.File))
+		return failure.BadInputErr(fmt.Errorf("%w: set gitops.repository in %s, or skip the deploy", ErrNoGitOpsRepo, r.cfg.File))
 	}
 	return nil
 }
@@ -171,7 +180,7 @@ func (r *run) resolveSource(context.Context) error {
 	url := orDefault(r.o.sourceURL, info.URL)
 	rev := orDefault(r.o.revision, info.Revision)
 	if rev == "" {
-		return failure.BadInputErr(fmt.Errorf("no source revision: %s is not in a git repository (the revision goes into the provenance); commit it or pass --revision", r.cfg.Dir))
+		return failure.BadInputErr(fmt.Errorf("%w: %s is not in a git repository (the revision goes into the provenance); commit it", ErrNoRevision, r.cfg.Dir))
 	}
 	if url == "" {
 		// A repository without an origin: name it by its revision so the

@@ -24,37 +24,40 @@ type Inputs struct {
 	DBDir, Key string
 }
 
+// ErrInputs is wrapped by the error of Check.
+var ErrInputs = errors.New("missing inputs")
+
 // Check returns a bad-input error naming each input that is not given or
 // does not exist.
 func (in Inputs) Check() error {
 	var errs []error
-	need := func(flag, path string, dir bool) {
+	need := func(what, path string, dir bool) {
 		if path == "" {
-			errs = append(errs, fmt.Errorf("%s is required", flag))
+			errs = append(errs, fmt.Errorf("%s is required", what))
 			return
 		}
 		st, err := os.Stat(path)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("%s %q: %w", flag, path, err))
+			errs = append(errs, fmt.Errorf("%s %q: %w", what, path, err))
 		case st.IsDir() != dir:
 			kind := "a file"
 			if dir {
 				kind = "a directory"
 			}
-			errs = append(errs, fmt.Errorf("%s %q: want %s", flag, path, kind))
+			errs = append(errs, fmt.Errorf("%s %q: want %s", what, path, kind))
 		}
 	}
-	need("--key", in.Key, false)
-	need("--db-dir", in.DBDir, true)
-	need("--bases", in.BasesDir, true)
+	need("the signing key", in.Key, false)
+	need("the vulnerability database", in.DBDir, true)
+	need("the bases directory", in.BasesDir, true)
 	if in.BasesDir != "" && len(errs) == 0 {
 		for _, b := range in.Bases {
-			need("--bases: base "+b.Image+" layout", filepath.Join(in.BasesDir, b.Layout), true)
+			need("the bases directory: base "+b.Image+" layout", filepath.Join(in.BasesDir, b.Layout), true)
 		}
 	}
 	if len(errs) > 0 {
-		return failure.BadInputErr(fmt.Errorf("checking the release inputs (the signing key, vulnerability database and bases both versions use; hack/release-check.sh builds them): %w", errors.Join(errs...)))
+		return failure.BadInputErr(fmt.Errorf("checking the release inputs (%w: the signing key, vulnerability database and bases both versions use; hack/release-check.sh builds them): %w", ErrInputs, errors.Join(errs...)))
 	}
 	return nil
 }

@@ -27,14 +27,14 @@ func TestInputsCheck(t *testing.T) {
 		edit    func(*Inputs)
 		wantErr string
 	}{
-		{"no bases", func(in *Inputs) { in.BasesDir = "" }, "--bases is required"},
-		{"bases dir missing", func(in *Inputs) { in.BasesDir = filepath.Join(dir, "nope") }, "--bases"},
+		{"no bases", func(in *Inputs) { in.BasesDir = "" }, "the bases directory is required"},
+		{"bases dir missing", func(in *Inputs) { in.BasesDir = filepath.Join(dir, "nope") }, "the bases directory"},
 		{"layout missing", func(in *Inputs) {
 			in.Bases = append(in.Bases, apps.Base{Image: "platform/node-base:1", Layout: "node-base"})
 		}, "base platform/node-base:1 layout"},
-		{"no key", func(in *Inputs) { in.Key = "" }, "--key is required"},
+		{"no key", func(in *Inputs) { in.Key = "" }, "the signing key is required"},
 		{"key is a directory", func(in *Inputs) { in.Key = dir }, "want a file"},
-		{"db missing", func(in *Inputs) { in.DBDir = filepath.Join(dir, "db") }, "--db-dir"},
+		{"db missing", func(in *Inputs) { in.DBDir = filepath.Join(dir, "db") }, "the vulnerability database"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

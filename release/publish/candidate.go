@@ -58,15 +58,19 @@ type Baseline struct {
 	Commit  string `json:"commit"`
 }
 
+// ErrNoCandidateReport is returned (wrapped, as bad input) when no
+// candidate report is given.
+var ErrNoCandidateReport = errors.New("no candidate report")
+
 // ReadCandidate reads a candidate report. A missing or unreadable report,
 // or one without the three fields, is bad input.
 func ReadCandidate(path string) (*Candidate, error) {
 	if path == "" {
-		return nil, failure.BadInputErr(errors.New("no candidate report: give the JSON report of 'paved release candidate' (--candidate-report)"))
+		return nil, failure.BadInputErr(fmt.Errorf("%w: give the JSON report of 'paved release candidate'", ErrNoCandidateReport))
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, failure.BadInputErr(fmt.Errorf("reading candidate report %q: it does not exist: run paved release candidate --output json first", path))
+		return nil, failure.BadInputErr(fmt.Errorf("reading candidate report %q: it does not exist: run paved release candidate first and keep its JSON report", path))
 	}
 	if err != nil {
 		return nil, failure.BadInputErr(fmt.Errorf("reading candidate report %q: %w", path, err))
@@ -182,8 +186,8 @@ func (c *Candidate) checkVersion(version string) error {
 	}
 	core := fmt.Sprintf("v%d.%d.%d", v.Major(), v.Minor(), v.Patch())
 	if core != version {
-		return failure.BadInputErr(fmt.Errorf("the candidate %s is a candidate of %s, not %s: run paved release candidate --version %s-rc.N",
-			c.Version, core, version, version))
+		return failure.BadInputErr(fmt.Errorf("the candidate %s is a candidate of %s, not %s: make a candidate of %s (%s-rc.N) first",
+			c.Version, core, version, version, version))
 	}
 	return nil
 }

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/failure"
+)
+
+// TestFlagHints checks that each hint follows its sentinel through any
+// wrapping, keeps the error's class, and names flags paved has.
+func TestFlagHints(t *testing.T) {
+	flags := cliFlags()
+	flagRef := regexp.MustCompile(`--([a-z][a-z0-9-]*)`)
+	for _, h := range flagHints {
+		t.Run(h.err.Error(), func(t *testing.T) {
+			err := fmt.Errorf("preflight: %w", failure.PolicyErr(fmt.Errorf("checking %q: %w", "x", h.err)))
+			got := withFlagHint(err)
+			require.True(t, strings.HasSuffix(got.Error(), "; "+h.hint), got.Error())
+			require.ErrorIs(t, got, h.err)
+			require.Equal(t, 3, failure.ExitCode(failure.KindOf(got)))
+			refs := flagRef.FindAllStringSubmatch(h.hint, -1)
+			require.NotEmpty(t, refs, "a hint names a flag")
+			for _, m := range refs {
+				require.True(t, flags[m[1]], "--%s is no flag of paved", m[1])
+			}
+		})
+	}
+	plain := errors.New("boom")
+	require.Equal(t, plain, withFlagHint(plain), "an error without a sentinel is left alone")
+}
