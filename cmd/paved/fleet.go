@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/inventory"
 	"github.com/paved-dev/paved/pipelines/policy"
 )
@@ -120,7 +119,7 @@ func runFleetInventory(cmd *cobra.Command, f *fleetInventoryFlags) error {
 	if f.jobs < 1 {
 		return usageError{fmt.Errorf("invalid --jobs %d: use 1 or more", f.jobs)}
 	}
-	fl, err := fleet.Load(f.fleetFile)
+	fl, err := loadFleet(f.fleetFile)
 	if err != nil {
 		return err
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
-	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/campaign"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
+	"github.com/paved-dev/paved/fleet/forge"
 	"github.com/paved-dev/paved/fleet/pin"
 )
 
@@ -134,7 +134,7 @@ func runCampaignStart(cmd *cobra.Command, f *campaignStartFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	fl, err := fleet.Load(f.fleetFile)
+	fl, err := loadFleet(f.fleetFile)
 	if err != nil {
 		return err
 	}
@@ -438,15 +438,16 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 	sig := gitrepo.Signature{Name: gitEnvOr(envGitAuthorName, "paved"), Email: gitEnvOr(envGitAuthorEmail, "paved@localhost")}
 	opts := []campaign.Option{campaign.WithGitAuth(auth), campaign.WithSignature(sig)}
 	if f.forge != "" {
+		if err := forge.Known(f.forge); err != nil {
+			return nil, usageError{fmt.Errorf("invalid --forge: %w", err)}
+		}
 		_, all, err := forgesFromEnv()
 		if err != nil {
 			return nil, err
 		}
 		changes := all[f.forge]
-		switch env, known := forgeTokenEnv[f.forge]; {
-		case !known:
-			return nil, usageError{fmt.Errorf("invalid --forge %q: use github, gitlab or gitea", f.forge)}
-		case changes == nil:
+		if changes == nil {
+			env, _ := forgeEnv(f.forge)
 			return nil, usageError{fmt.Errorf("--forge %s needs a token in %s", f.forge, env)}
 		}
 		opts = append(opts, campaign.WithChanges(changes))

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
-	"github.com/paved-dev/paved/fleet/forge/gitea"
-	"github.com/paved-dev/paved/fleet/forge/github"
-	"github.com/paved-dev/paved/fleet/forge/gitlab"
+	// The forges register themselves with package forge.
+	_ "github.com/paved-dev/paved/fleet/forge/gitea"
+	_ "github.com/paved-dev/paved/fleet/forge/github"
+	_ "github.com/paved-dev/paved/fleet/forge/gitlab"
 )
 
 // Forge credentials and endpoints. Tokens are read here and handed to the
@@ -22,41 +24,46 @@ const (
 	envGiteaAPIURL  = "PAVED_GITEA_API_URL" // required: https://gitea.example.com/api/v1
 )
 
-// forgeTokenEnv is the token variable of each forge --forge names.
-var forgeTokenEnv = map[string]string{"github": envGitHubToken, "gitlab": envGitLabToken, "gitea": envGiteaToken}
+// forgeEnv names the token and API URL variables of the registered forge
+// name: PAVED_<NAME>_TOKEN and PAVED_<NAME>_API_URL.
+func forgeEnv(name string) (token, apiURL string) {
+	n := "PAVED_" + strings.ToUpper(name)
+	return n + "_TOKEN", n + "_API_URL"
+}
 
-// forgesFromEnv returns the forges whose token is set, by the names
-// fleet.yaml's discover entries use ("github", "gitlab", "gitea"): as
-// repository discovery and as the openers of bump changes.
+// forgesFromEnv returns the registered forges (forge.Names: "gitea",
+// "github", "gitlab") whose token is set, by the names fleet.yaml's
+// discover entries and --forge use: as repository discovery and as the
+// openers of bump changes.
 func forgesFromEnv() (map[string]fleet.Forge, map[string]fleet.Changes, error) {
 	forges, changes := map[string]fleet.Forge{}, map[string]fleet.Changes{}
 	ua := forge.WithUserAgent("paved/" + pavedVersion())
-	withURL := func(env string) []forge.Option {
-		if u := os.Getenv(env); u != "" {
-			return []forge.Option{ua, forge.WithBaseURL(u)}
+	for _, name := range forge.Names() {
+		tokenEnv, urlEnv := forgeEnv(name)
+		tok := os.Getenv(tokenEnv)
+		if tok == "" {
+			continue
 		}
-		return []forge.Option{ua}
-	}
-	if tok := os.Getenv(envGitHubToken); tok != "" {
-		gh, err := github.New(tok, withURL(envGitHubAPIURL)...)
+		c, err := forge.New(name, forge.Config{Token: tok, BaseURL: os.Getenv(urlEnv), Options: []forge.Option{ua}})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("reading %s and %s: %w", tokenEnv, urlEnv, err)
 		}
-		forges["github"], changes["github"] = gh, gh
-	}
-	if tok := os.Getenv(envGitLabToken); tok != "" {
-		gl, err := gitlab.New(tok, withURL(envGitLabAPIURL)...)
-		if err != nil {
-			return nil, nil, err
-		}
-		forges["gitlab"], changes["gitlab"] = gl, gl
-	}
-	if tok := os.Getenv(envGiteaToken); tok != "" {
-		gt, err := gitea.New(os.Getenv(envGiteaAPIURL), tok, ua)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s: %w", envGiteaAPIURL, err)
-		}
-		forges["gitea"], changes["gitea"] = gt, gt
+		forges[name], changes[name] = c, c
 	}
 	return forges, changes, nil
+}
+
+// loadFleet loads the fleet file and checks that its discover entries name
+// registered forges.
+func loadFleet(file string) (*fleet.Fleet, error) {
+	fl, err := fleet.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range fl.Discover {
+		if err := forge.Known(d.Forge); err != nil {
+			return nil, fmt.Errorf("reading %q: discover[%d]: %w", file, i, err)
+		}
+	}
+	return fl, nil
 }

@@ -43,6 +43,10 @@ var (
 	_ fleet.Checks  = (*Forge)(nil)
 )
 
+func init() {
+	forge.Register("github", func(c forge.Config) (forge.Client, error) { return New(c.Token, c.APIOptions()...) })
+}
+
 // New returns the GitHub forge at DefaultBaseURL (forge.WithBaseURL for
 // GitHub Enterprise Server), calling it with token, which is sent as
 // "Authorization: Bearer" and never appears in an error.

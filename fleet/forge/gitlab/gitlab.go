@@ -42,6 +42,10 @@ var (
 	_ fleet.Checks  = (*Forge)(nil)
 )
 
+func init() {
+	forge.Register("gitlab", func(c forge.Config) (forge.Client, error) { return New(c.Token, c.APIOptions()...) })
+}
+
 // New returns the GitLab forge at DefaultBaseURL (forge.WithBaseURL for a
 // self-managed GitLab, ending in /api/v4), calling it with token, which is
 // sent as the PRIVATE-TOKEN header and never appears in an error.
