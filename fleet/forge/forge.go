@@ -148,3 +148,22 @@ func Each[T any](ctx context.Context, api *API, call Call, fn func(T) int) error
 		call = Call{What: call.What, Method: call.Method, URL: next, Scope: call.Scope}
 	}
 }
+
+// Settings are what the options say about reaching a forge, for a client
+// that is not an API: go-github's, in a GitHub App's token exchange.
+type Settings struct {
+	BaseURL   string
+	Client    *http.Client
+	Now       func() time.Time
+	UserAgent string
+}
+
+// SettingsOf applies opts over the defaults NewAPI uses, with defaultBase
+// as the base URL.
+func SettingsOf(defaultBase string, opts ...Option) Settings {
+	a := &API{baseURL: defaultBase, client: &http.Client{Timeout: 30 * time.Second}, now: time.Now, userAgent: "paved"}
+	for _, o := range opts {
+		o(a)
+	}
+	return Settings{BaseURL: a.baseURL, Client: a.client, Now: a.now, UserAgent: a.userAgent}
+}
