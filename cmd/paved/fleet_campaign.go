@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ type campaignFlags struct {
 	stateBranch string
 	forge       string
 	output      string
+	githubApp   githubAppFlags
 }
 
 func (f *campaignFlags) bind(cmd *cobra.Command) {
@@ -40,6 +42,7 @@ func (f *campaignFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.stateRepo, "state-repo", os.Getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
 	fl.StringVar(&f.stateBranch, "state-branch", "", "branch of the state repository (default: its HEAD)")
 	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+"; gitea: "+envGiteaToken+" and "+envGiteaAPIURL+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
+	f.githubApp.bind(cmd)
 	outputFlag(cmd, &f.output)
 }
 
@@ -138,7 +141,7 @@ func runCampaignStart(cmd *cobra.Command, f *campaignStartFlags) error {
 	if err != nil {
 		return err
 	}
-	forges, _, err := forgesFromEnv()
+	forges, _, err := forgesFromEnv(cmd.Context(), f.githubApp)
 	if err != nil {
 		return err
 	}
@@ -441,7 +444,8 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 		if err := forge.Known(f.forge); err != nil {
 			return nil, usageError{fmt.Errorf("invalid --forge: %w", err)}
 		}
-		_, all, err := forgesFromEnv()
+		// The campaign engine's callers have no context to give.
+		_, all, err := forgesFromEnv(context.Background(), f.githubApp)
 		if err != nil {
 			return nil, err
 		}
