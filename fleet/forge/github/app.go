@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	gh "github.com/google/go-github/v73/github"
 	"github.com/golang-jwt/jwt/v5"
+	gh "github.com/google/go-github/v73/github"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"

@@ -92,3 +92,14 @@ func TestNewAppBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestNewAppTransient: GitHub failing the exchange is transient (exit 4):
+// the wrapper's retry may pass.
+func TestNewAppTransient(t *testing.T) {
+	key, keyPEM := appKey(t)
+	f := newFakeGitHub(t, "ghs_unused")
+	f.app = &fakeApp{id: 1, installation: 2, key: &key.PublicKey, now: time.Now(), unavailable: true}
+	_, err := github.NewApp(context.Background(), github.App{ID: 1, InstallationID: 2, PrivateKey: keyPEM}, forge.WithBaseURL(f.srv.URL))
+	require.Equal(t, failure.Transient, failure.KindOf(err), err)
+	require.Contains(t, err.Error(), "503")
+}

@@ -45,6 +45,7 @@ type fakeApp struct {
 	id, installation int64
 	key              *rsa.PublicKey
 	now              time.Time // GitHub's clock, against which exp is read
+	unavailable      bool      // answer 503, as GitHub does in an outage
 	jwts             []string
 }
 
@@ -108,6 +109,10 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 func (f *fakeGitHub) accessToken(w http.ResponseWriter, r *http.Request) {
 	signed := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	f.app.jwts = append(f.app.jwts, signed)
+	if f.app.unavailable {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		return
+	}
 	claims := jwt.RegisteredClaims{}
 	_, err := jwt.ParseWithClaims(signed, &claims, func(*jwt.Token) (any, error) { return f.app.key, nil }, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return f.app.now }))
 	if err != nil || claims.Issuer != strconv.FormatInt(f.app.id, 10) || claims.ExpiresAt.Sub(claims.IssuedAt.Time) > 10*time.Minute {
