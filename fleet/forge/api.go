@@ -47,15 +47,8 @@ type API struct {
 // An empty token is bad input: forges refuse anonymous writes and limit
 // anonymous reads to a few calls an hour.
 func NewAPI(defaultBase, token string, auth Auth, headers http.Header, opts ...Option) (*API, error) {
-	a := &API{
-		baseURL: defaultBase, token: token, auth: auth, headers: headers,
-		client:   &http.Client{Timeout: 30 * time.Second},
-		attempts: 4, backoff: time.Second, maxWait: time.Minute,
-		sleep: sleepCtx, now: time.Now, userAgent: "paved",
-	}
-	for _, o := range opts {
-		o(a)
-	}
+	a := configured(defaultBase, opts)
+	a.token, a.auth, a.headers = token, auth, headers
 	if strings.TrimSpace(token) == "" {
 		return nil, failure.BadInputErr(fmt.Errorf("connecting to %q: no token: set the forge's token variable", a.baseURL))
 	}
@@ -68,6 +61,19 @@ func NewAPI(defaultBase, token string, auth Auth, headers http.Header, opts ...O
 	}
 	a.base = u
 	return a, nil
+}
+
+// configured is an API at defaultBase with the defaults, then opts.
+func configured(defaultBase string, opts []Option) *API {
+	a := &API{
+		baseURL: defaultBase, client: &http.Client{Timeout: 30 * time.Second},
+		attempts: 4, backoff: time.Second, maxWait: time.Minute,
+		sleep: sleepCtx, now: time.Now, userAgent: "paved",
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

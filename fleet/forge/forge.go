@@ -4,7 +4,8 @@
 // classifies HTTP failures (401/403 as fleet.ErrForbidden, 404 as
 // ErrNotFound, 429 and 5xx as transient after a bounded retry that honours
 // Retry-After), and the mapping from a repository's clone URL to its path on
-// the forge.
+// the forge. It also holds the registry of forges (Register, New, Names):
+// each forge package registers its name from its init.
 package forge
 
 import (
@@ -161,9 +162,6 @@ type Settings struct {
 // SettingsOf applies opts over the defaults NewAPI uses, with defaultBase
 // as the base URL.
 func SettingsOf(defaultBase string, opts ...Option) Settings {
-	a := &API{baseURL: defaultBase, client: &http.Client{Timeout: 30 * time.Second}, now: time.Now, userAgent: "paved"}
-	for _, o := range opts {
-		o(a)
-	}
+	a := configured(defaultBase, opts)
 	return Settings{BaseURL: a.baseURL, Client: a.client, Now: a.now, UserAgent: a.userAgent}
 }
