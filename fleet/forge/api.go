@@ -107,37 +107,33 @@ type Call struct {
 // nil), returning the response's headers. Failures are classified: 401/403
 // is bad input wrapping fleet.ErrForbidden, 404 bad input wrapping
 // ErrNotFound, other 4xx bad input, and 429, 5xx and unreachable forges are
-// retried and then transient. The token never appears in an error.
+// retried (see Transport) and then transient. The token never appears in
+// an error.
 func (a *API) Do(ctx context.Context, c Call, out any) (http.Header, error) {
 	u, err := a.url(c)
 	if err != nil {
 		return nil, err
 	}
-	var body []byte
+	var body io.Reader
 	if c.Body != nil {
-		if body, err = json.Marshal(c.Body); err != nil {
+		data, err := json.Marshal(c.Body)
+		if err != nil {
 			return nil, fmt.Errorf("%s: encoding the request: %w", c.What, err)
 		}
+		body = bytes.NewReader(data)
 	}
-	for attempt := 1; ; attempt++ {
-		resp, err := a.send(ctx, c.Method, u, body)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w", c.What, ctx.Err())
-			}
-			if werr := a.wait(ctx, c, attempt, 0, a.redact(err.Error())); werr != nil {
-				return nil, werr
-			}
-			continue
-		}
-		h, retryAfter, cerr := a.finish(resp, c, out)
-		if cerr == nil || retryAfter < 0 {
-			return h, cerr
-		}
-		if werr := a.wait(ctx, c, attempt, retryAfter, cerr.Error()); werr != nil {
-			return nil, werr
-		}
+	req, err := http.NewRequestWithContext(ctx, c.Method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.What, err)
 	}
+	if c.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.Transport().RoundTrip(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.What, err)
+	}
+	return a.finish(resp, c, out)
 }
 
 // url resolves the call's URL; a next-page link must stay on the API's
@@ -157,54 +153,36 @@ func (a *API) url(c Call) (string, error) {
 	return s, nil
 }
 
-func (a *API) send(ctx context.Context, method, u string, body []byte) (*http.Response, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, r)
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range a.headers {
-		req.Header[k] = vs
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", a.userAgent)
-	req.Header.Set(a.auth.Header, a.auth.Prefix+a.token)
-	return a.client.Do(req)
-}
-
-// finish reads the response. retryAfter < 0 means the outcome is final;
-// otherwise the call may be retried after retryAfter (0: the backoff).
-func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, time.Duration, error) {
-	defer resp.Body.Close()
+// finish reads a final response: a 2xx one's JSON into out, else the
+// classified error.
+func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		defer resp.Body.Close()
 		if out == nil || resp.StatusCode == http.StatusNoContent {
-			return resp.Header, -1, nil
+			return resp.Header, nil
 		}
 		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			return nil, -1, failure.TransientErr(fmt.Errorf("%s: reading the forge's answer: %w", c.What, err))
+			return nil, failure.TransientErr(fmt.Errorf("%s: reading the forge's answer: %w", c.What, err))
 		}
-		return resp.Header, -1, nil
+		return resp.Header, nil
 	}
-	msg := a.message(resp)
-	base := fmt.Sprintf("%s: %s %s: HTTP %s", c.What, c.Method, resp.Request.URL.EscapedPath(), resp.Status)
-	if msg != "" {
-		base += ": " + msg
-	}
-	if wait, ok := a.retryable(resp); ok {
-		return nil, wait, errors.New(base)
-	}
-	switch resp.StatusCode {
+	return nil, a.classify(resp.StatusCode, c.What+": "+a.status(resp), c.Scope)
+}
+
+// classify is the error of a final non-2xx answer with status code, whose
+// description (the call, the answer) is base; scope names the rights the
+// token needs.
+func (a *API) classify(code int, base, scope string) error {
+	switch code {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, -1, failure.BadInputErr(fmt.Errorf("%s: %w: the token needs %s", base, fleet.ErrForbidden, c.Scope))
+		return failure.BadInputErr(fmt.Errorf("%s: %w: the token needs %s", base, fleet.ErrForbidden, scope))
 	case http.StatusNotFound:
-		return nil, -1, failure.BadInputErr(fmt.Errorf("%s: %w (or the token cannot see it: it needs %s)", base, ErrNotFound, c.Scope))
+		return failure.BadInputErr(fmt.Errorf("%s: %w (or the token cannot see it: it needs %s)", base, ErrNotFound, scope))
 	}
-	return nil, -1, failure.BadInputErr(errors.New(base))
+	if code == http.StatusTooManyRequests || code >= 500 {
+		return failure.TransientErr(errors.New(base))
+	}
+	return failure.BadInputErr(errors.New(base))
 }
 
 // retryable reports whether the answer may pass on retry (429, 5xx, a rate
@@ -229,24 +207,6 @@ func (a *API) retryable(resp *http.Response) (time.Duration, bool) {
 		}
 	}
 	return 0, true
-}
-
-// wait sleeps before attempt+1, or returns the final transient error.
-func (a *API) wait(ctx context.Context, c Call, attempt int, asked time.Duration, last string) error {
-	if attempt >= a.attempts {
-		return failure.TransientErr(fmt.Errorf("%s: %s (tried %d times)", c.What, strings.TrimPrefix(last, c.What+": "), attempt))
-	}
-	d := asked
-	if d == 0 {
-		d = a.backoff << (attempt - 1)
-	}
-	if d > a.maxWait {
-		return failure.TransientErr(fmt.Errorf("%s: %s: the forge asks to wait %s, longer than %s: try again later", c.What, strings.TrimPrefix(last, c.What+": "), d, a.maxWait))
-	}
-	if err := a.sleep(ctx, d); err != nil {
-		return fmt.Errorf("%s: %w", c.What, err)
-	}
-	return nil
 }
 
 // message is the forge's error message from a JSON body ("message",
