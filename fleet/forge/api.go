@@ -169,6 +169,21 @@ func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, error) 
 	return nil, a.classify(resp.StatusCode, c.What+": "+a.status(resp), c.Scope)
 }
 
+// Fail is the error of call what, whose final answer resp (non-2xx, its
+// body already read by a forge library) said message: classified as Do
+// classifies, with the token redacted; scope names the rights the token
+// needs.
+func (a *API) Fail(what, scope string, resp *http.Response, message string) error {
+	base := fmt.Sprintf("%s: %s %s: HTTP %s", what, resp.Request.Method, resp.Request.URL.EscapedPath(), resp.Status)
+	if m := a.redact(strings.Join(strings.Fields(message), " ")); m != "" {
+		base += ": " + m
+	}
+	return a.classify(resp.StatusCode, base, scope)
+}
+
+// BaseURL is the API's base URL, without a trailing slash.
+func (a *API) BaseURL() string { return a.base.String() }
+
 // classify is the error of a final non-2xx answer with status code, whose
 // description (the call, the answer) is base; scope names the rights the
 // token needs.
@@ -251,6 +266,17 @@ func (a *API) redact(s string) string {
 // wrapping ErrMerged (revert it instead); else comment, when not nil, is
 // posted before the close call.
 func (a *API) Close(ctx context.Context, c fleet.Change, what string, comment *Call, closeCall Call) error {
+	var post func() error
+	if comment != nil {
+		post = func() error { _, err := a.Do(ctx, *comment, nil); return err }
+	}
+	return CloseChange(c, what, post, func() error { _, err := a.Do(ctx, closeCall, nil); return err })
+}
+
+// CloseChange closes change c, which the caller has just read: a closed
+// change is left alone; a merged one is bad input wrapping ErrMerged
+// (revert it instead); else comment, when not nil, runs before closeIt.
+func CloseChange(c fleet.Change, what string, comment, closeIt func() error) error {
 	switch c.State {
 	case fleet.ChangeClosed:
 		return nil
@@ -258,10 +284,9 @@ func (a *API) Close(ctx context.Context, c fleet.Change, what string, comment *C
 		return failure.BadInputErr(fmt.Errorf("closing %s: %w at %s: revert it instead", what, ErrMerged, c.MergeCommit))
 	}
 	if comment != nil {
-		if _, err := a.Do(ctx, *comment, nil); err != nil {
+		if err := comment(); err != nil {
 			return err
 		}
 	}
-	_, err := a.Do(ctx, closeCall, nil)
-	return err
+	return closeIt()
 }

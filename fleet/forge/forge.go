@@ -150,18 +150,8 @@ func Each[T any](ctx context.Context, api *API, call Call, fn func(T) int) error
 	}
 }
 
-// Settings are what the options say about reaching a forge, for a client
-// that is not an API: go-github's, in a GitHub App's token exchange.
-type Settings struct {
-	BaseURL   string
-	Client    *http.Client
-	Now       func() time.Time
-	UserAgent string
-}
-
-// SettingsOf applies opts over the defaults NewAPI uses, with defaultBase
-// as the base URL.
-func SettingsOf(defaultBase string, opts ...Option) Settings {
-	a := configured(defaultBase, opts)
-	return Settings{BaseURL: a.baseURL, Client: a.client, Now: a.now, UserAgent: a.userAgent}
+// Clock is the clock opts set (WithClock; default time.Now), for a
+// caller that signs something time-bound for the forge: a GitHub App's JWT.
+func Clock(opts ...Option) func() time.Time {
+	return configured("", opts).now
 }

@@ -2,21 +2,14 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	gh "github.com/google/go-github/v73/github"
 
-	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
 	"github.com/paved-dev/paved/pipelines/failure"
-	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // App is a GitHub App installation that paved acts as: what fleets use
@@ -49,26 +42,29 @@ func NewApp(ctx context.Context, app App, opts ...forge.Option) (*Forge, error) 
 	return New(tok, opts...)
 }
 
+// scopeApp is what GitHub needs to exchange the App's JWT, named in a
+// 401/403/404 error.
+const scopeApp = "a JWT of the App signed with its private key: check the App ID, that the private key is the App's, and the installation ID (the App must be installed on the organisation)"
+
 // InstallationToken returns an installation token of app (see NewApp).
 // A refused JWT or an unknown installation is bad input, a 5xx or 429
-// transient.
+// transient after the retries opts allow (forge.WithRetry).
 func InstallationToken(ctx context.Context, app App, opts ...forge.Option) (string, error) {
 	what := fmt.Sprintf("creating an installation token of GitHub App %d for installation %d", app.ID, app.InstallationID)
 	if app.ID <= 0 || app.InstallationID <= 0 {
 		return "", failure.BadInputErr(fmt.Errorf("%s: the App ID and installation ID must be positive numbers", what))
 	}
-	s := forge.SettingsOf(DefaultBaseURL, opts...)
-	signed, err := appJWT(app, s.Now())
+	signed, err := appJWT(app, forge.Clock(opts...)())
 	if err != nil {
 		return "", err
 	}
-	c, err := appClient(s, signed)
+	f, err := New(signed, opts...)
 	if err != nil {
 		return "", err
 	}
-	it, resp, err := c.Apps.CreateInstallationToken(ctx, app.InstallationID, nil)
+	it, _, err := f.gh.Apps.CreateInstallationToken(ctx, app.InstallationID, nil)
 	if err != nil {
-		return "", classifyApp(what, resp, err)
+		return "", f.fail(what, scopeApp, err)
 	}
 	if it.GetToken() == "" {
 		return "", failure.TransientErr(fmt.Errorf("%s: GitHub answered without a token", what))
@@ -92,36 +88,4 @@ func appJWT(app App, now time.Time) (string, error) {
 		return "", fmt.Errorf("signing the GitHub App JWT: %w", err)
 	}
 	return signed, nil
-}
-
-// appClient is go-github at s.BaseURL sending the JWT as a bearer token.
-func appClient(s forge.Settings, signed string) (*gh.Client, error) {
-	base, err := url.Parse(strings.TrimRight(s.BaseURL, "/") + "/")
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, failure.BadInputErr(fmt.Errorf("reading forge API URL %q: want https://host[/path]", s.BaseURL))
-	}
-	hc := *s.Client
-	c := gh.NewClient(&hc).WithAuthToken(signed)
-	c.BaseURL, c.UserAgent = base, s.UserAgent
-	return c, nil
-}
-
-// classifyApp maps go-github's error to paved's classes, redacted.
-func classifyApp(what string, resp *gh.Response, err error) error {
-	msg := redact.Text(err.Error())
-	if resp == nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return failure.TransientErr(fmt.Errorf("%s: %s", what, msg))
-	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusUnauthorized || code == http.StatusForbidden && resp.Header.Get("X-RateLimit-Remaining") != "0":
-		return failure.BadInputErr(fmt.Errorf("%s: %s: %w: check the App ID, the installation ID and that the private key is the App's", what, msg, fleet.ErrForbidden))
-	case code == http.StatusNotFound:
-		return failure.BadInputErr(fmt.Errorf("%s: %s: %w: the App is not installed there (the installation ID is in the organisation's Settings → GitHub Apps URL)", what, msg, forge.ErrNotFound))
-	case code == http.StatusTooManyRequests || code >= 500 || code == http.StatusForbidden:
-		return failure.TransientErr(fmt.Errorf("%s: %s", what, msg))
-	}
-	return failure.BadInputErr(fmt.Errorf("%s: %s", what, msg))
 }

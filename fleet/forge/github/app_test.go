@@ -73,7 +73,7 @@ func TestNewAppBadInput(t *testing.T) {
 	}{
 		{"another key", github.App{ID: 1, InstallationID: 2, PrivateKey: otherPEM}, fleet.ErrForbidden, "that the private key is the App's"},
 		{"another App", github.App{ID: 9, InstallationID: 2, PrivateKey: keyPEM}, fleet.ErrForbidden, "check the App ID"},
-		{"no such installation", github.App{ID: 1, InstallationID: 3, PrivateKey: keyPEM}, forge.ErrNotFound, "not installed"},
+		{"no such installation", github.App{ID: 1, InstallationID: 3, PrivateKey: keyPEM}, forge.ErrNotFound, "the installation ID"},
 		{"not PEM", github.App{ID: 1, InstallationID: 2, PrivateKey: []byte("MIIEnotpem-secret-key-material"), KeySource: "PAVED_GITHUB_APP_PRIVATE_KEY"}, nil, "reading the GitHub App private key from PAVED_GITHUB_APP_PRIVATE_KEY"},
 		{"no IDs", github.App{PrivateKey: keyPEM}, nil, "must be positive"},
 	}
@@ -99,7 +99,10 @@ func TestNewAppTransient(t *testing.T) {
 	key, keyPEM := appKey(t)
 	f := newFakeGitHub(t, "ghs_unused")
 	f.app = &fakeApp{id: 1, installation: 2, key: &key.PublicKey, now: time.Now(), unavailable: true}
-	_, err := github.NewApp(context.Background(), github.App{ID: 1, InstallationID: 2, PrivateKey: keyPEM}, forge.WithBaseURL(f.srv.URL))
+	_, err := github.NewApp(context.Background(), github.App{ID: 1, InstallationID: 2, PrivateKey: keyPEM}, forge.WithBaseURL(f.srv.URL),
+		forge.WithRetry(2, time.Millisecond, time.Second), forge.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	require.Equal(t, failure.Transient, failure.KindOf(err), err)
 	require.Contains(t, err.Error(), "503")
+	require.Contains(t, err.Error(), "tried 2 times")
+	require.Len(t, f.app.jwts, 2, "retried through paved's transport")
 }

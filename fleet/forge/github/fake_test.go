@@ -86,16 +86,26 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	case len(p) == 5 && p[0] == "repos" && p[3] == "pulls":
 		f.pull(w, r, p[1]+"/"+p[2], p[4])
 	case r.Method == "POST" && len(p) == 6 && p[0] == "repos" && p[3] == "issues":
-		var body map[string]any
+		var body any
 		require.NoError(f.t, json.NewDecoder(r.Body).Decode(&body))
 		key := p[1] + "/" + p[2] + "#" + p[4]
 		switch p[5] {
 		case "comments":
-			f.comments[key] = append(f.comments[key], body["body"].(string))
+			f.comments[key] = append(f.comments[key], body.(map[string]any)["body"].(string))
 		case "labels":
-			for _, l := range body["labels"].([]any) {
-				f.labels[key] = append(f.labels[key], l.(string))
+			// GitHub documents both {"labels": [...]} and a bare array,
+			// which go-github sends.
+			labels, ok := body.([]any)
+			if !ok {
+				labels = body.(map[string]any)["labels"].([]any)
 			}
+			out := []map[string]any{}
+			for _, l := range labels {
+				f.labels[key] = append(f.labels[key], l.(string))
+				out = append(out, map[string]any{"id": len(f.labels[key]), "name": l, "color": "ededed"})
+			}
+			writeJSON(w, http.StatusOK, out) // the issue's labels, as GitHub answers
+			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]any{"id": 1})
 	default:
