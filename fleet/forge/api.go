@@ -169,16 +169,12 @@ func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, error) 
 	return nil, a.classify(resp.StatusCode, c.What+": "+a.status(resp), c.Scope)
 }
 
-// Fail is the error of call what, whose final answer resp (non-2xx, its
-// body already read by a forge library) said message: classified as Do
-// classifies, with the token redacted; scope names the rights the token
-// needs.
-func (a *API) Fail(what, scope string, resp *http.Response, message string) error {
-	base := fmt.Sprintf("%s: %s %s: HTTP %s", what, resp.Request.Method, resp.Request.URL.EscapedPath(), resp.Status)
-	if m := a.redact(strings.Join(strings.Fields(message), " ")); m != "" {
-		base += ": " + m
-	}
-	return a.classify(resp.StatusCode, base, scope)
+// Fail is the error of call what, whose final answer resp (non-2xx) came
+// through Transport, whatever a forge library did with its body: classified
+// as Do classifies, with the forge's message (see Message) and the token
+// redacted; scope names the rights the token needs.
+func (a *API) Fail(what, scope string, resp *http.Response) error {
+	return a.classify(resp.StatusCode, what+": "+a.status(resp), scope)
 }
 
 // BaseURL is the API's base URL, without a trailing slash.
@@ -224,28 +220,40 @@ func (a *API) retryable(resp *http.Response) (time.Duration, bool) {
 	return 0, true
 }
 
-// message is the forge's error message from a JSON body ("message",
-// "error"), else the body's start, with the token redacted.
+// message is the forge's error message in resp's body (see Message),
+// tidied.
 func (a *API) message(resp *http.Response) string {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	data := ErrorBody(resp)
+	if data == nil {
+		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	}
+	return a.tidy(Message(data))
+}
+
+// Message is a forge's error message in an error answer's JSON body
+// ("message": a string, or an object of field errors; else "error"), else
+// the body itself.
+func Message(body []byte) string {
 	var m struct {
 		Message any    `json:"message"`
 		Error   string `json:"error"`
 	}
-	s := ""
-	if json.Unmarshal(data, &m) == nil {
-		switch v := m.Message.(type) {
-		case string:
-			s = v
-		case nil:
-			s = m.Error
-		default:
-			b, _ := json.Marshal(v)
-			s = string(b)
-		}
-	} else {
-		s = string(data)
+	if json.Unmarshal(body, &m) != nil {
+		return string(body)
 	}
+	switch v := m.Message.(type) {
+	case string:
+		return v
+	case nil:
+		return m.Error
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// tidy is s on one line, at most 300 characters, with the token redacted.
+func (a *API) tidy(s string) string {
 	s = a.redact(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > 300 {
 		s = string(r[:300]) + "…"

@@ -1,11 +1,12 @@
-// Package forge is what the GitHub and GitLab forges (packages github and
-// gitlab below it) share: a JSON-over-HTTP API client that authenticates
-// with a token the caller passes in, keeps that token out of every error,
-// classifies HTTP failures (401/403 as fleet.ErrForbidden, 404 as
-// ErrNotFound, 429 and 5xx as transient after a bounded retry that honours
-// Retry-After), and the mapping from a repository's clone URL to its path on
-// the forge. It also holds the registry of forges (Register, New, Names):
-// each forge package registers its name from its init.
+// Package forge is what the forges (packages github, gitlab and gitea
+// below it) share: the registry of forge names (Register, New, Names); an
+// API that authenticates with a token the caller passes in, keeps that
+// token out of every error, classifies HTTP failures (401/403 as
+// fleet.ErrForbidden, 404 as ErrNotFound, 429 and 5xx as transient after a
+// bounded retry that honours Retry-After) and serves both as a
+// JSON-over-HTTP client (Do, for Gitea) and as the http.RoundTripper under
+// go-github and GitLab's client-go (Transport, Fail); and the mapping from a
+// repository's clone URL to its path on the forge.
 package forge
 
 import (

@@ -51,7 +51,7 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		default:
 			wait, retry := a.retryable(resp)
 			if !retry {
-				return resp, nil
+				return keepErrorBody(resp), nil
 			}
 			asked, last = wait, a.status(resp)
 		}
@@ -100,4 +100,33 @@ func (a *API) wait(ctx context.Context, attempt int, asked time.Duration, last s
 		return failure.TransientErr(fmt.Errorf("%s: the forge asks to wait %s, longer than %s: try again later", last, d, a.maxWait))
 	}
 	return a.sleep(ctx, d)
+}
+
+// errorBody is an error answer's body, read in full (up to maxErrorBody) so
+// that ErrorBody has it after the library that read (or closed) it.
+type errorBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (errorBody) Close() error { return nil }
+
+// keepErrorBody reads the body of an error answer into an errorBody.
+func keepErrorBody(resp *http.Response) *http.Response {
+	if resp.StatusCode < 400 {
+		return resp
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = errorBody{bytes.NewReader(data), data}
+	return resp
+}
+
+// ErrorBody is the body of an error answer that came through Transport,
+// whether or not a library read it; nil for another response.
+func ErrorBody(resp *http.Response) []byte {
+	if b, ok := resp.Body.(errorBody); ok {
+		return b.data
+	}
+	return nil
 }

@@ -11,7 +11,6 @@
 package github
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -139,11 +138,7 @@ func (f *Forge) fail(what, scope string, err error) error {
 	case errors.As(err, &abuse):
 		return failure.TransientErr(fmt.Errorf("%s: GitHub's secondary rate limit: try again in %s", what, abuse.GetRetryAfter()))
 	case errors.As(err, &er) && er.Response != nil:
-		msg := er.Message
-		for _, e := range er.Errors {
-			msg += "; " + cmp.Or(e.Message, e.Code)
-		}
-		return f.api.Fail(what, scope, er.Response, msg)
+		return f.api.Fail(what, scope, er.Response)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
