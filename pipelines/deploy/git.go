@@ -174,4 +174,3 @@ func commit(wt *git.Worktree, p *plan, msg string, o *options) (string, error) {
 	}
 	return h.String(), nil
 }
-
