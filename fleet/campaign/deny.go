@@ -12,6 +12,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
@@ -45,7 +46,7 @@ func (e *Engine) DenyOldBase(ctx context.Context, id string, from time.Time) (*C
 	var commit plumbing.Hash
 	for try := 1; try <= attempts; try++ {
 		commit, err = e.commitDenials(ctx, c, images, day)
-		if err == nil || !errors.Is(err, gitrepo.ErrRejected) {
+		if err == nil || !errors.Is(err, gitremote.ErrRejected) {
 			break
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -216,7 +217,7 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 		}
 		msg := fmt.Sprintf("Revert paved campaign %s\n\n%s\n\nPaved-Campaign: %s\n", c.ID, c.Reason, c.ID)
 		h, err = r.Revert(ctx, target, msg, e.sig)
-		if err == nil || !gitrepo.Rejected(err) {
+		if err == nil || !gitremote.Rejected(err) {
 			break
 		}
 	}
@@ -282,7 +283,7 @@ func (e *Engine) liftDenial(ctx context.Context, id string) (*Campaign, error) {
 		}
 		msg := fmt.Sprintf("policy: allow %s again\n\nThe base campaign %s was rolled back: %s\n\nPaved-Campaign: %s\nPaved-Transition: denial-lifted\n", c.Denial.Image, c.ID, c.Reason, c.ID)
 		h, err = r.Revert(ctx, plumbing.NewHash(c.Denial.Commit), msg, e.sig)
-		if err == nil || !gitrepo.Rejected(err) {
+		if err == nil || !gitremote.Rejected(err) {
 			break
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -33,7 +34,7 @@ func (e *Engine) service(ctx context.Context, c *Campaign, s Service, o AdvanceO
 	var err error
 	for try := 1; try <= attempts; try++ {
 		last, err = e.serviceOnce(ctx, c, &s, o)
-		if err == nil || isStoreErr(err) || !errors.Is(err, gitrepo.ErrRejected) {
+		if err == nil || isStoreErr(err) || !errors.Is(err, gitremote.ErrRejected) {
 			break
 		}
 	}

@@ -69,13 +69,14 @@ type RemoteError struct {
 	// Class is what kind of answer the remote gave.
 	Class Class
 
-	msg string // the redacted text of Err
-	err error
+	msg  string // the redacted text of err
+	from string // Remote.From
+	err  error
 }
 
 func (e *RemoteError) Error() string {
 	s := e.Op + " " + e.URL + ": " + e.msg
-	if h := hint(e.err, e.Class); h != "" {
+	if h := hint(e.err, e.Class, e.from); h != "" {
 		s += ": " + h
 	}
 	return s
@@ -91,7 +92,7 @@ func (r Remote) Err(op string, err error) error {
 		return nil
 	}
 	class := classify(err)
-	re := &RemoteError{Op: op, URL: redact.URL(r.URL), Class: class, msg: r.scrub(err.Error()), err: err}
+	re := &RemoteError{Op: op, URL: redact.URL(r.URL), Class: class, msg: r.scrub(err.Error()), from: r.From, err: err}
 	if class == ClassRejected && !errors.Is(err, ErrRejected) {
 		re.err = fmt.Errorf("%w: %w", ErrRejected, err)
 	}
@@ -161,13 +162,15 @@ func classify(err error) Class {
 }
 
 // hint says what would make an operation of class c that failed with err
-// pass.
-func hint(err error, c Class) string {
+// pass; from is where the URL was given.
+func hint(err error, c Class, from string) string {
 	switch {
 	case c == ClassAuth:
 		return "check the git credentials"
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return "the repository has no commit yet: push a first commit"
+	case errors.Is(err, transport.ErrRepositoryNotFound) && from != "":
+		return "check the repository URL in " + from
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return "check the repository URL"
 	case c == ClassNotFound:

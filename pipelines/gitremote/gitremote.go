@@ -37,6 +37,9 @@ type Remote struct {
 	// Secrets are further strings no error may show (a token handed over
 	// by other means than Auth).
 	Secrets []string
+	// From names where the URL was given ("the fleet file"), for the hint
+	// of a repository that is not found; empty for none.
+	From string
 }
 
 // Clone clones branch of r into memory with a work tree: one branch, no
