@@ -22,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/paved-dev/paved/pipelines/gitremote"
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // Cache is a directory of shallow repository copies, one per URL. It is
@@ -67,7 +68,7 @@ func (c *Cache) Fetch(ctx context.Context, url, branch string) (*Snapshot, error
 		return s, err
 	}
 	if rmErr := os.RemoveAll(dir); rmErr != nil {
-		return nil, fmt.Errorf("resetting the cached copy of %s in %s: %w", url, dir, rmErr)
+		return nil, fmt.Errorf("resetting the cached copy of %s in %s: %w", redact.URL(url), dir, rmErr)
 	}
 	return c.fetch(ctx, dir, url, branch)
 }
@@ -87,15 +88,15 @@ func (c *Cache) fetch(ctx context.Context, dir, url, branch string) (*Snapshot, 
 	}
 	ref, err := repo.Reference(plumbing.ReferenceName(dst), true)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s of %s: %w", dst, url, err)
+		return nil, fmt.Errorf("reading %s of %s: %w", dst, redact.URL(url), err)
 	}
 	commit, err := repo.CommitObject(ref.Hash())
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s of %s: %w", ref.Hash(), url, err)
+		return nil, fmt.Errorf("reading commit %s of %s: %w", ref.Hash(), redact.URL(url), err)
 	}
 	tree, err := commit.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("reading the tree of %s of %s: %w", ref.Hash(), url, err)
+		return nil, fmt.Errorf("reading the tree of %s of %s: %w", ref.Hash(), redact.URL(url), err)
 	}
 	return &Snapshot{URL: url, Commit: ref.Hash().String(), Time: commit.Committer.When, repo: repo, tree: tree}, nil
 }
