@@ -36,6 +36,9 @@ const (
 
 // String returns the class's lower-case name.
 func (c Class) String() string {
+	if c < ClassOther || c > ClassRejected {
+		c = ClassOther
+	}
 	return [...]string{"other", "transient", "auth", "not-found", "rejected"}[c]
 }
 
