@@ -55,6 +55,16 @@ const (
 	envCampaignStateRepo = "PAVED_CAMPAIGN_STATE_REPO"
 	envAct               = "PAVED_ACT"
 	envGitLabCILocal     = "PAVED_GITLAB_CI_LOCAL"
+
+	// Forge tokens are handed to the forge clients; they never appear in
+	// flags, logs or errors. forgeEnv spells each forge's pair.
+	envGitHubToken  = "PAVED_GITHUB_TOKEN"
+	envGitHubAPIURL = "PAVED_GITHUB_API_URL"
+	envGitHubAppKey = "PAVED_GITHUB_APP_PRIVATE_KEY"
+	envGitLabToken  = "PAVED_GITLAB_TOKEN"
+	envGitLabAPIURL = "PAVED_GITLAB_API_URL"
+	envGiteaToken   = "PAVED_GITEA_TOKEN"
+	envGiteaAPIURL  = "PAVED_GITEA_API_URL"
 )
 
 // envDoc says what a variable sets and whether its value is a secret (a
@@ -113,6 +123,7 @@ var envVars = map[string]envDoc{
 
 	envGitHubToken:  {"GitHub token for fleet discovery and bump pull requests", secret},
 	envGitHubAPIURL: {"GitHub Enterprise API URL (https://github.example.com/api/v3)", !secret},
+	envGitHubAppKey: {"a GitHub App's private key (PEM), instead of --github-app-private-key-file", secret},
 	envGitLabToken:  {"GitLab token for fleet discovery and bump merge requests", secret},
 	envGitLabAPIURL: {"self-managed GitLab API URL (https://gitlab.example.com/api/v4)", !secret},
 	envGiteaToken:   {"Gitea token for fleet discovery and bump pull requests", secret},

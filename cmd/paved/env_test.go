@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/fleet/forge"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
@@ -42,6 +43,11 @@ func TestEnvRegistry(t *testing.T) {
 			}
 			return true
 		})
+	}
+	for _, name := range forge.Names() {
+		token, apiURL := forgeEnv(name)
+		require.Contains(t, envVars, token, "forge %s", name)
+		require.Contains(t, envVars, apiURL, "forge %s", name)
 	}
 	require.Equal(t, sortedKeys(envVars), readmeEnvTable(t, false), "README's Environment variables table and envVars differ")
 	var secrets []string
