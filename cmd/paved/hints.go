@@ -34,6 +34,7 @@ var flagHints = []struct {
 	{scan.ErrNoDB, "pass --db-dir"},
 	{candidate.ErrInputs, "give them with --key, --db-dir and --bases"},
 	{publish.ErrNoCandidateReport, "pass --candidate-report"},
+	{campaign.ErrExists, "give it with --id"},
 	{campaign.ErrNoPolicyFile, "start the campaign with --policy-repo and --policy-file"},
 	{template.ErrNoSigningKey, "or pass --key"},
 	{template.ErrNoPublicKey, "or pass --public-key"},

@@ -143,7 +143,7 @@ func (s *GitStore) Create(ctx context.Context, c *Campaign, t Transition) error 
 		}
 		for _, o := range all {
 			if o.ID == c.ID {
-				return nil, failure.BadInputErr(fmt.Errorf("starting campaign %q: %w (state %s): choose another --id", c.ID, ErrExists, o.State))
+				return nil, failure.BadInputErr(fmt.Errorf("starting campaign %q: %w (state %s): choose another id", c.ID, ErrExists, o.State))
 			}
 			if o.Active() && o.Target.Overlaps(c.Target) {
 				return nil, failure.BadInputErr(fmt.Errorf("starting campaign %q: %w: campaign %q (state %s, to %s); halt and roll it back, or let it finish", c.ID, ErrConflict, o.ID, o.State, o.Target.To))
