@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 
@@ -96,10 +95,7 @@ func TestNoSecretInHelp(t *testing.T) {
 			t.Setenv(name, "s3cret-"+strings.ToLower(name))
 		}
 	}
-	cmds := []*cobra.Command{newRootCmd(os.Stdout, os.Stderr)}
-	for len(cmds) > 0 {
-		c := cmds[0]
-		cmds = append(cmds[1:], c.Commands()...)
+	for _, c := range allCommands() {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			require.NotContains(t, f.DefValue, "s3cret-", "%s --%s defaults to a secret", c.CommandPath(), f.Name)
 		})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/paved-dev/paved/fleet/campaign"
 	"github.com/paved-dev/paved/pipelines/build"
@@ -24,7 +25,6 @@ var flagHints = []struct {
 	{build.ErrNeedsContainer, "--buildkit-host or BUILDKIT_HOST names the endpoint"},
 	{build.ErrNoBuildKit, "--buildkit-host or BUILDKIT_HOST"},
 	{build.ErrBuildKitTLS, "--buildkit-tlscacert, --buildkit-tlscert and --buildkit-tlskey"},
-	{build.ErrNoSecret, "pass --secret id=ID,env=VAR or --secret id=ID,src=FILE"},
 	{build.ErrNoBuildArg, "or pass --build-arg NAME=VALUE"},
 	{build.ErrNoDockerfile, "or pass --dockerfile"},
 	{sign.ErrNoKey, "pass --key"},
@@ -53,6 +53,9 @@ func (h hinted) Unwrap() error { return h.err }
 
 // withFlagHint adds the hint of the first sentinel in err's chain.
 func withFlagHint(err error) error {
+	if ms := (*build.MissingSecretError)(nil); errors.As(err, &ms) {
+		return hinted{err: err, hint: fmt.Sprintf("pass --secret id=%s,env=VAR or --secret id=%s,src=FILE", ms.ID, ms.ID)}
+	}
 	for _, h := range flagHints {
 		if errors.Is(err, h.err) {
 			return hinted{err: err, hint: h.hint}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
@@ -31,6 +32,9 @@ func TestFlagHints(t *testing.T) {
 			}
 		})
 	}
+	secret := withFlagHint(fmt.Errorf("Dockerfile:2: RUN mounts secret %q: %w", "npm", &build.MissingSecretError{ID: "npm"}))
+	require.Equal(t, `Dockerfile:2: RUN mounts secret "npm": the secret was not given; pass --secret id=npm,env=VAR or --secret id=npm,src=FILE`, secret.Error())
+
 	plain := errors.New("boom")
 	require.Equal(t, plain, withFlagHint(plain), "an error without a sentinel is left alone")
 }

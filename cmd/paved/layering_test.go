@@ -99,16 +99,23 @@ func TestLibrariesSpeakNoCLI(t *testing.T) {
 // cliFlags returns the name of every flag of every paved verb.
 func cliFlags() map[string]bool {
 	names := map[string]bool{}
-	cmds := []*cobra.Command{newRootCmd(os.Stdout, os.Stderr)}
-	for len(cmds) > 0 {
-		c := cmds[0]
-		cmds = append(cmds[1:], c.Commands()...)
+	for _, c := range allCommands() {
 		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
 			fs.VisitAll(func(f *pflag.Flag) { names[f.Name] = true })
 		}
 	}
 	delete(names, "help")
 	return names
+}
+
+// allCommands returns paved's root command and every verb below it, built
+// from the current environment.
+func allCommands() []*cobra.Command {
+	all := []*cobra.Command{newRootCmd(os.Stdout, os.Stderr)}
+	for i := 0; i < len(all); i++ {
+		all = append(all, all[i].Commands()...)
+	}
+	return all
 }
 
 // libraryFiles returns the module's non-test Go files outside the CLI's

@@ -95,7 +95,7 @@ func (b *buildkitBuilder) secrets(plans []*bkPlan) (map[string][]byte, error) {
 		ids := bp.secretIDs()
 		for _, id := range ids {
 			if _, ok := values[id]; !ok {
-				return nil, lineErr(bp.file, bp.secrets[id], fmt.Errorf("RUN mounts secret %q: %w", id, ErrNoSecret))
+				return nil, lineErr(bp.file, bp.secrets[id], fmt.Errorf("RUN mounts secret %q: %w", id, &MissingSecretError{ID: id}))
 			}
 		}
 	}

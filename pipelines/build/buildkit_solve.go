@@ -32,13 +32,17 @@ type solved struct {
 }
 
 // ErrNoBuildKit is returned (wrapped, as bad input) when a BuildKit build
-// has no endpoint; ErrBuildKitTLS when the TLS handshake with it fails;
-// ErrNoSecret when a RUN mounts a secret the build was not given.
+// has no endpoint; ErrBuildKitTLS when the TLS handshake with it fails.
 var (
 	ErrNoBuildKit  = errors.New("no BuildKit endpoint")
 	ErrBuildKitTLS = errors.New("TLS failed")
-	ErrNoSecret    = errors.New("the secret was not given")
 )
+
+// MissingSecretError is returned (wrapped, as bad input) when a RUN mounts
+// a secret the build was not given; ID is the secret's id.
+type MissingSecretError struct{ ID string }
+
+func (*MissingSecretError) Error() string { return "the secret was not given" }
 
 // connect dials the daemon and asks it for its version.
 func (b *buildkitBuilder) connect(ctx context.Context) (*bkclient.Client, map[string]string, error) {
