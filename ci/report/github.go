@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
 )
@@ -16,7 +17,7 @@ import (
 func (r *Run) Markdown(w io.Writer) error {
 	rec := r.Record
 	b := &strings.Builder{}
-	icon := map[string]string{template.StatusOK: "✅", template.StatusFailed: "❌", template.StatusSkipped: "⏭️"}
+	icon := map[string]string{record.StatusOK: "✅", record.StatusFailed: "❌", record.StatusSkipped: "⏭️"}
 	fmt.Fprintf(b, "### %s paved build-scan-deploy: %s → %s\n\n", icon[rec.Status], rec.Service, orDash(rec.Env))
 	if f := rec.Failure; f != nil {
 		fmt.Fprintf(b, "**Failed at %s** (exit %d, %s): %s\n\n", f.Step, f.ExitCode, f.Kind, cell(f.Message))
@@ -80,7 +81,7 @@ func (r *Run) Annotations(w io.Writer) error {
 	return nil
 }
 
-func stepResult(s template.StepRecord) string {
+func stepResult(s record.Step) string {
 	o := s.Outputs
 	switch {
 	case s.Error != "":

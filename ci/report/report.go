@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
 )
@@ -24,15 +25,15 @@ type Run struct {
 	Dir string
 	// Record is the run record; Scan the scan report, nil when the scan
 	// did not run.
-	Record *template.Record
+	Record *record.Run
 	Scan   *scan.Report
 }
 
 // Load reads the run record (and the scan report, when there is one) from
 // the report directory of paved run build-scan-deploy.
 func Load(dir string) (*Run, error) {
-	r := &Run{Dir: dir, Record: &template.Record{}}
-	if err := readJSON(filepath.Join(dir, template.RecordFile), r.Record); err != nil {
+	r := &Run{Dir: dir, Record: &record.Run{}}
+	if err := readJSON(filepath.Join(dir, record.File), r.Record); err != nil {
 		return nil, err
 	}
 	var s scan.Report
@@ -79,7 +80,7 @@ func (r *Run) GitOpsCommit() string {
 func (r *Run) Outputs() map[string]string {
 	out := map[string]string{
 		"status": r.Record.Status, "image": r.Record.Image, "digest": r.Digest(),
-		"gitops-commit": r.GitOpsCommit(), "run-record": filepath.Join(r.Dir, template.RecordFile),
+		"gitops-commit": r.GitOpsCommit(), "run-record": filepath.Join(r.Dir, record.File),
 	}
 	for name, file := range map[string]string{"sarif": template.ScanSARIFFile, "sbom": template.SBOMFile} {
 		if _, err := os.Stat(filepath.Join(r.Dir, file)); err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/redact"
 	"github.com/paved-dev/paved/pipelines/sbom"
 	"github.com/paved-dev/paved/pipelines/scan"
@@ -90,7 +91,7 @@ var buildScanDeploy = []step{
 type run struct {
 	cfg    *service.Config
 	o      *options
-	rec    *Record
+	rec    *record.Run
 	obs    Observer
 	tracer trace.Tracer
 	mu     sync.Mutex // guards rec.Warnings
@@ -132,7 +133,7 @@ type run struct {
 // returns its run record, also when a step failed. The error is the
 // failed step's, wrapped once with the step's name ("scan: ...") and
 // keeping its failure class.
-func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (*Record, error) {
+func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (*record.Run, error) {
 	o := newOptions(opts)
 	tp := o.tracer
 	if tp == nil {
@@ -148,9 +149,9 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 	ctx, span := r.tracer.Start(ctx, PipelineName)
 	defer span.End()
 	start := time.Now()
-	r.rec = &Record{
-		SchemaVersion: RecordSchema, Pipeline: PipelineName, PavedVersion: o.pavedVersion,
-		Service: cfg.Name, RunID: o.runID, TraceID: traceID(ctx), StartedAt: start.UTC(), Steps: []StepRecord{},
+	r.rec = &record.Run{
+		SchemaVersion: record.Schema, Pipeline: PipelineName, PavedVersion: o.pavedVersion,
+		Service: cfg.Name, RunID: o.runID, TraceID: traceID(ctx), StartedAt: start.UTC(), Steps: []record.Step{},
 	}
 	if r.rec.RunID == "" {
 		r.rec.RunID = randomID()
@@ -168,9 +169,9 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 	err := r.execute(ctx, buildScanDeploy)
 	end := time.Now()
 	r.rec.FinishedAt, r.rec.DurationSeconds = end.UTC(), end.Sub(start).Seconds()
-	r.rec.Status = StatusOK
+	r.rec.Status = record.StatusOK
 	if err != nil {
-		r.rec.Status = StatusFailed
+		r.rec.Status = record.StatusFailed
 		r.rec.Leftover = r.leftover()
 	}
 	return r.rec, err
@@ -178,12 +179,12 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 
 // leftover names the image of a failed run that was pushed and not
 // deployed, or is nil.
-func (r *run) leftover() *Leftover {
-	ok := func(step string) bool { s := r.rec.Step(step); return s != nil && s.Status == StatusOK }
+func (r *run) leftover() *record.Leftover {
+	ok := func(step string) bool { s := r.rec.Step(step); return s != nil && s.Status == record.StatusOK }
 	if !ok(StepPush) || ok(StepDeploy) {
 		return nil
 	}
-	l := &Leftover{Image: r.digest.String(), Signed: ok(StepSign), Attested: ok(StepAttest)}
+	l := &record.Leftover{Image: r.digest.String(), Signed: ok(StepSign), Attested: ok(StepAttest)}
 	state := "neither signed nor attested"
 	switch {
 	case l.Signed && l.Attested:

@@ -15,6 +15,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/source"
@@ -31,8 +32,8 @@ const DefaultEnv = "dev"
 // vulnerability database, the signing and public keys (loaded and
 // decrypted), and the GitOps repository (reached, and the bump planned
 // without a commit).
-func (r *run) preflight(ctx context.Context) (Outputs, error) {
-	var out Outputs
+func (r *run) preflight(ctx context.Context) (record.Outputs, error) {
+	var out record.Outputs
 	for _, check := range []func(context.Context) error{
 		r.loadPolicy, r.resolveTargets, r.resolveSource, r.checkDeploy, r.loadIgnores, r.checkDB, r.checkKeys, r.checkGitOps,
 	} {
@@ -178,7 +179,7 @@ func (r *run) resolveSource(context.Context) error {
 		// provenance still has a source.
 		url = "git+unknown-origin://" + r.cfg.Name
 	}
-	r.rec.Source = Source{Repository: source.StripCredentials(url), Revision: rev}
+	r.rec.Source = record.Source{Repository: source.StripCredentials(url), Revision: rev}
 	r.created = time.Unix(0, 0).UTC()
 	if !info.Time.IsZero() {
 		r.created = info.Time

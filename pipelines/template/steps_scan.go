@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
 )
 
-func (r *run) scan(ctx context.Context) (Outputs, error) {
+func (r *run) scan(ctx context.Context) (record.Outputs, error) {
 	gate, err := r.gatePolicy()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	rep, err := scan.SBOM(ctx, r.bomFile,
 		scan.WithDBDir(r.o.dbDir), scan.WithDBMaxAge(r.o.dbMaxAge), scan.WithPolicy(gate), scan.WithClock(r.o.now),
@@ -23,28 +24,28 @@ func (r *run) scan(ctx context.Context) (Outputs, error) {
 	// The gate is the next step: a scan that found what fails the gate
 	// still succeeded.
 	if err != nil && !(rep != nil && failure.KindOf(err) == failure.Policy) {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.report = rep
 	files, err := r.writeScanReports()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
-	out := Outputs{Findings: map[string]int{}, Files: files}
+	out := record.Outputs{Findings: map[string]int{}, Files: files}
 	for sev, n := range rep.Counts {
 		out.Findings[string(sev)] = n
 	}
 	return out, nil
 }
 
-func (r *run) gate(_ context.Context) (Outputs, error) {
+func (r *run) gate(_ context.Context) (record.Outputs, error) {
 	gate, err := r.gatePolicy()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	err = scan.Evaluate(r.report, gate, r.o.now())
 	passed := r.report.Gate.Passed
-	return Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, err
+	return record.Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, err
 }
 
 // gatePolicy is paved.yaml's scan section as the scanner's gate.
