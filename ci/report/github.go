@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/paved-dev/paved/pipelines/record"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // Markdown writes the run as a job summary: the verdict, each step's status
@@ -102,15 +102,15 @@ func stepResult(s record.Step) string {
 	return ""
 }
 
-func counts(c scan.Counts) string {
+func counts(c vuln.Counts) string {
 	var parts []string
-	for _, s := range scan.AllSeverities {
+	for _, s := range vuln.AllSeverities {
 		parts = append(parts, fmt.Sprintf("%s %d", s, c[s]))
 	}
 	return strings.Join(parts, ", ")
 }
 
-func severities(ss []scan.Severity) string {
+func severities(ss []vuln.Severity) string {
 	var out []string
 	for _, s := range ss {
 		out = append(out, string(s))
@@ -119,7 +119,7 @@ func severities(ss []scan.Severity) string {
 	return "fails on " + strings.Join(out, ",")
 }
 
-func link(f scan.Finding) string {
+func link(f vuln.Finding) string {
 	if f.URL == "" {
 		return f.ID
 	}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/record"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // Run is a finished run, read back from its report directory.
@@ -26,7 +26,7 @@ type Run struct {
 	// Record is the run record; Scan the scan report, nil when the scan
 	// did not run.
 	Record *record.Run
-	Scan   *scan.Report
+	Scan   *vuln.Report
 }
 
 // Load reads the run record (and the scan report, when there is one) from
@@ -36,7 +36,7 @@ func Load(dir string) (*Run, error) {
 	if err := readJSON(filepath.Join(dir, record.File), r.Record); err != nil {
 		return nil, err
 	}
-	var s scan.Report
+	var s vuln.Report
 	switch err := readJSON(filepath.Join(dir, template.ScanReportFile), &s); {
 	case err == nil:
 		r.Scan = &s
@@ -92,7 +92,7 @@ func (r *Run) Outputs() map[string]string {
 
 // failing returns the scan's findings that failed the gate, in the
 // report's order (highest severity first).
-func (r *Run) failing() []scan.Finding {
+func (r *Run) failing() []vuln.Finding {
 	if r.Scan == nil || r.Scan.Gate.Passed {
 		return nil
 	}
@@ -100,7 +100,7 @@ func (r *Run) failing() []scan.Finding {
 	for _, id := range r.Scan.Gate.Failing {
 		ids[id] = true
 	}
-	var out []scan.Finding
+	var out []vuln.Finding
 	for _, f := range r.Scan.Findings {
 		if ids[f.ID] {
 			out = append(out, f)

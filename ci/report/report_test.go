@@ -13,8 +13,8 @@ import (
 	"github.com/paved-dev/paved/ci/report"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/record"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 const image = "127.0.0.1:5000/services/go-api@sha256:9a67e4e8420030e66bcc29e4ae0a3630f8c1bba4c0f23ecdf63b2c4dea34f15f"
@@ -35,14 +35,14 @@ func writeRun(t *testing.T, gate bool) string {
 			{Name: template.StepDeploy, Status: record.StatusOK, Outputs: record.Outputs{GitOpsCommit: "5dce9bfc3b4cb20496eebb39fa8cbc410846d6e0"}},
 		},
 	}
-	sr := &scan.Report{
+	sr := &vuln.Report{
 		SchemaVersion: "paved.dev/scan-report/v1",
-		Findings: []scan.Finding{
-			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: scan.High, Title: "denial of service, via Accept-Language", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
-			{ID: "CVE-2024-0001", Package: "zlib1g", Installed: "1.2.13", Severity: scan.Low},
+		Findings: []vuln.Finding{
+			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: vuln.High, Title: "denial of service, via Accept-Language", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
+			{ID: "CVE-2024-0001", Package: "zlib1g", Installed: "1.2.13", Severity: vuln.Low},
 		},
-		Counts: scan.Counts{scan.High: 1, scan.Low: 1},
-		Gate:   scan.Gate{Passed: gate, Severities: []scan.Severity{scan.Critical, scan.High}},
+		Counts: vuln.Counts{vuln.High: 1, vuln.Low: 1},
+		Gate:   vuln.Gate{Passed: gate, Severities: []vuln.Severity{vuln.Critical, vuln.High}},
 	}
 	if !gate {
 		sr.Gate.Failing = []string{"CVE-2022-32149"}

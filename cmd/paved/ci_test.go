@@ -13,6 +13,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // ciRun writes a run record and scan report as paved run does.
@@ -21,7 +22,7 @@ func ciRun(t *testing.T) string {
 	dir := t.TempDir()
 	rec := record.Run{SchemaVersion: record.Schema, Service: "api", Env: "dev", Status: record.StatusOK,
 		Image: "reg/services/api@sha256:ab", PavedVersion: "v1.0.0"}
-	sr := scan.Report{Findings: []scan.Finding{{ID: "CVE-1", Package: "p", Installed: "1", Severity: scan.Low}}, Gate: scan.Gate{Passed: true}}
+	sr := vuln.Report{Findings: []vuln.Finding{{ID: "CVE-1", Package: "p", Installed: "1", Severity: vuln.Low}}, Gate: vuln.Gate{Passed: true}}
 	for name, v := range map[string]any{record.File: rec, template.ScanReportFile: sr} {
 		data, err := json.Marshal(v)
 		require.NoError(t, err)

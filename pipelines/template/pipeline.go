@@ -20,9 +20,9 @@ import (
 	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/redact"
 	"github.com/paved-dev/paved/pipelines/sbom"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template/service"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // PipelineName is the name of the pipeline BuildScanDeploy runs.
@@ -98,7 +98,7 @@ type run struct {
 
 	// resolved by preflight
 	policy     *policy.Policy
-	ignores    *scan.IgnoreFile
+	ignores    *vuln.IgnoreFile
 	repo       name.Repository
 	base       string
 	buildArgs  map[string]string
@@ -121,7 +121,7 @@ type run struct {
 	bom      *sbom.Result
 	reused   *reused
 	bomFile  string
-	report   *scan.Report
+	report   *vuln.Report
 	reportJS []byte
 	signed   *sign.Result
 	attested *sign.Result

@@ -16,10 +16,10 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/record"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/source"
 	"github.com/paved-dev/paved/pipelines/template/service"
+	"github.com/paved-dev/paved/pipelines/vuln"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
@@ -50,7 +50,7 @@ func (r *run) loadIgnores(context.Context) error {
 	if f == "" {
 		return nil
 	}
-	ig, err := scan.LoadIgnoreFile(f)
+	ig, err := vuln.LoadIgnoreFile(f)
 	r.ignores = ig
 	return err
 }

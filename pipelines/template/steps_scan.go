@@ -11,6 +11,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 func (r *run) scan(ctx context.Context) (record.Outputs, error) {
@@ -20,7 +21,7 @@ func (r *run) scan(ctx context.Context) (record.Outputs, error) {
 	}
 	rep, err := scan.SBOM(ctx, r.bomFile,
 		scan.WithDBDir(r.o.dbDir), scan.WithDBMaxAge(r.o.dbMaxAge), scan.WithPolicy(gate), scan.WithClock(r.o.now),
-		scan.WithArtifact(scan.Artifact{Name: r.digest.String(), Digest: r.digest.DigestStr()}))
+		scan.WithArtifact(vuln.Artifact{Name: r.digest.String(), Digest: r.digest.DigestStr()}))
 	// The gate is the next step: a scan that found what fails the gate
 	// still succeeded.
 	if err != nil && !(rep != nil && failure.KindOf(err) == failure.Policy) {
@@ -43,16 +44,16 @@ func (r *run) gate(_ context.Context) (record.Outputs, error) {
 	if err != nil {
 		return record.Outputs{}, err
 	}
-	err = scan.Evaluate(r.report, gate, r.o.now())
+	err = vuln.Evaluate(r.report, gate, r.o.now())
 	passed := r.report.Gate.Passed
 	return record.Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, err
 }
 
 // gatePolicy is paved.yaml's scan section as the scanner's gate.
-func (r *run) gatePolicy() (scan.Policy, error) {
-	p := scan.Policy{IgnoreUnfixed: r.cfg.Scan.IgnoreUnfixed, Ignores: r.ignores}
+func (r *run) gatePolicy() (vuln.Policy, error) {
+	p := vuln.Policy{IgnoreUnfixed: r.cfg.Scan.IgnoreUnfixed, Ignores: r.ignores}
 	if len(r.cfg.Scan.Severity) > 0 {
-		sevs, err := scan.ParseSeverities(strings.Join(r.cfg.Scan.Severity, ","))
+		sevs, err := vuln.ParseSeverities(strings.Join(r.cfg.Scan.Severity, ","))
 		if err != nil {
 			return p, failure.BadInputErr(err)
 		}
