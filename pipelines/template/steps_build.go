@@ -12,6 +12,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/publish"
 	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sbom"
@@ -64,9 +65,9 @@ func (r *run) builder() (build.Builder, error) {
 		platforms = append(platforms, *pl)
 	}
 	ann := map[string]string{
-		build.AnnotationRevision: r.rec.Source.Revision,
-		build.AnnotationSource:   r.rec.Source.Repository,
-		build.AnnotationVersion:  r.version,
+		oci.AnnotationRevision: r.rec.Source.Revision,
+		oci.AnnotationSource:   r.rec.Source.Repository,
+		oci.AnnotationVersion:  r.version,
 	}
 	if !r.o.noTraceAnn {
 		ann[AnnotationTraceID] = r.rec.TraceID
