@@ -115,14 +115,15 @@ type run struct {
 	signer     *sign.Signer
 	signerErr  error
 
-	built    *build.Result
-	digest   name.Digest
-	pushed   *publish.Result
-	bom      *sbom.Result
-	reused   *reused
-	bomFile  string
-	report   *vuln.Report
-	reportJS []byte
+	built   *build.Result
+	digest  name.Digest
+	pushed  *publish.Result
+	bom     *sbom.Result
+	reused  *reused
+	bomFile string
+	report  *vuln.Report
+	// gateErr is the policy error of the gate the scan evaluated, or nil.
+	gateErr  error
 	signed   *sign.Result
 	attested *sign.Result
 	verified *sign.Verification

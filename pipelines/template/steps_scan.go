@@ -22,12 +22,13 @@ func (r *run) scan(ctx context.Context) (record.Outputs, error) {
 	rep, err := scan.SBOM(ctx, r.bomFile,
 		scan.WithDBDir(r.o.dbDir), scan.WithDBMaxAge(r.o.dbMaxAge), scan.WithPolicy(gate), scan.WithClock(r.o.now),
 		scan.WithArtifact(vuln.Artifact{Name: r.digest.String(), Digest: r.digest.DigestStr()}))
-	// The gate is the next step: a scan that found what fails the gate
-	// still succeeded.
+	// The scan evaluates the gate, once per run, on the report it returns;
+	// the gate step reports that verdict. A scan that found what fails the
+	// gate still succeeded.
 	if err != nil && !(rep != nil && failure.KindOf(err) == failure.Policy) {
 		return record.Outputs{}, err
 	}
-	r.report = rep
+	r.report, r.gateErr = rep, err
 	files, err := r.writeScanReports()
 	if err != nil {
 		return record.Outputs{}, err
@@ -39,14 +40,11 @@ func (r *run) scan(ctx context.Context) (record.Outputs, error) {
 	return out, nil
 }
 
+// gate reports the verdict the scan step's evaluation put in the report,
+// and fails with its policy error.
 func (r *run) gate(_ context.Context) (record.Outputs, error) {
-	gate, err := r.gatePolicy()
-	if err != nil {
-		return record.Outputs{}, err
-	}
-	err = vuln.Evaluate(r.report, gate, r.o.now())
 	passed := r.report.Gate.Passed
-	return record.Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, err
+	return record.Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, r.gateErr
 }
 
 // gatePolicy is paved.yaml's scan section as the scanner's gate.
@@ -69,7 +67,6 @@ func (r *run) writeScanReports() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding scan report: %w", err)
 	}
-	r.reportJS = js
 	var sarif bytes.Buffer
 	if err := scan.WriteSARIF(&sarif, r.report, scan.SARIFOptions{
 		Sources: map[string]string{"gobinary": "go.mod", "gomod": "go.mod"}, Root: r.cfg.BuildDir(),

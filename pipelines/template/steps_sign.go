@@ -65,15 +65,10 @@ func (r *run) attest(ctx context.Context) (record.Outputs, error) {
 
 // predicates are the SBOM, the vulnerability scan and the SLSA provenance.
 func (r *run) predicates() ([]sign.Predicate, error) {
-	report, err := json.Marshal(r.report)
-	if err != nil {
-		return nil, fmt.Errorf("encoding scan report: %w", err)
-	}
-	s, err := sign.ScanFromReport(report, r.report.FinishedAt)
+	s, err := sign.ScanOf(r.report)
 	if err != nil {
 		return nil, err
 	}
-	s.StartedOn, s.FinishedOn = r.report.StartedAt, r.report.FinishedAt
 	vuln, err := sign.VulnPredicate(s)
 	if err != nil {
 		return nil, err
