@@ -60,10 +60,11 @@ var buildScanDeploy = []step{
 	// earlier run of the same input attested.
 	{name: StepSBOM, after: []string{StepBuild}, run: (*run).sbom},
 	// scan matches the SBOM's packages against the vulnerability
-	// database, so the image's layers are not read a second time.
+	// database, so the image's layers are not read a second time, and
+	// applies the severity gate and ignore rules to the report, once.
 	{name: StepScan, after: []string{StepSBOM}, run: (*run).scan},
-	// gate applies the severity gate and ignore rules; a failure stops
-	// the run before anything is signed or deployed.
+	// gate reports the scan's verdict; a failure stops the run before
+	// anything is signed or deployed.
 	{name: StepGate, after: []string{StepScan}, run: (*run).gate},
 	// sign attaches a Cosign signature of the pushed digest, unless an
 	// earlier run of the same input did (steps_reuse.go).

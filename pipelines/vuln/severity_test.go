@@ -23,9 +23,15 @@ func TestSeveritiesMatchSchemas(t *testing.T) {
 				Enum []string `json:"enum"`
 			} `json:"severity"`
 		} `json:"$defs"`
+		Properties struct {
+			Counts struct {
+				Required []string `json:"required"`
+			} `json:"counts"`
+		} `json:"properties"`
 	}
 	require.NoError(t, json.Unmarshal(vuln.ReportSchema, &report))
 	require.Equal(t, want, report.Defs.Severity.Enum, "report.schema.json $defs.severity")
+	require.Equal(t, want, report.Properties.Counts.Required, "report.schema.json counts")
 
 	data, err := os.ReadFile(filepath.Join("..", "..", "schema", "paved.schema.json"))
 	require.NoError(t, err)
