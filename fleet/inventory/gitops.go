@@ -104,7 +104,7 @@ func readGitOps(ctx context.Context, cache *mirror.Cache, g fleet.GitOps, servic
 func loadVersions(ctx context.Context, cache *mirror.Cache, g fleet.GitOps) (*deploy.Versions, string, error) {
 	snap, err := cache.Fetch(ctx, g.Repository, g.Branch)
 	if err != nil {
-		return nil, "", mirror.Classify(err)
+		return nil, "", err
 	}
 	fs := memfs.New()
 	data, err := snap.ReadFile(deploy.VersionsFile)
