@@ -115,7 +115,7 @@ func TestFleetCampaignForgeFlag(t *testing.T) {
 	t.Setenv("PAVED_GITEA_TOKEN", "")
 	code, errOut := start("gogs")
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, `invalid --forge "gogs": use github, gitlab or gitea`)
+	require.Contains(t, errOut, `invalid --forge: unknown forge "gogs": use gitea, github or gitlab`)
 	code, errOut = start("gitea")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--forge gitea needs a token in PAVED_GITEA_TOKEN")
