@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // lineView prints one timestamped line per event: the view for CI logs
@@ -28,11 +28,11 @@ func (v *lineView) StepStarted(name string, _ time.Time) {
 }
 
 // StepFinished implements Observer.
-func (v *lineView) StepFinished(rec template.StepRecord) {
+func (v *lineView) StepFinished(rec record.Step) {
 	switch rec.Status {
-	case template.StatusSkipped:
+	case record.StatusSkipped:
 		fmt.Fprintf(v.w, "%s %-9s skipped: %s\n", v.stamp(), rec.Name, orValue(rec.Reason, "not run"))
-	case template.StatusFailed:
+	case record.StatusFailed:
 		fmt.Fprintf(v.w, "%s %-9s failed after %.2fs: %s\n", v.stamp(), rec.Name, rec.DurationSeconds, rec.Error)
 	default:
 		fmt.Fprintf(v.w, "%s %-9s ok in %.2fs%s\n", v.stamp(), rec.Name, rec.DurationSeconds, stepSummary(rec.Outputs))
@@ -98,14 +98,14 @@ func (v *liveView) StepStarted(name string, at time.Time) {
 }
 
 // StepFinished implements Observer.
-func (v *liveView) StepFinished(rec template.StepRecord) {
+func (v *liveView) StepFinished(rec record.Step) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	delete(v.started, rec.Name)
 	switch rec.Status {
-	case template.StatusSkipped:
+	case record.StatusSkipped:
 		v.lines[rec.Name] = fmt.Sprintf("  -  %-9s skipped (%s)", rec.Name, orValue(rec.Reason, "not run"))
-	case template.StatusFailed:
+	case record.StatusFailed:
 		v.lines[rec.Name] = fmt.Sprintf("  ✗  %-9s %6.2fs  %s", rec.Name, rec.DurationSeconds, firstLine(rec.Error, 100))
 	default:
 		v.lines[rec.Name] = fmt.Sprintf("  ✓  %-9s %6.2fs %s", rec.Name, rec.DurationSeconds, stepSummary(rec.Outputs))
@@ -149,7 +149,7 @@ func (v *liveView) draw() {
 }
 
 // stepSummary is a step's outputs in a few words.
-func stepSummary(o template.Outputs) string {
+func stepSummary(o record.Outputs) string {
 	var parts []string
 	add := func(cond bool, format string, args ...any) {
 		if cond {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 func TestLineView(t *testing.T) {
@@ -17,9 +17,9 @@ func TestLineView(t *testing.T) {
 	v.now = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
 	passed := true
 	v.StepStarted("gate", time.Now())
-	v.StepFinished(template.StepRecord{Name: "gate", Status: template.StatusOK, DurationSeconds: 0.5, Outputs: template.Outputs{GatePassed: &passed}})
-	v.StepFinished(template.StepRecord{Name: "deploy", Status: template.StatusSkipped, Reason: "--skip-deploy"})
-	v.StepFinished(template.StepRecord{Name: "scan", Status: template.StatusFailed, DurationSeconds: 1, Error: "reading SBOM"})
+	v.StepFinished(record.Step{Name: "gate", Status: record.StatusOK, DurationSeconds: 0.5, Outputs: record.Outputs{GatePassed: &passed}})
+	v.StepFinished(record.Step{Name: "deploy", Status: record.StatusSkipped, Reason: "--skip-deploy"})
+	v.StepFinished(record.Step{Name: "scan", Status: record.StatusFailed, DurationSeconds: 1, Error: "reading SBOM"})
 	v.Warn("paved v1.5.0 is deprecated")
 	require.Equal(t, `2026-11-22T10:00:00Z gate      started
 2026-11-22T10:00:00Z gate      ok in 0.50s  passed
@@ -33,7 +33,7 @@ func TestLiveView(t *testing.T) {
 	var b bytes.Buffer
 	v := newLiveView(&b, []string{"build", "push"})
 	v.StepStarted("build", time.Now())
-	v.StepFinished(template.StepRecord{Name: "build", Status: template.StatusOK, DurationSeconds: 1.25, Outputs: template.Outputs{Digest: "sha256:abc"}})
+	v.StepFinished(record.Step{Name: "build", Status: record.StatusOK, DurationSeconds: 1.25, Outputs: record.Outputs{Digest: "sha256:abc"}})
 	v.Stop()
 	out := b.String()
 	require.Contains(t, out, "  ✓  build       1.25s   sha256:abc\n")
