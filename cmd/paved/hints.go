@@ -28,6 +28,7 @@ var flagHints = []struct {
 	{build.ErrNoBuildArg, "or pass --build-arg NAME=VALUE"},
 	{build.ErrNoDockerfile, "or pass --dockerfile"},
 	{sign.ErrNoKey, "pass --key"},
+	{sign.ErrNoPublicKey, "pass --key"},
 	{deploy.ErrLocked, "bump with --unlock --reason to lift the lock"},
 	{deploy.ErrNeedsApproval, "give --approved-by"},
 	{deploy.ErrRoutes, "paved deploy routes --write writes them"},

@@ -71,7 +71,7 @@ func SBOM(ctx context.Context, file string, opts ...Option) (*vuln.Report, error
 // run opens the database, scans, and builds the gated report.
 func run(ctx context.Context, o options, started time.Time, a vuln.Artifact, newArtifact func(cache.ArtifactCache) (artifact.Artifact, error)) (*vuln.Report, error) {
 	if o.dbDir == "" {
-		return nil, failure.BadInputErr(fmt.Errorf("scanning %q: %w; pass --db-dir", a.Name, ErrNoDB))
+		return nil, failure.BadInputErr(fmt.Errorf("scanning %q: %w", a.Name, ErrNoDB))
 	}
 	db, err := vulndb.Open(o.dbDir, vulndb.WithMaxAge(o.dbMaxAge), vulndb.WithClock(o.now))
 	if err != nil {

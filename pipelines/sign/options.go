@@ -75,6 +75,10 @@ func makeOptions(opts []Option) (*options, error) {
 // ErrNoKey is returned when a signature needs a key and none was given.
 var ErrNoKey = errors.New("no signing key: give a key (a cosign.key file, env://VAR or a KMS URI) or sign keyless")
 
+// ErrNoPublicKey is returned (wrapped, as bad input) when a verification
+// has neither a public key nor a keyless identity.
+var ErrNoPublicKey = errors.New("no public key")
+
 // ociOptions returns the Cosign registry options for one call.
 func ociOptions(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []ociremote.Option {
 	return []ociremote.Option{ociremote.WithRemoteOptions(oci.Remote(ctx, kc, rt)...)}

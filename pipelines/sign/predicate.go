@@ -136,7 +136,7 @@ func checkScanSubject(report []byte, image name.Digest) error {
 	case image.DigestStr():
 		return nil
 	case "":
-		return fmt.Errorf("%w: it names no image digest (artifact.digest): scan the image by digest (paved scan REPO@sha256:…, or --sbom FILE REPO@sha256:…)", errOtherSubject)
+		return fmt.Errorf("%w: it names no image digest (artifact.digest): scan the image by digest (paved scan REPO@sha256:…, from an SBOM too)", errOtherSubject)
 	}
 	return fmt.Errorf("%w: its artifact.digest is %s, not %s: attest the scan of this image", errOtherSubject, r.Artifact.Digest, image.DigestStr())
 }

@@ -152,7 +152,7 @@ func checkOpts(ctx context.Context, vo VerifyOptions) (*cosign.CheckOpts, error)
 	case vo.Keyless != nil:
 		return keylessCheckOpts(co, *vo.Keyless)
 	case !hasKey:
-		return nil, failure.BadInputErr(errors.New("verifying: no public key: pass --key (cosign.pub, env://VAR or a KMS URI)"))
+		return nil, failure.BadInputErr(fmt.Errorf("verifying: %w: give one (cosign.pub, env://VAR or a KMS URI)", ErrNoPublicKey))
 	case len(vo.KeyPEM) > 0:
 		v, err := sigs.LoadPublicKeyRaw(vo.KeyPEM, crypto.SHA256)
 		if err != nil {
