@@ -3,6 +3,8 @@
 package ci
 
 import (
+	"html"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -88,6 +90,7 @@ func TestLoop(t *testing.T) {
 	require.Contains(t, c.Reason, "svc-3 failed at step "+loopCheck("push"))
 	require.Contains(t, c.Reason, "at step gate")
 	require.Equal(t, []string{"svc-3"}, c.Gate.Failed)
+	l.requireStatus(t, id, canary.URL, merge)
 
 	// Rollback: forward reverts in Gitea, no pull request left open, every history intact.
 	halted := map[string]string{}
@@ -138,4 +141,24 @@ func (l *loopFleet) requireRolledBack(t *testing.T, name, before, halted string)
 	var open []struct{ Number int }
 	l.srv.Do(t, "GET", "/repos/acme/"+name+"/pulls?state=open", nil, &open)
 	require.Empty(t, open, "%s has an open pull request", name)
+}
+
+// requireStatus: status and its HTML page show, per wave and service, the
+// change's link, the CI result's link, the deploy from versions.yaml and a
+// reason line for the service the campaign halted on.
+func (l *loopFleet) requireStatus(t *testing.T, id, canaryLog, merge string) {
+	t.Helper()
+	code, out := l.paved(t, "status", id)
+	require.Equal(t, 0, code, out)
+	push := regexp.QuoteMeta(loopCheck("push"))
+	require.Regexp(t, `svc-1 +canary +merged +ok at `+push+` +ci `+regexp.QuoteMeta(canaryLog)+` +#\d+ `+regexp.QuoteMeta(l.srv.URL)+`/acme/svc-1/pulls/\d+ +dev: paved `+regexp.QuoteMeta(shared.rel.Version)+` from `+merge[:12], out)
+	require.Regexp(t, `svc-3 +wave-2 +merged +failed at `+push+` +ci \S+ +#\d+ \S+ +-\n`, out, "svc-3 deployed nothing")
+	require.Regexp(t, `svc-4 +\S+ +pending +- +- +- +-\n`, out)
+	require.Contains(t, out, "wave 1/3 canary: passed, 1 services\nwave 2/3 wave-2: halted, 2 services\n")
+	require.Regexp(t, `the campaign halted on:\n  svc-3: failed at step `+push+`: paved build-scan-deploy failed at step gate\n`, out)
+	code, page := l.paved(t, "status", id, "--output", "html")
+	require.Equal(t, 0, code, page)
+	require.Contains(t, page, `<a href="`+canaryLog+`">log</a>`)
+	require.Regexp(t, `<a href="`+regexp.QuoteMeta(l.srv.URL)+`/acme/svc-3/pulls/\d+">#\d+</a>`, page)
+	require.Contains(t, page, "failed at step "+html.EscapeString(loopCheck("push"))+": paved build-scan-deploy failed at step gate")
 }
