@@ -120,6 +120,17 @@ func (l *loopFleet) pushService(t *testing.T, dir, name string, vulnerable bool)
 	}))
 	l.srv.Do(t, "POST", "/orgs/acme/repos", map[string]any{"name": name, "default_branch": "main"}, nil)
 	gitRun(t, svc, "push", "-q", l.authURL(name), "main")
+	// Gitea processes a push in the background: until then the repository
+	// is empty, and discovery skips it.
+	var repo struct{ Empty bool }
+	for try := 0; ; try++ {
+		l.srv.Do(t, "GET", "/repos/acme/"+name, nil, &repo)
+		if !repo.Empty {
+			return
+		}
+		require.Less(t, try, 100, "acme/%s is still empty after the push", name)
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // authURL is the clone URL of acme/name with the admin's token, for the
@@ -149,17 +160,13 @@ func (l *loopFleet) paved(t *testing.T, args ...string) (int, string) {
 	return code, string(out)
 }
 
-// tip is the commit main of acme/name is at, from the Gitea's API.
+// tip is the commit main of acme/name is at, as git sees it (Gitea's
+// branch API lags a push: it syncs branches in the background).
 func (l *loopFleet) tip(t *testing.T, name string) string {
 	t.Helper()
-	var b struct {
-		Commit struct {
-			ID string `json:"id"`
-		} `json:"commit"`
-	}
-	l.srv.Do(t, "GET", "/repos/acme/"+name+"/branches/main", nil, &b)
-	require.NotEmpty(t, b.Commit.ID)
-	return b.Commit.ID
+	tip, _, _ := strings.Cut(gitRun(t, ".", "ls-remote", l.authURL(name), "refs/heads/main"), "\t")
+	require.Len(t, tip, 40, "main of acme/%s", name)
+	return tip
 }
 
 // clone clones branch of acme/name into a new directory.

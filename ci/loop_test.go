@@ -34,6 +34,7 @@ func TestLoop(t *testing.T) {
 	code, out := l.paved(t, "start", "--paved-version", shared.rel.Version, "--waves", "canary:svc-1,wave-2:svc-2+svc-3,100%",
 		"--health-check", loopCheck("push"), "--health-window", "1h")
 	require.Equal(t, 0, code, out)
+	require.Len(t, l.campaign(t, id).Services, len(l.services), "every service of the organisation is in the campaign")
 
 	// The canary's change: its CI runs on the pull request and deploys nothing.
 	code, out = l.paved(t, "advance", id)
