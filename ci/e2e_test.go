@@ -24,6 +24,7 @@ import (
 	"github.com/paved-dev/paved/ci/pins"
 	"github.com/paved-dev/paved/ci/runner"
 	"github.com/paved-dev/paved/pipelines/base"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/vulndb"
@@ -248,7 +249,7 @@ func TestGitHubGoAPI(t *testing.T) {
 	}
 	// A new run is a new trace, so a new digest (README: the trace id is in
 	// the image); the pipeline passes again.
-	require.Equal(t, template.StatusOK, githubRecord(t, again).Status)
+	require.Equal(t, record.StatusOK, githubRecord(t, again).Status)
 	require.NotEmpty(t, rec.TraceID)
 }
 
@@ -269,7 +270,7 @@ func TestGitLabPythonAPI(t *testing.T) {
 	w := newWorld(t, "python-api")
 	run := w.gitlab(t)
 	out := filepath.Join(w.service, "paved-out", "paved-build-scan-deploy")
-	rec := w.requireDeployed(t, "python-api", run, readRecord(t, filepath.Join(out, template.RecordFile)))
+	rec := w.requireDeployed(t, "python-api", run, readRecord(t, filepath.Join(out, record.File)))
 	reqs := strings.Join(shared.server.Requests(), "\n")
 	require.Contains(t, reqs, "GET /paved-dev/paved/-/raw/"+shared.rel.Version+"/templates/build-scan-deploy.yml")
 	require.Contains(t, reqs, "GET /releases/"+shared.rel.Version+"/SHA256SUMS.sig")
@@ -308,9 +309,9 @@ func TestGitLabMergeRequest(t *testing.T) {
 	require.Equal(t, 0, run.ExitCode, run.Output)
 	require.Contains(t, run.Output, "paved-build-scan-deploy-mr")
 	require.NotContains(t, run.Output, "PASS  paved-build-scan-deploy\n", "the deploying job does not run")
-	rec := readRecord(t, filepath.Join(w.service, "paved-out", "paved-build-scan-deploy", template.RecordFile))
-	require.Equal(t, template.StatusOK, rec.Status)
-	require.Equal(t, template.StatusSkipped, rec.Step(template.StepDeploy).Status)
+	rec := readRecord(t, filepath.Join(w.service, "paved-out", "paved-build-scan-deploy", record.File))
+	require.Equal(t, record.StatusOK, rec.Status)
+	require.Equal(t, record.StatusSkipped, rec.Step(template.StepDeploy).Status)
 	require.Equal(t, before, w.deployed(t), "a merge request deploys nothing")
 }
 
@@ -401,10 +402,10 @@ func variant(t *testing.T, edit func(tree string)) (*runner.Release, *runner.Ser
 
 // requireDeployed: the job passed, its run record says ok, and the GitOps
 // remote's main pins the recorded image in dev, in a commit of this run.
-func (w *world) requireDeployed(t *testing.T, app string, run *runner.Run, rec *template.Record) *template.Record {
+func (w *world) requireDeployed(t *testing.T, app string, run *runner.Run, rec *record.Run) *record.Run {
 	t.Helper()
 	require.Equal(t, 0, run.ExitCode, run.Output)
-	require.Equal(t, template.StatusOK, rec.Status, "%+v", rec.Failure)
+	require.Equal(t, record.StatusOK, rec.Status, "%+v", rec.Failure)
 	require.Equal(t, app, rec.Service)
 	require.Equal(t, shared.rel.Version, rec.PavedVersion, "the run is the release's paved")
 	require.True(t, strings.HasPrefix(rec.Image, w.in.Registry+"/services/"+app+"@sha256:"), rec.Image)
@@ -417,26 +418,26 @@ func (w *world) requireDeployed(t *testing.T, app string, run *runner.Run, rec *
 }
 
 // githubRecord is the run record in the artifact the workflow uploaded.
-func githubRecord(t *testing.T, run *runner.Run) *template.Record {
+func githubRecord(t *testing.T, run *runner.Run) *record.Run {
 	t.Helper()
 	return readRecord(t, githubRecordFile(t, run))
 }
 
 func githubRecordFile(t *testing.T, run *runner.Run) string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(run.Dir, "artifacts", "paved-run-*", template.RecordFile))
+	files, err := filepath.Glob(filepath.Join(run.Dir, "artifacts", "paved-run-*", record.File))
 	require.NoError(t, err)
 	require.Len(t, files, 1, "one uploaded run record:\n%s", run.Output)
 	return files[0]
 }
 
-func readRecord(t *testing.T, file string) *template.Record {
+func readRecord(t *testing.T, file string) *record.Run {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
-	var rec template.Record
+	var rec record.Run
 	require.NoError(t, json.Unmarshal(data, &rec))
-	require.Equal(t, template.RecordSchema, rec.SchemaVersion)
+	require.Equal(t, record.Schema, rec.SchemaVersion)
 	return &rec
 }
 

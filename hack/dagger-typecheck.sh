@@ -4,8 +4,9 @@
 # (hack/dagger-typecheck), then runs go vet on the module. A call the pinned
 # API does not have (a misspelt method, a wrong argument type) fails.
 #
-# Offline once the modules are in the cache: .dagger/ requires the same
-# versions as paved's go.mod, so 'go mod download' at the root is enough.
+# .dagger/ is its own module: paved's go.mod does not require
+# dagger.io/dagger, so its modules are downloaded (once, into the module
+# cache) from .dagger/go.mod and go.sum; offline after that.
 # Usage: hack/dagger-typecheck.sh [MODULE_DIR]   (default: .dagger)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -6,8 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // Markdown writes the run as a job summary: the verdict, each step's status
@@ -16,7 +17,7 @@ import (
 func (r *Run) Markdown(w io.Writer) error {
 	rec := r.Record
 	b := &strings.Builder{}
-	icon := map[string]string{template.StatusOK: "✅", template.StatusFailed: "❌", template.StatusSkipped: "⏭️"}
+	icon := map[string]string{record.StatusOK: "✅", record.StatusFailed: "❌", record.StatusSkipped: "⏭️"}
 	fmt.Fprintf(b, "### %s paved build-scan-deploy: %s → %s\n\n", icon[rec.Status], rec.Service, orDash(rec.Env))
 	if f := rec.Failure; f != nil {
 		fmt.Fprintf(b, "**Failed at %s** (exit %d, %s): %s\n\n", f.Step, f.ExitCode, f.Kind, cell(f.Message))
@@ -80,7 +81,7 @@ func (r *Run) Annotations(w io.Writer) error {
 	return nil
 }
 
-func stepResult(s template.StepRecord) string {
+func stepResult(s record.Step) string {
 	o := s.Outputs
 	switch {
 	case s.Error != "":
@@ -101,15 +102,15 @@ func stepResult(s template.StepRecord) string {
 	return ""
 }
 
-func counts(c scan.Counts) string {
+func counts(c vuln.Counts) string {
 	var parts []string
-	for _, s := range scan.AllSeverities {
+	for _, s := range vuln.AllSeverities {
 		parts = append(parts, fmt.Sprintf("%s %d", s, c[s]))
 	}
 	return strings.Join(parts, ", ")
 }
 
-func severities(ss []scan.Severity) string {
+func severities(ss []vuln.Severity) string {
 	var out []string
 	for _, s := range ss {
 		out = append(out, string(s))
@@ -118,7 +119,7 @@ func severities(ss []scan.Severity) string {
 	return "fails on " + strings.Join(out, ",")
 }
 
-func link(f scan.Finding) string {
+func link(f vuln.Finding) string {
 	if f.URL == "" {
 		return f.ID
 	}

@@ -14,8 +14,9 @@ import (
 	"strings"
 
 	"github.com/paved-dev/paved/pipelines/failure"
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // Run is a finished run, read back from its report directory.
@@ -24,18 +25,18 @@ type Run struct {
 	Dir string
 	// Record is the run record; Scan the scan report, nil when the scan
 	// did not run.
-	Record *template.Record
-	Scan   *scan.Report
+	Record *record.Run
+	Scan   *vuln.Report
 }
 
 // Load reads the run record (and the scan report, when there is one) from
 // the report directory of paved run build-scan-deploy.
 func Load(dir string) (*Run, error) {
-	r := &Run{Dir: dir, Record: &template.Record{}}
-	if err := readJSON(filepath.Join(dir, template.RecordFile), r.Record); err != nil {
+	r := &Run{Dir: dir, Record: &record.Run{}}
+	if err := readJSON(filepath.Join(dir, record.File), r.Record); err != nil {
 		return nil, err
 	}
-	var s scan.Report
+	var s vuln.Report
 	switch err := readJSON(filepath.Join(dir, template.ScanReportFile), &s); {
 	case err == nil:
 		r.Scan = &s
@@ -79,7 +80,7 @@ func (r *Run) GitOpsCommit() string {
 func (r *Run) Outputs() map[string]string {
 	out := map[string]string{
 		"status": r.Record.Status, "image": r.Record.Image, "digest": r.Digest(),
-		"gitops-commit": r.GitOpsCommit(), "run-record": filepath.Join(r.Dir, template.RecordFile),
+		"gitops-commit": r.GitOpsCommit(), "run-record": filepath.Join(r.Dir, record.File),
 	}
 	for name, file := range map[string]string{"sarif": template.ScanSARIFFile, "sbom": template.SBOMFile} {
 		if _, err := os.Stat(filepath.Join(r.Dir, file)); err == nil {
@@ -91,7 +92,7 @@ func (r *Run) Outputs() map[string]string {
 
 // failing returns the scan's findings that failed the gate, in the
 // report's order (highest severity first).
-func (r *Run) failing() []scan.Finding {
+func (r *Run) failing() []vuln.Finding {
 	if r.Scan == nil || r.Scan.Gate.Passed {
 		return nil
 	}
@@ -99,7 +100,7 @@ func (r *Run) failing() []scan.Finding {
 	for _, id := range r.Scan.Gate.Failing {
 		ids[id] = true
 	}
-	var out []scan.Finding
+	var out []vuln.Finding
 	for _, f := range r.Scan.Findings {
 		if ids[f.ID] {
 			out = append(out, f)

@@ -12,8 +12,9 @@ import (
 
 	"github.com/paved-dev/paved/ci/report"
 	"github.com/paved-dev/paved/pipelines/failure"
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 const image = "127.0.0.1:5000/services/go-api@sha256:9a67e4e8420030e66bcc29e4ae0a3630f8c1bba4c0f23ecdf63b2c4dea34f15f"
@@ -24,33 +25,33 @@ func boolp(b bool) *bool { return &b }
 func writeRun(t *testing.T, gate bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	rec := &template.Record{
-		SchemaVersion: template.RecordSchema, Pipeline: template.PipelineName, PavedVersion: "v0.2.0",
-		Service: "go-api", Env: "dev", RunID: "42-1", TraceID: "40e28d7b35def8eb3dbc00c1ebc4ae9b", Status: template.StatusOK, Image: image,
-		Steps: []template.StepRecord{
-			{Name: template.StepBuild, Status: template.StatusOK, DurationSeconds: 1.16, Outputs: template.Outputs{Digest: "sha256:9a67"}},
-			{Name: template.StepScan, Status: template.StatusOK, DurationSeconds: 0.01, Outputs: template.Outputs{Findings: map[string]int{"HIGH": 1}}},
-			{Name: template.StepGate, Status: template.StatusOK, Outputs: template.Outputs{GatePassed: boolp(gate)}},
-			{Name: template.StepDeploy, Status: template.StatusOK, Outputs: template.Outputs{GitOpsCommit: "5dce9bfc3b4cb20496eebb39fa8cbc410846d6e0"}},
+	rec := &record.Run{
+		SchemaVersion: record.Schema, Pipeline: template.PipelineName, PavedVersion: "v0.2.0",
+		Service: "go-api", Env: "dev", RunID: "42-1", TraceID: "40e28d7b35def8eb3dbc00c1ebc4ae9b", Status: record.StatusOK, Image: image,
+		Steps: []record.Step{
+			{Name: template.StepBuild, Status: record.StatusOK, DurationSeconds: 1.16, Outputs: record.Outputs{Digest: "sha256:9a67"}},
+			{Name: template.StepScan, Status: record.StatusOK, DurationSeconds: 0.01, Outputs: record.Outputs{Findings: map[string]int{"HIGH": 1}}},
+			{Name: template.StepGate, Status: record.StatusOK, Outputs: record.Outputs{GatePassed: boolp(gate)}},
+			{Name: template.StepDeploy, Status: record.StatusOK, Outputs: record.Outputs{GitOpsCommit: "5dce9bfc3b4cb20496eebb39fa8cbc410846d6e0"}},
 		},
 	}
-	sr := &scan.Report{
+	sr := &vuln.Report{
 		SchemaVersion: "paved.dev/scan-report/v1",
-		Findings: []scan.Finding{
-			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: scan.High, Title: "denial of service, via Accept-Language", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
-			{ID: "CVE-2024-0001", Package: "zlib1g", Installed: "1.2.13", Severity: scan.Low},
+		Findings: []vuln.Finding{
+			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: vuln.High, Title: "denial of service, via Accept-Language", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
+			{ID: "CVE-2024-0001", Package: "zlib1g", Installed: "1.2.13", Severity: vuln.Low},
 		},
-		Counts: scan.Counts{scan.High: 1, scan.Low: 1},
-		Gate:   scan.Gate{Passed: gate, Severities: []scan.Severity{scan.Critical, scan.High}},
+		Counts: vuln.Counts{vuln.High: 1, vuln.Low: 1},
+		Gate:   vuln.Gate{Passed: gate, Severities: []vuln.Severity{vuln.Critical, vuln.High}},
 	}
 	if !gate {
 		sr.Gate.Failing = []string{"CVE-2022-32149"}
-		rec.Status = template.StatusFailed
-		rec.Failure = &template.Failure{Step: template.StepGate, Kind: failure.Policy.String(), ExitCode: 3, Message: "1 finding at CRITICAL,HIGH"}
+		rec.Status = record.StatusFailed
+		rec.Failure = &record.Failure{Step: template.StepGate, Kind: failure.Policy.String(), ExitCode: 3, Message: "1 finding at CRITICAL,HIGH"}
 		rec.Steps = rec.Steps[:3]
-		rec.Steps[2].Status = template.StatusFailed
+		rec.Steps[2].Status = record.StatusFailed
 	}
-	for name, v := range map[string]any{template.RecordFile: rec, template.ScanReportFile: sr} {
+	for name, v := range map[string]any{record.File: rec, template.ScanReportFile: sr} {
 		data, err := json.Marshal(v)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
@@ -65,7 +66,7 @@ func TestPassedRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{
 		"status": "ok", "image": image, "digest": "sha256:9a67e4e8420030e66bcc29e4ae0a3630f8c1bba4c0f23ecdf63b2c4dea34f15f",
-		"gitops-commit": "5dce9bfc3b4cb20496eebb39fa8cbc410846d6e0", "run-record": filepath.Join(dir, template.RecordFile),
+		"gitops-commit": "5dce9bfc3b4cb20496eebb39fa8cbc410846d6e0", "run-record": filepath.Join(dir, record.File),
 		"sarif": filepath.Join(dir, template.ScanSARIFFile),
 	}, r.Outputs())
 
@@ -116,12 +117,12 @@ func TestFailedGate(t *testing.T) {
 
 func TestFailedStepAnnotation(t *testing.T) {
 	dir := writeRun(t, true)
-	data, err := os.ReadFile(filepath.Join(dir, template.RecordFile))
+	data, err := os.ReadFile(filepath.Join(dir, record.File))
 	require.NoError(t, err)
-	var rec template.Record
+	var rec record.Run
 	require.NoError(t, json.Unmarshal(data, &rec))
-	rec.Status, rec.Failure = template.StatusFailed, &template.Failure{Step: template.StepDeploy, ExitCode: 4, Message: "pushing to \"https://git.example.com/gitops.git\": timeout\nretry"}
-	require.NoError(t, rec.Write(filepath.Join(dir, template.RecordFile)))
+	rec.Status, rec.Failure = record.StatusFailed, &record.Failure{Step: template.StepDeploy, ExitCode: 4, Message: "pushing to \"https://git.example.com/gitops.git\": timeout\nretry"}
+	require.NoError(t, rec.Write(filepath.Join(dir, record.File)))
 	r, err := report.Load(dir)
 	require.NoError(t, err)
 	var ann bytes.Buffer

@@ -17,6 +17,7 @@ import (
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/publish"
 	"github.com/paved-dev/paved/pipelines/source"
@@ -282,9 +283,9 @@ func sourceMetadata(dir string, f *buildFlags) (time.Time, map[string]string, er
 	info, err := source.Inspect(dir)
 	if err == nil {
 		created = info.Time
-		ann[build.AnnotationRevision] = info.Revision
+		ann[oci.AnnotationRevision] = info.Revision
 		if info.URL != "" {
-			ann[build.AnnotationSource] = info.URL
+			ann[oci.AnnotationSource] = info.URL
 		}
 	} else if !errors.Is(err, source.ErrNotRepository) {
 		return time.Time{}, nil, failure.BadInputErr(err)
@@ -297,13 +298,13 @@ func sourceMetadata(dir string, f *buildFlags) (time.Time, map[string]string, er
 		created = time.Unix(secs, 0).UTC()
 	}
 	if f.sourceURL != "" {
-		ann[build.AnnotationSource] = source.StripCredentials(f.sourceURL)
+		ann[oci.AnnotationSource] = source.StripCredentials(f.sourceURL)
 	}
 	if f.revision != "" {
-		ann[build.AnnotationRevision] = f.revision
+		ann[oci.AnnotationRevision] = f.revision
 	}
 	if f.version != "" {
-		ann[build.AnnotationVersion] = f.version
+		ann[oci.AnnotationVersion] = f.version
 	}
 	return created, ann, nil
 }

@@ -10,18 +10,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/template"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // ciRun writes a run record and scan report as paved run does.
 func ciRun(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	rec := template.Record{SchemaVersion: template.RecordSchema, Service: "api", Env: "dev", Status: template.StatusOK,
+	rec := record.Run{SchemaVersion: record.Schema, Service: "api", Env: "dev", Status: record.StatusOK,
 		Image: "reg/services/api@sha256:ab", PavedVersion: "v1.0.0"}
-	sr := scan.Report{Findings: []scan.Finding{{ID: "CVE-1", Package: "p", Installed: "1", Severity: scan.Low}}, Gate: scan.Gate{Passed: true}}
-	for name, v := range map[string]any{template.RecordFile: rec, template.ScanReportFile: sr} {
+	sr := vuln.Report{Findings: []vuln.Finding{{ID: "CVE-1", Package: "p", Installed: "1", Severity: vuln.Low}}, Gate: vuln.Gate{Passed: true}}
+	for name, v := range map[string]any{record.File: rec, template.ScanReportFile: sr} {
 		data, err := json.Marshal(v)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/inventory"
 	"github.com/paved-dev/paved/pipelines/policy"
 )
@@ -68,6 +67,7 @@ type fleetInventoryFlags struct {
 	latest     string
 	policy     string
 	noRegistry bool
+	githubApp  githubAppFlags
 }
 
 func newFleetInventoryCmd() *cobra.Command {
@@ -110,6 +110,7 @@ the repository path (python-base:1.0), or a bare sha256: digest.`,
 	fl.StringVar(&f.latest, "latest", "", "newest paved version (default: the newest pinned in the fleet)")
 	fl.StringVar(&f.policy, "policy", "", "platform policy (file or URL): versions and deployed bases it refuses block a service")
 	fl.BoolVar(&f.noRegistry, "no-registry", false, "do not read the deployed images' base annotations from the registry")
+	f.githubApp.bind(cmd)
 	return cmd
 }
 
@@ -120,7 +121,7 @@ func runFleetInventory(cmd *cobra.Command, f *fleetInventoryFlags) error {
 	if f.jobs < 1 {
 		return usageError{fmt.Errorf("invalid --jobs %d: use 1 or more", f.jobs)}
 	}
-	fl, err := fleet.Load(f.fleetFile)
+	fl, err := loadFleet(f.fleetFile)
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func runFleetInventory(cmd *cobra.Command, f *fleetInventoryFlags) error {
 	if f.noRegistry {
 		opts = append(opts, inventory.WithoutRegistry())
 	}
-	forges, _, err := forgesFromEnv()
+	forges, _, err := forgesFromEnv(cmd.Context(), f.githubApp)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +14,10 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
-	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/campaign"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
+	"github.com/paved-dev/paved/fleet/forge"
 	"github.com/paved-dev/paved/fleet/pin"
 )
 
@@ -31,6 +32,7 @@ type campaignFlags struct {
 	stateBranch string
 	forge       string
 	output      string
+	githubApp   githubAppFlags
 }
 
 func (f *campaignFlags) bind(cmd *cobra.Command) {
@@ -39,6 +41,7 @@ func (f *campaignFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.stateRepo, "state-repo", os.Getenv(envCampaignStateRepo), "git repository keeping campaign state (env "+envCampaignStateRepo+"; default: the origin of the fleet file's repository)")
 	fl.StringVar(&f.stateBranch, "state-branch", "", "branch of the state repository (default: its HEAD)")
 	fl.StringVar(&f.forge, "forge", "", "open pull requests (github: "+envGitHubToken+"; gitea: "+envGiteaToken+" and "+envGiteaAPIURL+") or merge requests (gitlab: "+envGitLabToken+") instead of plain branches")
+	f.githubApp.bind(cmd)
 	outputFlag(cmd, &f.output)
 }
 
@@ -133,11 +136,11 @@ func runCampaignStart(cmd *cobra.Command, f *campaignStartFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	fl, err := fleet.Load(f.fleetFile)
+	fl, err := loadFleet(f.fleetFile)
 	if err != nil {
 		return err
 	}
-	forges, _, err := forgesFromEnv()
+	forges, _, err := forgesFromEnv(cmd.Context(), f.githubApp)
 	if err != nil {
 		return err
 	}
@@ -445,15 +448,17 @@ func campaignEngine(f *campaignFlags) (*campaign.Engine, error) {
 	sig := gitrepo.Signature{Name: gitEnvOr(envGitAuthorName, "paved"), Email: gitEnvOr(envGitAuthorEmail, "paved@localhost")}
 	opts := []campaign.Option{campaign.WithGitAuth(auth), campaign.WithSignature(sig)}
 	if f.forge != "" {
-		_, all, err := forgesFromEnv()
+		if err := forge.Known(f.forge); err != nil {
+			return nil, usageError{fmt.Errorf("invalid --forge: %w", err)}
+		}
+		// The campaign engine's callers have no context to give.
+		_, all, err := forgesFromEnv(context.Background(), f.githubApp)
 		if err != nil {
 			return nil, err
 		}
 		changes := all[f.forge]
-		switch env, known := forgeTokenEnv[f.forge]; {
-		case !known:
-			return nil, usageError{fmt.Errorf("invalid --forge %q: use github, gitlab or gitea", f.forge)}
-		case changes == nil:
+		if changes == nil {
+			env, _ := forgeEnv(f.forge)
 			return nil, usageError{fmt.Errorf("--forge %s needs a token in %s", f.forge, env)}
 		}
 		opts = append(opts, campaign.WithChanges(changes))

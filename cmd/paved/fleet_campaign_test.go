@@ -13,6 +13,7 @@ import (
 
 	"github.com/paved-dev/paved/fleet/campaign"
 	"github.com/paved-dev/paved/fleet/fleettest"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 const (
@@ -93,7 +94,7 @@ func TestFleetCampaignCLI(t *testing.T) {
 // CI wrapper does after running paved v0.3.0.
 func report(t *testing.T, r *fleettest.Repo, status, step string) {
 	commit := fleettest.Tip(t, r.Dir, "main")
-	rec := campaign.RunStatus{SchemaVersion: campaign.RunStatusSchema, Commit: commit, PavedVersion: "v0.3.0", Status: status, Step: step, FinishedAt: time.Now().UTC()}
+	rec := record.RunStatus{SchemaVersion: record.RunStatusSchema, Commit: commit, PavedVersion: "v0.3.0", Status: status, Step: step, FinishedAt: time.Now().UTC()}
 	data, err := json.Marshal(rec)
 	require.NoError(t, err)
 	fleettest.Append(t, r.Dir, "main", "ci: run record", map[string]string{campaign.RunsDir + "/" + commit + ".json": string(data)})
@@ -114,7 +115,7 @@ func TestFleetCampaignForgeFlag(t *testing.T) {
 	t.Setenv("PAVED_GITEA_TOKEN", "")
 	code, errOut := start("gogs")
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, `invalid --forge "gogs": use github, gitlab or gitea`)
+	require.Contains(t, errOut, `invalid --forge: unknown forge "gogs": use gitea, github or gitlab`)
 	code, errOut = start("gitea")
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--forge gitea needs a token in PAVED_GITEA_TOKEN")

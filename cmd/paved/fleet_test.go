@@ -83,6 +83,8 @@ func TestFleetInventoryBadInput(t *testing.T) {
 	file := fleetFile(t)
 	bad := filepath.Join(t.TempDir(), "fleet.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("apiVersion: paved.dev/v1\nkind: Fleet\nservices: [{name: x}]\n"), 0o644))
+	unknownForge := filepath.Join(t.TempDir(), "fleet.yaml")
+	require.NoError(t, os.WriteFile(unknownForge, []byte("apiVersion: paved.dev/v1\nkind: Fleet\ndiscover: [{forge: gogs, organisation: acme}]\n"), 0o644))
 	tests := []struct {
 		name string
 		args []string
@@ -90,6 +92,7 @@ func TestFleetInventoryBadInput(t *testing.T) {
 	}{
 		{"missing fleet file", []string{"--fleet", filepath.Join(t.TempDir(), "none.yaml")}, "none.yaml"},
 		{"invalid fleet file", []string{"--fleet", bad}, "services[0]: repository is required"},
+		{"unknown discover forge", []string{"--fleet", unknownForge}, `discover[0]: unknown forge "gogs": use gitea, github or gitlab`},
 		{"unknown output", []string{"--fleet", file, "--output", "xml"}, `invalid --output "xml"`},
 		{"no jobs", []string{"--fleet", file, "--jobs", "0"}, "invalid --jobs 0"},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/template/service"
 )
@@ -114,7 +115,7 @@ minimum paved version), 4 transient.`,
 	fl.StringVar(&f.sourceURL, "source", "", "source repository URL (default: the origin remote of the service's repository)")
 	fl.StringVar(&f.revision, "revision", "", "source revision (default: HEAD of the service's repository)")
 	fl.StringVar(&f.reportDir, "report-dir", "", "directory for the SBOM, scan reports and run record (default .paved/runs/SERVICE)")
-	fl.StringVar(&f.record, "record", "", "run record file (default REPORT-DIR/"+template.RecordFile+")")
+	fl.StringVar(&f.record, "record", "", "run record file (default REPORT-DIR/"+record.File+")")
 	fl.StringVar(&f.progress, "progress", "auto", "progress view: auto (live on a terminal, plain when CI=true or not a terminal), live, plain or none")
 	fl.BoolVar(&f.traceAnnotation, "trace-annotation", true, "write the trace id into the image annotations (a new trace then builds a new digest)")
 	layerCacheFlag(cmd, &f.layerCache)
@@ -175,7 +176,7 @@ func pipelineOptions(cfg *service.Config, f *runFlags) ([]template.Option, error
 		f.reportDir = filepath.Join(".paved", "runs", cfg.Name)
 	}
 	if f.record == "" {
-		f.record = filepath.Join(f.reportDir, template.RecordFile)
+		f.record = filepath.Join(f.reportDir, record.File)
 	}
 	auth, err := gitAuth()
 	if err != nil {
@@ -290,7 +291,7 @@ func shutdownTracing(tp *sdktrace.TracerProvider, stderr io.Writer) {
 }
 
 // printRunSummary prints what a run produced, one fact per line.
-func printRunSummary(w io.Writer, rec *template.Record, recordFile string) {
+func printRunSummary(w io.Writer, rec *record.Run, recordFile string) {
 	fmt.Fprintf(w, "service:   %s (%s)\n", rec.Service, rec.Env)
 	fmt.Fprintf(w, "status:    %s\n", rec.Status)
 	if rec.Image != "" {
@@ -303,7 +304,7 @@ func printRunSummary(w io.Writer, rec *template.Record, recordFile string) {
 	if s := rec.Step(template.StepSign); s != nil && s.Outputs.Signature != "" {
 		fmt.Fprintf(w, "signature: %s\n", s.Outputs.Signature)
 	}
-	if s := rec.Step(template.StepDeploy); s != nil && s.Status == template.StatusOK {
+	if s := rec.Step(template.StepDeploy); s != nil && s.Status == record.StatusOK {
 		commit := s.Outputs.GitOpsCommit
 		if commit == "" {
 			commit = "none (already deployed)"

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/internal/version"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
-	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
@@ -107,20 +107,20 @@ func TestRunBuildScanDeploy(t *testing.T) {
 				version.Version = tt.version
 				t.Cleanup(func() { version.Version = old })
 			}
-			record := filepath.Join(t.TempDir(), "paved-run.json")
+			recFile := filepath.Join(t.TempDir(), "paved-run.json")
 			code, stdout, stderr := runCLI(t, "run", "build-scan-deploy", tt.dir, "--db-dir", db, "--key", keys.PrivateKey,
-				"--skip-deploy", "--progress", "plain", "--output", "json", "--record", record, "--report-dir", t.TempDir())
+				"--skip-deploy", "--progress", "plain", "--output", "json", "--record", recFile, "--report-dir", t.TempDir())
 			require.Equal(t, tt.code, code, stderr)
 			for _, s := range tt.stderr {
 				require.Contains(t, stderr, s)
 			}
 			if tt.steps == nil {
-				require.NoFileExists(t, record)
+				require.NoFileExists(t, recFile)
 				return
 			}
-			var printed, written template.Record
+			var printed, written record.Run
 			require.NoError(t, json.Unmarshal([]byte(stdout), &printed))
-			data, err := os.ReadFile(record)
+			data, err := os.ReadFile(recFile)
 			require.NoError(t, err)
 			require.NoError(t, json.Unmarshal(data, &written))
 			require.Equal(t, printed, written)

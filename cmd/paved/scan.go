@@ -15,6 +15,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
@@ -85,7 +86,7 @@ stale database, malformed ignore file), 3 gate failed, 4 registry unreachable.`,
 	fl.DurationVar(&f.dbMaxAge, "db-max-age", vulndb.DefaultMaxAge, "refuse a database older than this (0: no limit)")
 	fl.StringVar(&f.severity, "severity", "CRITICAL,HIGH", "severities that fail the gate")
 	fl.BoolVar(&f.ignoreUnfixed, "ignore-unfixed", false, "let findings without a fixed version pass the gate")
-	fl.StringVar(&f.ignoreFile, "ignore-file", "", "ignore file (default "+scan.DefaultIgnoreFile+" when present)")
+	fl.StringVar(&f.ignoreFile, "ignore-file", "", "ignore file (default "+vuln.DefaultIgnoreFile+" when present)")
 	fl.StringVar(&f.report, "report", "", "write the JSON report to this file")
 	fl.StringVar(&f.sarif, "sarif", "", "write a SARIF 2.1.0 log to this file")
 	fl.StringArrayVar(&f.sources, "source", nil, "TYPE=FILE: repository file for findings of a package type or class (repeatable)")
@@ -106,13 +107,13 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 	if err != nil {
 		return err
 	}
-	var r *scan.Report
+	var r *vuln.Report
 	var scanErr error
 	if f.sbom != "" {
 		if len(args) == 1 {
 			// The image the SBOM describes; by digest, the report names
 			// the digest, which paved attest requires.
-			a := scan.Artifact{Name: args[0]}
+			a := vuln.Artifact{Name: args[0]}
 			if d, err := name.NewDigest(args[0]); err == nil {
 				a.Digest = d.DigestStr()
 			}
@@ -141,19 +142,19 @@ func runScan(cmd *cobra.Command, args []string, f scanFlags) error {
 // scanOptions turns the flags into scan options; the ignore file and the
 // severities are checked before anything is scanned.
 func scanOptions(cmd *cobra.Command, f scanFlags) ([]scan.Option, scan.SARIFOptions, error) {
-	sevs, err := scan.ParseSeverities(f.severity)
+	sevs, err := vuln.ParseSeverities(f.severity)
 	if err != nil {
 		return nil, scan.SARIFOptions{}, usageError{fmt.Errorf("invalid --severity: %w", err)}
 	}
-	policy := scan.Policy{Severities: sevs, IgnoreUnfixed: f.ignoreUnfixed}
+	policy := vuln.Policy{Severities: sevs, IgnoreUnfixed: f.ignoreUnfixed}
 	ignorePath := f.ignoreFile
 	if ignorePath == "" {
-		if p := filepath.Join(f.repoRoot, scan.DefaultIgnoreFile); fileExists(p) {
+		if p := filepath.Join(f.repoRoot, vuln.DefaultIgnoreFile); fileExists(p) {
 			ignorePath = p
 		}
 	}
 	if ignorePath != "" {
-		if policy.Ignores, err = scan.LoadIgnoreFile(ignorePath); err != nil {
+		if policy.Ignores, err = vuln.LoadIgnoreFile(ignorePath); err != nil {
 			return nil, scan.SARIFOptions{}, err
 		}
 	}
@@ -184,7 +185,7 @@ func scanOptions(cmd *cobra.Command, f scanFlags) ([]scan.Option, scan.SARIFOpti
 }
 
 // writeReports writes the --report and --sarif files, each atomically.
-func writeReports(r *scan.Report, f scanFlags, sarifOpts scan.SARIFOptions) error {
+func writeReports(r *vuln.Report, f scanFlags, sarifOpts scan.SARIFOptions) error {
 	if f.report != "" {
 		var b bytes.Buffer
 		if err := writeJSON(&b, r); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/internal/testimage"
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 func runScanCLI(t *testing.T, args ...string) (int, string, string) {
@@ -43,7 +43,7 @@ func TestScanCLI(t *testing.T) {
 	require.Equal(t, 3, code, stderr)
 	require.Contains(t, out, "CVE-2022-32149")
 	require.Contains(t, stderr, "golang.org/x/text v0.3.7 installed, fixed in 0.3.8")
-	var r scan.Report
+	var r vuln.Report
 	data, err := os.ReadFile(report)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &r))

@@ -165,7 +165,7 @@ or not at all; one already attached with the same key and content is skipped unl
 
   --sbom FILE         SPDX or CycloneDX JSON (predicate https://spdx.dev/Document or https://cyclonedx.org/bom)
   --scan-report FILE  paved's scan report, as Cosign's vuln predicate (https://cosign.sigstore.dev/attestation/vuln/v1);
-                      the scan time is --scan-finished, else the report's finishedOn/createdAt, else the file's mtime
+                      the scan time is --scan-finished, else the report's finishedAt, else the file's mtime
   --source-repo URL --source-revision SHA [--base-image REPO@DIGEST] [--build-param k=v]...
                       SLSA provenance v1, builder paved at its version
   --provenance FILE   a ready SLSA provenance v1 predicate

@@ -12,6 +12,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
@@ -43,12 +44,10 @@ func (e *Engine) DenyOldBase(ctx context.Context, id string, from time.Time) (*C
 	images := oldImages(c)
 	day := from.UTC().Format(time.DateOnly)
 	var commit plumbing.Hash
-	for try := 1; try <= attempts; try++ {
+	err = gitremote.Retry(ctx, pushRetry, func(int) error {
 		commit, err = e.commitDenials(ctx, c, images, day)
-		if err == nil || !errors.Is(err, gitrepo.ErrRejected) {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return c, err
 	}

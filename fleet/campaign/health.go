@@ -1,8 +1,6 @@
 package campaign
 
 import (
-	"encoding/json"
-	"fmt"
 	"path"
 	"strings"
 	"time"
@@ -11,97 +9,14 @@ import (
 
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/pin"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // RunsDir is the directory of a service repository where its CI wrapper
 // commits a record of every run, one JSON file per run (the name is free;
-// <commit>.json is the convention). A file is either a RunStatus or the
+// <commit>.json is the convention). A file is either a record.RunStatus or the
 // run record paved itself writes (paved-run.json).
 const RunsDir = ".paved/runs"
-
-// RunStatusSchema is the schemaVersion of a RunStatus.
-const RunStatusSchema = "paved.dev/run-status/v1"
-
-// runRecordSchema is the schemaVersion of paved's own run record
-// (pipelines/template.RecordSchema).
-const runRecordSchema = "paved.dev/run-record/v1"
-
-// RunStatus is the smallest record a wrapper can commit after a run:
-//
-//	{"schemaVersion": "paved.dev/run-status/v1", "commit": "<sha>",
-//	 "pavedVersion": "v0.3.0", "status": "ok", "finishedAt": "2026-11-02T10:00:00Z"}
-//
-// with "status": "failed", "step" and "message" for a failed run, and
-// optionally "bases", the base image digests the build used.
-type RunStatus struct {
-	SchemaVersion string    `json:"schemaVersion"`
-	Commit        string    `json:"commit"`
-	PavedVersion  string    `json:"pavedVersion"`
-	Status        string    `json:"status"`
-	Step          string    `json:"step,omitempty"`
-	Message       string    `json:"message,omitempty"`
-	Bases         []string  `json:"bases,omitempty"`
-	FinishedAt    time.Time `json:"finishedAt"`
-}
-
-// runRecord is the part of paved's run record (paved-run.json) a health
-// gate reads.
-type runRecord struct {
-	SchemaVersion string `json:"schemaVersion"`
-	PavedVersion  string `json:"pavedVersion"`
-	Source        struct {
-		Revision string `json:"revision"`
-	} `json:"source"`
-	Status  string `json:"status"`
-	Failure *struct {
-		Step    string `json:"step"`
-		Message string `json:"message"`
-	} `json:"failure"`
-	FinishedAt time.Time `json:"finishedAt"`
-	Steps      []struct {
-		Name    string `json:"name"`
-		Status  string `json:"status"`
-		Error   string `json:"error"`
-		Outputs struct {
-			Bases []string `json:"bases"`
-		} `json:"outputs"`
-	} `json:"steps"`
-}
-
-// ParseRun reads a run file of either format into a RunStatus.
-func ParseRun(file string, data []byte) (RunStatus, error) {
-	var probe struct {
-		SchemaVersion string `json:"schemaVersion"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return RunStatus{}, fmt.Errorf("parsing run file %q: %w", file, err)
-	}
-	switch probe.SchemaVersion {
-	case RunStatusSchema:
-		var s RunStatus
-		if err := json.Unmarshal(data, &s); err != nil {
-			return RunStatus{}, fmt.Errorf("parsing run file %q: %w", file, err)
-		}
-		return s, nil
-	case runRecordSchema:
-		var r runRecord
-		if err := json.Unmarshal(data, &r); err != nil {
-			return RunStatus{}, fmt.Errorf("parsing run file %q: %w", file, err)
-		}
-		s := RunStatus{SchemaVersion: r.SchemaVersion, Commit: r.Source.Revision, PavedVersion: r.PavedVersion, Status: r.Status, FinishedAt: r.FinishedAt}
-		if r.Failure != nil {
-			s.Step, s.Message = r.Failure.Step, r.Failure.Message
-		}
-		for _, st := range r.Steps {
-			s.Bases = append(s.Bases, st.Outputs.Bases...)
-			if st.Status == "failed" && s.Step == "" {
-				s.Step, s.Message = st.Name, st.Error
-			}
-		}
-		return s, nil
-	}
-	return RunStatus{}, fmt.Errorf("parsing run file %q: schemaVersion %q: want %s or %s", file, probe.SchemaVersion, RunStatusSchema, runRecordSchema)
-}
 
 // Verdict is a merged service's health: its latest counted run.
 type Verdict struct {
@@ -153,7 +68,7 @@ func verdict(r *gitrepo.Repo, c *Campaign, s *Service, deadline time.Time) (*Ver
 	v := &Verdict{Status: HealthMissing}
 	var latest time.Time
 	for _, f := range files {
-		run, err := ParseRun(f.Path, f.Data)
+		run, err := record.ParseRun(f.Path, f.Data)
 		counts, verified := ranTarget(c, run)
 		if err != nil || !counts || !isHash(run.Commit) {
 			continue
@@ -183,7 +98,7 @@ func verdict(r *gitrepo.Repo, c *Campaign, s *Service, deadline time.Time) (*Ver
 // whether it is verified: a paved campaign's run must have run its
 // version; a base campaign's run must name the new base's digest among
 // its bases, or, naming no bases, counts unverified.
-func ranTarget(c *Campaign, run RunStatus) (counts, verified bool) {
+func ranTarget(c *Campaign, run record.RunStatus) (counts, verified bool) {
 	switch c.Target.Kind {
 	case pin.Paved:
 		v := strings.TrimPrefix(run.PavedVersion, "v") == strings.TrimPrefix(c.Target.To, "v")

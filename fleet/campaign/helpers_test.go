@@ -12,6 +12,7 @@ import (
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/fleet/fleettest"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 const (
@@ -83,7 +84,7 @@ func (tf *testFleet) report(tb testing.TB, i int, version, status, step string) 
 	tb.Helper()
 	dir := tf.repos[i].Dir
 	commit := fleettest.Tip(tb, dir, "main")
-	rec := RunStatus{SchemaVersion: RunStatusSchema, Commit: commit, PavedVersion: version, Status: status, FinishedAt: time.Now().UTC()}
+	rec := record.RunStatus{SchemaVersion: record.RunStatusSchema, Commit: commit, PavedVersion: version, Status: status, FinishedAt: time.Now().UTC()}
 	if status != "ok" {
 		rec.Step, rec.Message = step, "2 CRITICAL vulnerabilities"
 	}

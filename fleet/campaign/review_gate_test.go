@@ -14,6 +14,7 @@ import (
 	"github.com/paved-dev/paved/fleet/fleettest"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // unbumpable gives service i a second workflow pinned to a branch, which
@@ -31,7 +32,7 @@ func reportAt(tb testing.TB, tf *testFleet, i int, status string, at time.Time) 
 	tb.Helper()
 	dir := tf.repos[i].Dir
 	commit := fleettest.Tip(tb, dir, "main")
-	rec := RunStatus{SchemaVersion: RunStatusSchema, Commit: commit, PavedVersion: "v0.3.0", Status: status, FinishedAt: at.UTC()}
+	rec := record.RunStatus{SchemaVersion: record.RunStatusSchema, Commit: commit, PavedVersion: "v0.3.0", Status: status, FinishedAt: at.UTC()}
 	if status != "ok" {
 		rec.Step, rec.Message = "scan", "1 CRITICAL vulnerability"
 	}
@@ -211,7 +212,7 @@ func TestRanTargetBases(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			counts, verified := ranTarget(c, RunStatus{Status: "ok", Bases: tc.bases})
+			counts, verified := ranTarget(c, record.RunStatus{Status: "ok", Bases: tc.bases})
 			require.Equal(t, tc.counts, counts)
 			require.Equal(t, tc.verified, verified)
 		})

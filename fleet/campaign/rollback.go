@@ -12,6 +12,7 @@ import (
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -209,17 +210,15 @@ func (e *Engine) undo(ctx context.Context, c *Campaign, s Service) (*Campaign, e
 		return nil, err
 	}
 	var h plumbing.Hash
-	for try := 1; try <= attempts; try++ {
-		var r *gitrepo.Repo
-		if r, err = gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth); err != nil {
-			return nil, err
+	err = gitremote.Retry(ctx, pushRetry, func(int) error {
+		r, err := gitrepo.Clone(ctx, s.Repository, s.Branch, e.auth)
+		if err != nil {
+			return err
 		}
 		msg := fmt.Sprintf("Revert paved campaign %s\n\n%s\n\nPaved-Campaign: %s\n", c.ID, c.Reason, c.ID)
 		h, err = r.Revert(ctx, target, msg, e.sig)
-		if err == nil || !gitrepo.Rejected(err) {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -275,16 +274,19 @@ func (e *Engine) liftDenial(ctx context.Context, id string) (*Campaign, error) {
 		return c, err
 	}
 	var h plumbing.Hash
-	for try := 1; try <= attempts; try++ {
-		var r *gitrepo.Repo
-		if r, err = gitrepo.Clone(ctx, c.Policy.Repository, c.Policy.Branch, e.auth); err != nil {
-			return c, err
+	var cloneErr error // a remote that cannot be cloned is returned as it is
+	err = gitremote.Retry(ctx, pushRetry, func(int) error {
+		r, err := gitrepo.Clone(ctx, c.Policy.Repository, c.Policy.Branch, e.auth)
+		if err != nil {
+			cloneErr = err
+			return nil
 		}
 		msg := fmt.Sprintf("policy: allow %s again\n\nThe base campaign %s was rolled back: %s\n\nPaved-Campaign: %s\nPaved-Transition: denial-lifted\n", c.Denial.Image, c.ID, c.Reason, c.ID)
 		h, err = r.Revert(ctx, plumbing.NewHash(c.Denial.Commit), msg, e.sig)
-		if err == nil || !gitrepo.Rejected(err) {
-			break
-		}
+		return err
+	})
+	if cloneErr != nil {
+		return c, cloneErr
 	}
 	if err != nil {
 		return c, failure.BadInputErr(fmt.Errorf("lifting the denial of %s (policy commit %s in %s): %w: revert that commit by hand, then roll back again", c.Denial.Image, c.Denial.Commit, redact.URL(c.Policy.Repository), err))

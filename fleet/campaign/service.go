@@ -14,6 +14,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -24,18 +25,28 @@ var ErrNoPin = errors.New("no pin to move")
 // because the base branch moved meanwhile.
 const attempts = 3
 
+// pushRetry tries a rejected service action again at once: each try
+// clones afresh and redoes the action on the new tip.
+var pushRetry = gitremote.Backoff{Attempts: attempts}
+
 // service brings one service as far as it goes now: bump pushed and
 // change opened, then (with auto-merge on plain git) merged, or its
 // forge merge recorded. Each step is recorded as soon as it is done, and
 // each is idempotent: an existing branch, change or merge is reused.
 func (e *Engine) service(ctx context.Context, c *Campaign, s Service, o AdvanceOptions) (*Campaign, error) {
 	var last *Campaign
-	var err error
-	for try := 1; try <= attempts; try++ {
+	var storeFail error // the state store retries its own pushes
+	err := gitremote.Retry(ctx, pushRetry, func(int) error {
+		var err error
 		last, err = e.serviceOnce(ctx, c, &s, o)
-		if err == nil || isStoreErr(err) || !errors.Is(err, gitrepo.ErrRejected) {
-			break
+		if isStoreErr(err) {
+			storeFail = err
+			return nil
 		}
+		return err
+	})
+	if storeFail != nil {
+		err = storeFail
 	}
 	if err != nil && !isStoreErr(err) {
 		fail := err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path"
 	"sort"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/paved-dev/paved/fleet/campaign/gitrepo"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 	"github.com/paved-dev/paved/pipelines/yamldoc"
 )
@@ -88,7 +88,7 @@ type GitStore struct {
 	url, branch string
 	auth        transport.AuthMethod
 	sig         gitrepo.Signature
-	attempts    int
+	retry       gitremote.Backoff
 
 	write sync.Mutex // one push at a time
 	qmu   sync.Mutex
@@ -99,8 +99,12 @@ type GitStore struct {
 // NewGitStore returns a store in the repository url, branch branch (the
 // remote's HEAD when empty).
 func NewGitStore(url, branch string, auth transport.AuthMethod, sig gitrepo.Signature) *GitStore {
-	return &GitStore{url: url, branch: branch, auth: auth, sig: sig, attempts: 20}
+	return &GitStore{url: url, branch: branch, auth: auth, sig: sig, retry: storeRetry}
 }
+
+// storeRetry is the backoff of a rejected state push: 20 tries, waiting
+// 25-50 ms first, doubling up to 0.8-1.6 s.
+var storeRetry = gitremote.Backoff{Attempts: 20, First: 50 * time.Millisecond, Max: 1600 * time.Millisecond}
 
 // pending is one write waiting for a commit.
 type pending struct {
@@ -190,47 +194,51 @@ func (s *GitStore) do(ctx context.Context, p *pending) (*Campaign, error) {
 	return p.res, p.err
 }
 
-// commit applies batch to the latest state and pushes it, retrying on
-// rejection.
+// commit applies batch to the latest state and pushes it; a push rejected
+// because another process pushed first is tried again on a fresh clone
+// (gitremote.Retry).
 func (s *GitStore) commit(ctx context.Context, batch []*pending) error {
-	for attempt := 1; ; attempt++ {
-		if s.repo == nil {
-			r, err := gitrepo.Clone(ctx, s.url, s.branch, s.auth)
-			if err != nil {
-				return fmt.Errorf("reading the campaign state: %w", err)
-			}
-			s.repo = r
-		}
-		tx := &txn{s: s, changes: map[string][]byte{}}
-		tx.tip, _ = s.repo.Tip(s.repo.Base)
-		var done []*pending
-		for _, b := range batch {
-			fork := tx.fork()
-			b.res, b.err = b.apply(fork)
-			if b.err == nil {
-				tx.changes = fork.changes
-				done = append(done, b)
-			}
-		}
-		if len(done) == 0 {
-			return nil
-		}
-		h, err := s.repo.Write([]plumbing.Hash{tx.tip}, tx.changes, message(done), s.sig)
+	return gitremote.Retry(ctx, s.retry, func(int) error {
+		err := s.commitOnce(ctx, batch)
 		if err != nil {
-			return fmt.Errorf("writing the campaign state: %w", err)
+			s.repo = nil
 		}
-		err = s.repo.Push(ctx, s.repo.Base, h)
-		if err == nil {
-			return nil
+		return err
+	})
+}
+
+// commitOnce applies batch to the state of the last clone (a fresh one
+// when there is none) and pushes it.
+func (s *GitStore) commitOnce(ctx context.Context, batch []*pending) error {
+	if s.repo == nil {
+		r, err := gitrepo.Clone(ctx, s.url, s.branch, s.auth)
+		if err != nil {
+			return fmt.Errorf("reading the campaign state: %w", err)
 		}
-		s.repo = nil
-		if !gitrepo.Rejected(err) || attempt >= s.attempts {
-			return fmt.Errorf("writing the campaign state: %w", err)
-		}
-		if err := sleep(ctx, attempt); err != nil {
-			return failure.TransientErr(fmt.Errorf("writing the campaign state: %w", err))
+		s.repo = r
+	}
+	tx := &txn{s: s, changes: map[string][]byte{}}
+	tx.tip, _ = s.repo.Tip(s.repo.Base)
+	var done []*pending
+	for _, b := range batch {
+		fork := tx.fork()
+		b.res, b.err = b.apply(fork)
+		if b.err == nil {
+			tx.changes = fork.changes
+			done = append(done, b)
 		}
 	}
+	if len(done) == 0 {
+		return nil
+	}
+	h, err := s.repo.Write([]plumbing.Hash{tx.tip}, tx.changes, message(done), s.sig)
+	if err == nil {
+		err = s.repo.Push(ctx, s.repo.Base, h)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the campaign state: %w", err)
+	}
+	return nil
 }
 
 // fresh clones the state repository for a read.
@@ -266,19 +274,6 @@ func message(batch []*pending) string {
 		}
 	}
 	return b.String()
-}
-
-func sleep(ctx context.Context, attempt int) error {
-	d := 50 * time.Millisecond << min(attempt-1, 5)
-	d = d/2 + rand.N(d/2+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // txn reads campaign documents at a commit, plus the writes of the batch

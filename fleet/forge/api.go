@@ -47,15 +47,8 @@ type API struct {
 // An empty token is bad input: forges refuse anonymous writes and limit
 // anonymous reads to a few calls an hour.
 func NewAPI(defaultBase, token string, auth Auth, headers http.Header, opts ...Option) (*API, error) {
-	a := &API{
-		baseURL: defaultBase, token: token, auth: auth, headers: headers,
-		client:   &http.Client{Timeout: 30 * time.Second},
-		attempts: 4, backoff: time.Second, maxWait: time.Minute,
-		sleep: sleepCtx, now: time.Now, userAgent: "paved",
-	}
-	for _, o := range opts {
-		o(a)
-	}
+	a := configured(defaultBase, opts)
+	a.token, a.auth, a.headers = token, auth, headers
 	if strings.TrimSpace(token) == "" {
 		return nil, failure.BadInputErr(fmt.Errorf("connecting to %q: no token: set the forge's token variable", a.baseURL))
 	}
@@ -68,6 +61,19 @@ func NewAPI(defaultBase, token string, auth Auth, headers http.Header, opts ...O
 	}
 	a.base = u
 	return a, nil
+}
+
+// configured is an API at defaultBase with the defaults, then opts.
+func configured(defaultBase string, opts []Option) *API {
+	a := &API{
+		baseURL: defaultBase, client: &http.Client{Timeout: 30 * time.Second},
+		attempts: 4, backoff: time.Second, maxWait: time.Minute,
+		sleep: sleepCtx, now: time.Now, userAgent: "paved",
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -101,37 +107,33 @@ type Call struct {
 // nil), returning the response's headers. Failures are classified: 401/403
 // is bad input wrapping fleet.ErrForbidden, 404 bad input wrapping
 // ErrNotFound, other 4xx bad input, and 429, 5xx and unreachable forges are
-// retried and then transient. The token never appears in an error.
+// retried (see Transport) and then transient. The token never appears in
+// an error.
 func (a *API) Do(ctx context.Context, c Call, out any) (http.Header, error) {
 	u, err := a.url(c)
 	if err != nil {
 		return nil, err
 	}
-	var body []byte
+	var body io.Reader
 	if c.Body != nil {
-		if body, err = json.Marshal(c.Body); err != nil {
+		data, err := json.Marshal(c.Body)
+		if err != nil {
 			return nil, fmt.Errorf("%s: encoding the request: %w", c.What, err)
 		}
+		body = bytes.NewReader(data)
 	}
-	for attempt := 1; ; attempt++ {
-		resp, err := a.send(ctx, c.Method, u, body)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w", c.What, ctx.Err())
-			}
-			if werr := a.wait(ctx, c, attempt, 0, a.redact(err.Error())); werr != nil {
-				return nil, werr
-			}
-			continue
-		}
-		h, retryAfter, cerr := a.finish(resp, c, out)
-		if cerr == nil || retryAfter < 0 {
-			return h, cerr
-		}
-		if werr := a.wait(ctx, c, attempt, retryAfter, cerr.Error()); werr != nil {
-			return nil, werr
-		}
+	req, err := http.NewRequestWithContext(ctx, c.Method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.What, err)
 	}
+	if c.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.Transport().RoundTrip(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.What, err)
+	}
+	return a.finish(resp, c, out)
 }
 
 // url resolves the call's URL; a next-page link must stay on the API's
@@ -151,54 +153,47 @@ func (a *API) url(c Call) (string, error) {
 	return s, nil
 }
 
-func (a *API) send(ctx context.Context, method, u string, body []byte) (*http.Response, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, r)
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range a.headers {
-		req.Header[k] = vs
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("User-Agent", a.userAgent)
-	req.Header.Set(a.auth.Header, a.auth.Prefix+a.token)
-	return a.client.Do(req)
-}
-
-// finish reads the response. retryAfter < 0 means the outcome is final;
-// otherwise the call may be retried after retryAfter (0: the backoff).
-func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, time.Duration, error) {
-	defer resp.Body.Close()
+// finish reads a final response: a 2xx one's JSON into out, else the
+// classified error.
+func (a *API) finish(resp *http.Response, c Call, out any) (http.Header, error) {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		defer resp.Body.Close()
 		if out == nil || resp.StatusCode == http.StatusNoContent {
-			return resp.Header, -1, nil
+			return resp.Header, nil
 		}
 		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			return nil, -1, failure.TransientErr(fmt.Errorf("%s: reading the forge's answer: %w", c.What, err))
+			return nil, failure.TransientErr(fmt.Errorf("%s: reading the forge's answer: %w", c.What, err))
 		}
-		return resp.Header, -1, nil
+		return resp.Header, nil
 	}
-	msg := a.message(resp)
-	base := fmt.Sprintf("%s: %s %s: HTTP %s", c.What, c.Method, resp.Request.URL.EscapedPath(), resp.Status)
-	if msg != "" {
-		base += ": " + msg
-	}
-	if wait, ok := a.retryable(resp); ok {
-		return nil, wait, errors.New(base)
-	}
-	switch resp.StatusCode {
+	return nil, a.classify(resp.StatusCode, c.What+": "+a.status(resp), c.Scope)
+}
+
+// Fail is the error of call what, whose final answer resp (non-2xx) came
+// through Transport, whatever a forge library did with its body: classified
+// as Do classifies, with the forge's message (see Message) and the token
+// redacted; scope names the rights the token needs.
+func (a *API) Fail(what, scope string, resp *http.Response) error {
+	return a.classify(resp.StatusCode, what+": "+a.status(resp), scope)
+}
+
+// BaseURL is the API's base URL, without a trailing slash.
+func (a *API) BaseURL() string { return a.base.String() }
+
+// classify is the error of a final non-2xx answer with status code, whose
+// description (the call, the answer) is base; scope names the rights the
+// token needs.
+func (a *API) classify(code int, base, scope string) error {
+	switch code {
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return nil, -1, failure.BadInputErr(fmt.Errorf("%s: %w: the token needs %s", base, fleet.ErrForbidden, c.Scope))
+		return failure.BadInputErr(fmt.Errorf("%s: %w: the token needs %s", base, fleet.ErrForbidden, scope))
 	case http.StatusNotFound:
-		return nil, -1, failure.BadInputErr(fmt.Errorf("%s: %w (or the token cannot see it: it needs %s)", base, ErrNotFound, c.Scope))
+		return failure.BadInputErr(fmt.Errorf("%s: %w (or the token cannot see it: it needs %s)", base, ErrNotFound, scope))
 	}
-	return nil, -1, failure.BadInputErr(errors.New(base))
+	if code == http.StatusTooManyRequests || code >= 500 {
+		return failure.TransientErr(errors.New(base))
+	}
+	return failure.BadInputErr(errors.New(base))
 }
 
 // retryable reports whether the answer may pass on retry (429, 5xx, a rate
@@ -225,46 +220,40 @@ func (a *API) retryable(resp *http.Response) (time.Duration, bool) {
 	return 0, true
 }
 
-// wait sleeps before attempt+1, or returns the final transient error.
-func (a *API) wait(ctx context.Context, c Call, attempt int, asked time.Duration, last string) error {
-	if attempt >= a.attempts {
-		return failure.TransientErr(fmt.Errorf("%s: %s (tried %d times)", c.What, strings.TrimPrefix(last, c.What+": "), attempt))
+// message is the forge's error message in resp's body (see Message),
+// tidied.
+func (a *API) message(resp *http.Response) string {
+	data := ErrorBody(resp)
+	if data == nil {
+		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	}
-	d := asked
-	if d == 0 {
-		d = a.backoff << (attempt - 1)
-	}
-	if d > a.maxWait {
-		return failure.TransientErr(fmt.Errorf("%s: %s: the forge asks to wait %s, longer than %s: try again later", c.What, strings.TrimPrefix(last, c.What+": "), d, a.maxWait))
-	}
-	if err := a.sleep(ctx, d); err != nil {
-		return fmt.Errorf("%s: %w", c.What, err)
-	}
-	return nil
+	return a.tidy(Message(data))
 }
 
-// message is the forge's error message from a JSON body ("message",
-// "error"), else the body's start, with the token redacted.
-func (a *API) message(resp *http.Response) string {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+// Message is a forge's error message in an error answer's JSON body
+// ("message": a string, or an object of field errors; else "error"), else
+// the body itself.
+func Message(body []byte) string {
 	var m struct {
 		Message any    `json:"message"`
 		Error   string `json:"error"`
 	}
-	s := ""
-	if json.Unmarshal(data, &m) == nil {
-		switch v := m.Message.(type) {
-		case string:
-			s = v
-		case nil:
-			s = m.Error
-		default:
-			b, _ := json.Marshal(v)
-			s = string(b)
-		}
-	} else {
-		s = string(data)
+	if json.Unmarshal(body, &m) != nil {
+		return string(body)
 	}
+	switch v := m.Message.(type) {
+	case string:
+		return v
+	case nil:
+		return m.Error
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
+
+// tidy is s on one line, at most 300 characters, with the token redacted.
+func (a *API) tidy(s string) string {
 	s = a.redact(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > 300 {
 		s = string(r[:300]) + "…"
@@ -285,6 +274,17 @@ func (a *API) redact(s string) string {
 // wrapping ErrMerged (revert it instead); else comment, when not nil, is
 // posted before the close call.
 func (a *API) Close(ctx context.Context, c fleet.Change, what string, comment *Call, closeCall Call) error {
+	var post func() error
+	if comment != nil {
+		post = func() error { _, err := a.Do(ctx, *comment, nil); return err }
+	}
+	return CloseChange(c, what, post, func() error { _, err := a.Do(ctx, closeCall, nil); return err })
+}
+
+// CloseChange closes change c, which the caller has just read: a closed
+// change is left alone; a merged one is bad input wrapping ErrMerged
+// (revert it instead); else comment, when not nil, runs before closeIt.
+func CloseChange(c fleet.Change, what string, comment, closeIt func() error) error {
 	switch c.State {
 	case fleet.ChangeClosed:
 		return nil
@@ -292,10 +292,9 @@ func (a *API) Close(ctx context.Context, c fleet.Change, what string, comment *C
 		return failure.BadInputErr(fmt.Errorf("closing %s: %w at %s: revert it instead", what, ErrMerged, c.MergeCommit))
 	}
 	if comment != nil {
-		if _, err := a.Do(ctx, *comment, nil); err != nil {
+		if err := comment(); err != nil {
 			return err
 		}
 	}
-	_, err := a.Do(ctx, closeCall, nil)
-	return err
+	return closeIt()
 }

@@ -1,10 +1,12 @@
-// Package forge is what the GitHub and GitLab forges (packages github and
-// gitlab below it) share: a JSON-over-HTTP API client that authenticates
-// with a token the caller passes in, keeps that token out of every error,
-// classifies HTTP failures (401/403 as fleet.ErrForbidden, 404 as
-// ErrNotFound, 429 and 5xx as transient after a bounded retry that honours
-// Retry-After), and the mapping from a repository's clone URL to its path on
-// the forge.
+// Package forge is what the forges (packages github, gitlab and gitea
+// below it) share: the registry of forge names (Register, New, Names); an
+// API that authenticates with a token the caller passes in, keeps that
+// token out of every error, classifies HTTP failures (401/403 as
+// fleet.ErrForbidden, 404 as ErrNotFound, 429 and 5xx as transient after a
+// bounded retry that honours Retry-After) and serves both as a
+// JSON-over-HTTP client (Do, for Gitea) and as the http.RoundTripper under
+// go-github and GitLab's client-go (Transport, Fail); and the mapping from a
+// repository's clone URL to its path on the forge.
 package forge
 
 import (
@@ -147,4 +149,10 @@ func Each[T any](ctx context.Context, api *API, call Call, fn func(T) int) error
 		}
 		call = Call{What: call.What, Method: call.Method, URL: next, Scope: call.Scope}
 	}
+}
+
+// Clock is the clock opts set (WithClock; default time.Now), for a
+// caller that signs something time-bound for the forge: a GitHub App's JWT.
+func Clock(opts ...Option) func() time.Time {
+	return configured("", opts).now
 }

@@ -21,8 +21,8 @@ import (
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/fleettest"
-	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/oci"
 )
 
 // testFleet is a generated fleet: its file, its repositories and, when
@@ -145,8 +145,8 @@ func push(tb testing.TB, repo, svc, base string) string {
 	require.NoError(tb, err)
 	img = mutate.MediaType(img, types.OCIManifestSchema1)
 	img = mutate.Annotations(img, map[string]string{
-		build.AnnotationBaseName:   base,
-		build.AnnotationBaseDigest: "sha256:" + fmt.Sprintf("%064x", len(base)),
+		oci.AnnotationBaseName:   base,
+		oci.AnnotationBaseDigest: "sha256:" + fmt.Sprintf("%064x", len(base)),
 	}).(v1.Image)
 	ref, err := name.ParseReference(repo + ":1.0.0")
 	require.NoError(tb, err)

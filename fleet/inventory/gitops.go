@@ -17,8 +17,8 @@ import (
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/mirror"
-	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/oci"
 )
 
 // GitOps is what the GitOps repository says is deployed.
@@ -104,7 +104,7 @@ func readGitOps(ctx context.Context, cache *mirror.Cache, g fleet.GitOps, servic
 func loadVersions(ctx context.Context, cache *mirror.Cache, g fleet.GitOps) (*deploy.Versions, string, error) {
 	snap, err := cache.Fetch(ctx, g.Repository, g.Branch)
 	if err != nil {
-		return nil, "", mirror.Classify(err)
+		return nil, "", err
 	}
 	fs := memfs.New()
 	data, err := snap.ReadFile(deploy.VersionsFile)
@@ -181,9 +181,9 @@ func lookupBase(ctx context.Context, key string, o *options, mu *sync.Mutex, dow
 	if err := json.Unmarshal(desc.Manifest, &m); err != nil {
 		return "", "", fmt.Errorf("parsing the manifest of %q: %w", key, err)
 	}
-	base, digest := m.Annotations[build.AnnotationBaseName], m.Annotations[build.AnnotationBaseDigest]
+	base, digest := m.Annotations[oci.AnnotationBaseName], m.Annotations[oci.AnnotationBaseDigest]
 	if base == "" && digest == "" {
-		return "", "", fmt.Errorf("image %q has no %s annotation: build it with paved", key, build.AnnotationBaseName)
+		return "", "", fmt.Errorf("image %q has no %s annotation: build it with paved", key, oci.AnnotationBaseName)
 	}
 	return base, digest, nil
 }

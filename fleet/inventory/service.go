@@ -18,7 +18,6 @@ func readService(ctx context.Context, cache *mirror.Cache, s fleet.Service) Serv
 	svc := Service{Name: s.Name, Repository: s.Repository, Tier: s.Tier, Team: s.Team}
 	snap, err := cache.Fetch(ctx, s.Repository, s.Branch)
 	if err != nil {
-		err = mirror.Classify(err)
 		svc.Name = or(svc.Name, fleet.RepoName(s.Repository))
 		svc.Error, svc.ErrorKind = err.Error(), failure.KindOf(err).String()
 		return svc

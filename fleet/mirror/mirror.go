@@ -20,9 +20,10 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-)
 
-const remoteName = "origin"
+	"github.com/paved-dev/paved/pipelines/gitremote"
+	"github.com/paved-dev/paved/pipelines/redact"
+)
 
 // Cache is a directory of shallow repository copies, one per URL. It is
 // safe for concurrent use within one process; two processes sharing one
@@ -56,17 +57,18 @@ func New(dir string, opts ...Option) *Cache {
 // returns that commit's tree. A first fetch clones; later ones transfer
 // only new objects, or nothing when the tip has not moved. A copy that
 // cannot be updated (corrupt, or its history rewritten) is fetched again
-// from scratch once.
+// from scratch once. The remote's refusal (not found, credentials,
+// unreachable) is a *gitremote.RemoteError, classified.
 func (c *Cache) Fetch(ctx context.Context, url, branch string) (*Snapshot, error) {
 	dir := filepath.Join(c.dir, Key(url))
 	unlock := c.lock(dir)
 	defer unlock()
 	s, err := c.fetch(ctx, dir, url, branch)
-	if err == nil || remote(err) || ctx.Err() != nil {
+	if err == nil || gitremote.ClassOf(err) != gitremote.ClassOther || ctx.Err() != nil {
 		return s, err
 	}
 	if rmErr := os.RemoveAll(dir); rmErr != nil {
-		return nil, fmt.Errorf("resetting the cached copy of %s in %s: %w", url, dir, rmErr)
+		return nil, fmt.Errorf("resetting the cached copy of %s in %s: %w", redact.URL(url), dir, rmErr)
 	}
 	return c.fetch(ctx, dir, url, branch)
 }
@@ -80,28 +82,21 @@ func (c *Cache) fetch(ctx context.Context, dir, url, branch string) (*Snapshot, 
 	if branch != "" {
 		src, dst = "refs/heads/"+branch, "refs/remotes/origin/"+branch
 	}
-	err = repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: remoteName,
-		RefSpecs:   []config.RefSpec{config.RefSpec("+" + src + ":" + dst)},
-		Depth:      1,
-		Auth:       c.auth,
-		Tags:       git.NoTags,
-		Force:      true,
-	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil, &RemoteError{URL: url, Err: err}
+	rem := gitremote.Remote{URL: url, Auth: c.auth, From: "the fleet file"}
+	if err := rem.Fetch(ctx, repo, 1, config.RefSpec("+"+src+":"+dst)); err != nil {
+		return nil, err
 	}
 	ref, err := repo.Reference(plumbing.ReferenceName(dst), true)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s of %s: %w", dst, url, err)
+		return nil, fmt.Errorf("reading %s of %s: %w", dst, redact.URL(url), err)
 	}
 	commit, err := repo.CommitObject(ref.Hash())
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s of %s: %w", ref.Hash(), url, err)
+		return nil, fmt.Errorf("reading commit %s of %s: %w", ref.Hash(), redact.URL(url), err)
 	}
 	tree, err := commit.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("reading the tree of %s of %s: %w", ref.Hash(), url, err)
+		return nil, fmt.Errorf("reading the tree of %s of %s: %w", ref.Hash(), redact.URL(url), err)
 	}
 	return &Snapshot{URL: url, Commit: ref.Hash().String(), Time: commit.Committer.When, repo: repo, tree: tree}, nil
 }
@@ -122,7 +117,7 @@ func open(dir, url string) (*git.Repository, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the cached copy %s: %w", dir, err)
 	}
-	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{url}}); err != nil {
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: gitremote.Origin, URLs: []string{url}}); err != nil {
 		return nil, fmt.Errorf("creating the cached copy %s: %w", dir, err)
 	}
 	return repo, nil

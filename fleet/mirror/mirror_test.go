@@ -61,7 +61,7 @@ func TestFetchBranch(t *testing.T) {
 
 	_, err = c.Fetch(context.Background(), remote.Dir, "nope")
 	require.Error(t, err)
-	require.Equal(t, failure.BadInput, failure.KindOf(Classify(err)))
+	require.Equal(t, failure.BadInput, failure.KindOf(err))
 }
 
 func TestFetchRecoversFromACorruptCopy(t *testing.T) {
@@ -95,7 +95,7 @@ func TestFetchErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(t.TempDir()).Fetch(context.Background(), tc.url, "")
 			require.Error(t, err)
-			require.Equal(t, tc.kind, failure.KindOf(Classify(err)), err.Error())
+			require.Equal(t, tc.kind, failure.KindOf(err), err.Error())
 			require.Contains(t, err.Error(), tc.want)
 			require.NotContains(t, err.Error(), "s3cret")
 		})

@@ -10,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/paved-dev/paved/pipelines/redact"
 )
 
 // MaxFileSize bounds the files ReadFiles returns; larger ones are skipped,
@@ -56,7 +58,7 @@ func (s *Snapshot) walk(t *object.Tree, dir string, wanted func(string) bool, fi
 			}
 			sub, err := s.repo.TreeObject(e.Hash)
 			if err != nil {
-				return fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, s.URL, err)
+				return fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, redact.URL(s.URL), err)
 			}
 			if err := s.walk(sub, p, wanted, files); err != nil {
 				return err
@@ -79,7 +81,7 @@ func (s *Snapshot) walk(t *object.Tree, dir string, wanted func(string) bool, fi
 func (s *Snapshot) ReadFile(p string) ([]byte, error) {
 	f, err := s.tree.File(p)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, s.URL, err)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, redact.URL(s.URL), err)
 	}
 	return s.read(f.Hash, p)
 }
@@ -88,19 +90,19 @@ func (s *Snapshot) ReadFile(p string) ([]byte, error) {
 func (s *Snapshot) read(hash plumbing.Hash, p string) ([]byte, error) {
 	b, err := s.repo.BlobObject(hash)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, s.URL, err)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, redact.URL(s.URL), err)
 	}
 	if b.Size > MaxFileSize {
 		return nil, nil
 	}
 	r, err := b.Reader()
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, s.URL, err)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, redact.URL(s.URL), err)
 	}
 	defer r.Close()
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, s.URL, err)
+		return nil, fmt.Errorf("reading %s at %s in %s: %w", p, s.Commit, redact.URL(s.URL), err)
 	}
 	return data, nil
 }

@@ -1,36 +1,19 @@
 // Command demo-summary prints the table that ends `make demo`: one row per
-// run record (paved.dev/run-record/v1) given as an argument. It reads only
-// the record's JSON, so it builds in a second without paved's dependencies.
+// run record (paved.dev/run-record/v1) given as an argument. It decodes the
+// record with package record, which imports only the standard library, so
+// it builds in a second without paved's scanners.
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
-)
 
-type record struct {
-	SchemaVersion string `json:"schemaVersion"`
-	Service       string `json:"service"`
-	Env           string `json:"env"`
-	TraceID       string `json:"traceId"`
-	Status        string `json:"status"`
-	Image         string `json:"image"`
-	Steps         []struct {
-		Name    string `json:"name"`
-		Outputs struct {
-			Digest       string         `json:"digest"`
-			Findings     map[string]int `json:"findings"`
-			GatePassed   *bool          `json:"gatePassed"`
-			Signature    string         `json:"signature"`
-			GitOpsCommit string         `json:"gitopsCommit"`
-		} `json:"outputs"`
-	} `json:"steps"`
-}
+	"github.com/paved-dev/paved/pipelines/record"
+)
 
 func main() {
 	if len(os.Args) < 2 {
@@ -40,9 +23,9 @@ func main() {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "SERVICE\tENV\tSTATUS\tDIGEST\tFINDINGS\tSIGNATURE\tGITOPS COMMIT\tTRACE ID")
 	for _, path := range os.Args[1:] {
-		r, err := read(path)
+		r, err := record.Read(path)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "demo-summary: reading run record %q: %v\n", path, err)
+			fmt.Fprintf(os.Stderr, "demo-summary: %v\n", err)
 			os.Exit(1)
 		}
 		row(w, r)
@@ -54,22 +37,7 @@ func main() {
 	}
 }
 
-func read(path string) (*record, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, err
-	}
-	if r.SchemaVersion != "paved.dev/run-record/v1" {
-		return nil, fmt.Errorf("schemaVersion %q is not paved.dev/run-record/v1", r.SchemaVersion)
-	}
-	return &r, nil
-}
-
-func row(w *tabwriter.Writer, r *record) {
+func row(w *tabwriter.Writer, r *record.Run) {
 	var digest, findings, signature, commit = "-", "-", "-", "-"
 	var found map[string]int
 	var passed *bool

@@ -26,6 +26,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/base"
 	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/template/service"
@@ -126,7 +127,7 @@ func (c *cluster) pipeline(t *testing.T) string {
 		template.WithRegistry(c.host), template.WithDBDir(c.db), template.WithReportDir(c.reports),
 		template.WithPassword(func() ([]byte, error) { return []byte(keyPassword), nil }), template.WithRunID("run-19"))
 	require.NoError(t, err)
-	require.Equal(t, template.StatusOK, rec.Status)
+	require.Equal(t, record.StatusOK, rec.Status)
 	return rec.Image
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/build"
+	"github.com/paved-dev/paved/pipelines/oci"
 )
 
 // DefaultPath is the PATH every base image sets.
@@ -49,7 +50,7 @@ func StaticIndex(root string, c Config, platforms []v1.Platform) (v1.ImageIndex,
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}})
 	}
 	return mutate.Annotations(idx, map[string]string{
-		build.AnnotationCreated: c.Created.UTC().Format(time.RFC3339), build.AnnotationPipelineVersion: version.Get(),
+		oci.AnnotationCreated: c.Created.UTC().Format(time.RFC3339), oci.AnnotationPipelineVersion: version.Get(),
 	}).(v1.ImageIndex), nil
 }
 
@@ -80,8 +81,8 @@ func image(layers []v1.Layer, history []string, c Config) (v1.Image, error) {
 		return nil, err
 	}
 	ann := map[string]string{
-		build.AnnotationCreated:         c.Created.UTC().Format(time.RFC3339),
-		build.AnnotationPipelineVersion: version.Get(),
+		oci.AnnotationCreated:         c.Created.UTC().Format(time.RFC3339),
+		oci.AnnotationPipelineVersion: version.Get(),
 	}
 	for k, v := range c.Annotations {
 		ann[k] = v

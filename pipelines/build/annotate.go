@@ -7,19 +7,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/paved-dev/paved/internal/version"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/policy"
-)
-
-// Annotation keys paved sets on every image manifest (OCI image spec
-// "pre-defined annotation keys", plus paved's own).
-const (
-	AnnotationBaseName        = "org.opencontainers.image.base.name"
-	AnnotationBaseDigest      = "org.opencontainers.image.base.digest"
-	AnnotationSource          = "org.opencontainers.image.source"
-	AnnotationRevision        = "org.opencontainers.image.revision"
-	AnnotationCreated         = "org.opencontainers.image.created"
-	AnnotationVersion         = "org.opencontainers.image.version"
-	AnnotationPipelineVersion = "dev.paved.pipeline.version"
 )
 
 // annotations returns the manifest annotations of an image built on base:
@@ -30,11 +19,11 @@ func annotations(o *Options, base *policy.Base) map[string]string {
 	for k, v := range o.Annotations {
 		a[k] = v
 	}
-	a[AnnotationCreated] = o.Created.UTC().Format(time.RFC3339)
-	a[AnnotationPipelineVersion] = version.Get()
+	a[oci.AnnotationCreated] = o.Created.UTC().Format(time.RFC3339)
+	a[oci.AnnotationPipelineVersion] = version.Get()
 	if base != nil {
-		a[AnnotationBaseName] = base.Ref.Name()
-		a[AnnotationBaseDigest] = base.Digest.DigestStr()
+		a[oci.AnnotationBaseName] = base.Ref.Name()
+		a[oci.AnnotationBaseDigest] = base.Digest.DigestStr()
 	}
 	return a
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/buildkitd/buildkitdtest"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/publish"
 )
@@ -114,7 +115,7 @@ func TestBuildKitBuildsRunAndPublishes(t *testing.T) {
 	res, err := build.BuildKit(dir, build.BuildKitConfig{Host: d.Address, Log: &logs},
 		build.WithBuildArgs(map[string]string{"GREETING": "hello"}), build.WithLabels(map[string]string{"dev.paved.test": "yes"}),
 		build.WithPolicy(allowPolicy(t, host)), build.WithCreated(created),
-		build.WithAnnotations(map[string]string{build.AnnotationRevision: "abc123"})).Build(context.Background())
+		build.WithAnnotations(map[string]string{oci.AnnotationRevision: "abc123"})).Build(context.Background())
 	require.NoError(t, err, logs.String())
 
 	pub, err := publish.Registry(host+"/services/svc", []string{"1.0.0"}, nil, nil)
@@ -140,9 +141,9 @@ func TestBuildKitBuildsRunAndPublishes(t *testing.T) {
 	m, err := pulled.Manifest()
 	require.NoError(t, err)
 	require.Equal(t, types.OCIManifestSchema1, m.MediaType)
-	require.Equal(t, host+"/platform/shell:1", m.Annotations[build.AnnotationBaseName])
-	require.Equal(t, baseDigest.String(), m.Annotations[build.AnnotationBaseDigest])
-	require.Equal(t, "abc123", m.Annotations[build.AnnotationRevision])
+	require.Equal(t, host+"/platform/shell:1", m.Annotations[oci.AnnotationBaseName])
+	require.Equal(t, baseDigest.String(), m.Annotations[oci.AnnotationBaseDigest])
+	require.Equal(t, "abc123", m.Annotations[oci.AnnotationRevision])
 	require.Len(t, res.Bases, 1)
 	require.Equal(t, baseDigest.String(), res.Bases[0].Digest.DigestStr())
 	require.Equal(t, d.Version, res.Builder[build.BuilderBuildKitVersion])
@@ -162,7 +163,7 @@ func TestBuildKitBuildsRunAndPublishes(t *testing.T) {
 		again, err := build.BuildKit(dir, build.BuildKitConfig{Host: d.Address},
 			build.WithBuildArgs(map[string]string{"GREETING": "hello"}), build.WithLabels(map[string]string{"dev.paved.test": "yes"}),
 			build.WithPolicy(allowPolicy(t, host)), build.WithCreated(created),
-			build.WithAnnotations(map[string]string{build.AnnotationRevision: "abc123"})).Build(context.Background())
+			build.WithAnnotations(map[string]string{oci.AnnotationRevision: "abc123"})).Build(context.Background())
 		require.NoError(t, err)
 		d2, err := again.Digest()
 		require.NoError(t, err)
@@ -201,7 +202,7 @@ func TestBuildKitBuildsTheCheckedDigestWhenTheTagMoves(t *testing.T) {
 	require.NotEqual(t, checked, movedDigest)
 	m, err := res.Image.Manifest()
 	require.NoError(t, err)
-	require.Equal(t, checked.String(), m.Annotations[build.AnnotationBaseDigest])
+	require.Equal(t, checked.String(), m.Annotations[oci.AnnotationBaseDigest])
 	require.Equal(t, checked.String(), res.Bases[0].Digest.DigestStr())
 	cf, err := res.Image.ConfigFile()
 	require.NoError(t, err)

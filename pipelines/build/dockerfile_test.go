@@ -28,6 +28,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/policy"
 )
 
@@ -187,7 +188,7 @@ func writeTarGz(t testing.TB, file string, files map[string]string) {
 func TestDockerfileMultiStage(t *testing.T) {
 	host := dfRegistry(t)
 	res, err := dfBuild(t, dfContext(t, "app"), dfArgs(host, "VERSION", "1.4.0"),
-		build.WithAnnotations(map[string]string{build.AnnotationRevision: "abc123"}))
+		build.WithAnnotations(map[string]string{oci.AnnotationRevision: "abc123"}))
 	require.NoError(t, err)
 	require.NotNil(t, res.Image)
 	pushed := dfPushImage(t, host, res.Image)
@@ -255,9 +256,9 @@ func TestDockerfileMultiStage(t *testing.T) {
 
 	m, err := res.Image.Manifest()
 	require.NoError(t, err)
-	require.Equal(t, host+"/platform/base:1", m.Annotations[build.AnnotationBaseName])
-	require.Equal(t, res.Bases[len(res.Bases)-1].Digest.DigestStr(), m.Annotations[build.AnnotationBaseDigest])
-	require.Equal(t, "abc123", m.Annotations[build.AnnotationRevision])
+	require.Equal(t, host+"/platform/base:1", m.Annotations[oci.AnnotationBaseName])
+	require.Equal(t, res.Bases[len(res.Bases)-1].Digest.DigestStr(), m.Annotations[oci.AnnotationBaseDigest])
+	require.Equal(t, "abc123", m.Annotations[oci.AnnotationRevision])
 }
 
 func TestDockerfileReproducible(t *testing.T) {
@@ -446,7 +447,7 @@ USER nonroot
 	require.Len(t, res.Bases, 1)
 	m, err := res.Image.Manifest()
 	require.NoError(t, err)
-	require.NotContains(t, m.Annotations, build.AnnotationBaseName)
+	require.NotContains(t, m.Annotations, oci.AnnotationBaseName)
 	cf, err := res.Image.ConfigFile()
 	require.NoError(t, err)
 	require.Equal(t, "linux", cf.OS)

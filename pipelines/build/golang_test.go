@@ -24,6 +24,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/base"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/policy"
 )
 
@@ -62,7 +63,7 @@ func goOptions(baseRef string, extra ...build.Option) []build.Option {
 		build.WithExtraFiles(build.ExtraFile{Src: "greetings.json", Dst: "/app/greetings.json"}),
 		build.WithEnv("GREETINGS_FILE=/app/greetings.json"),
 		build.WithLabels(map[string]string{"team": "platform"}),
-		build.WithAnnotations(map[string]string{build.AnnotationRevision: "abc123"}),
+		build.WithAnnotations(map[string]string{oci.AnnotationRevision: "abc123"}),
 	}, extra...)
 }
 
@@ -99,11 +100,11 @@ func TestGoImage(t *testing.T) {
 	m, err := res.Image.Manifest()
 	require.NoError(t, err)
 	require.Equal(t, types.OCIManifestSchema1, m.MediaType)
-	require.Equal(t, baseRef, m.Annotations[build.AnnotationBaseName])
-	require.Equal(t, res.Bases[0].Digest.DigestStr(), m.Annotations[build.AnnotationBaseDigest])
-	require.Equal(t, "abc123", m.Annotations[build.AnnotationRevision])
-	require.Equal(t, epoch.Format(time.RFC3339), m.Annotations[build.AnnotationCreated])
-	require.NotEmpty(t, m.Annotations[build.AnnotationPipelineVersion])
+	require.Equal(t, baseRef, m.Annotations[oci.AnnotationBaseName])
+	require.Equal(t, res.Bases[0].Digest.DigestStr(), m.Annotations[oci.AnnotationBaseDigest])
+	require.Equal(t, "abc123", m.Annotations[oci.AnnotationRevision])
+	require.Equal(t, epoch.Format(time.RFC3339), m.Annotations[oci.AnnotationCreated])
+	require.NotEmpty(t, m.Annotations[oci.AnnotationPipelineVersion])
 
 	files := imageFiles(t, res.Image)
 	greetings, err := os.ReadFile(filepath.Join(goAPI, "greetings.json"))
@@ -133,7 +134,7 @@ func TestGoOnScratch(t *testing.T) {
 	require.Empty(t, res.Bases)
 	m, err := res.Image.Manifest()
 	require.NoError(t, err)
-	require.NotContains(t, m.Annotations, build.AnnotationBaseName)
+	require.NotContains(t, m.Annotations, oci.AnnotationBaseName)
 	require.Contains(t, imageFiles(t, res.Image), "app/go-api")
 }
 
@@ -145,7 +146,7 @@ func TestGoMultiPlatform(t *testing.T) {
 	im, err := res.Index.IndexManifest()
 	require.NoError(t, err)
 	require.Len(t, im.Manifests, 2)
-	require.Equal(t, baseRef, im.Annotations[build.AnnotationBaseName])
+	require.Equal(t, baseRef, im.Annotations[oci.AnnotationBaseName])
 	for i, want := range []v1.Platform{amd64, arm64} {
 		require.Equal(t, want.Architecture, im.Manifests[i].Platform.Architecture)
 		img, err := res.Index.Image(im.Manifests[i].Digest)

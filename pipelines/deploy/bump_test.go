@@ -154,6 +154,25 @@ func TestBumpOverSmartHTTP(t *testing.T) {
 	require.Contains(t, files["apps/checkout/prod/kustomization.yaml"], "    newTag: v1.0.0\n    digest: "+digestA+"\n")
 }
 
+// TestBumpHidesTokenInURL: a token given as the URL's user name, the
+// password of a URL and a secret named by WithSecrets stay out of the
+// error, however go-git spells the URL again (an upper-case scheme).
+func TestBumpHidesTokenInURL(t *testing.T) {
+	const token = "s3cr3t-t0ken-value"
+	url := httpRemote(t, newBareRemote(t, gitopsFiles(t)), token)
+	req := bumpReq("checkout", "prod", "registry.acme.internal/mirror/checkout@"+digestA, "v1.0.0")
+	for _, u := range []string{
+		strings.Replace(url, "http://", "HTTP://ghp_wrong-"+token+"@", 1),
+		strings.Replace(url, "http://", "http://x-access-token:wrong-"+token+"@", 1),
+		"http://127.0.0.1:1/gitops.git?private_token=wrong-" + token,
+	} {
+		_, err := Bump(context.Background(), u, req, testOpts(t, WithSecrets("wrong-"+token))...)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), token)
+		require.Contains(t, []failure.Kind{failure.BadInput, failure.Transient}, failure.KindOf(err), err.Error())
+	}
+}
+
 // TestBumpSameImageNewPaved: a reproducible build of a commit that changed
 // only the CI wrapper bumps the image already deployed. Under the same paved
 // version and revision that is no commit; under another paved version the

@@ -4,24 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"net/url"
 	"strings"
 	"text/template"
-	"time"
 
 	"github.com/go-git/go-billy/v5"
-	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -67,53 +59,60 @@ type message struct {
 type mutation func(fsys billy.Filesystem, cfg *Config) (*plan, error)
 
 // transact clones the repository, applies mutate, and commits and pushes the
-// result, retrying from a fresh fetch when the push is rejected.
+// result; a push rejected because another writer pushed first is retried
+// on the remote's fresh state (gitremote.Retry: fetch, reset, mutate again).
 func transact(ctx context.Context, repoURL string, o *options, mutate mutation) (*Result, error) {
-	repo, wt, err := clone(ctx, repoURL, o)
+	remote := o.remote(repoURL)
+	repo, wt, err := remote.Clone(ctx, o.branch)
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
-		cfg, err := LoadConfig(wt.Filesystem)
-		if err != nil {
-			return nil, err
+	var res *Result
+	err = gitremote.Retry(ctx, o.retry(), func(attempt int) error {
+		if attempt > 1 {
+			if err := remote.Reset(ctx, repo, wt, o.branch); err != nil {
+				return err
+			}
 		}
-		p, err := mutate(wt.Filesystem, cfg)
-		if err != nil {
-			return nil, err
-		}
-		res, msg, err := describe(p, o, attempt)
-		if err != nil || !res.Changed || o.dryRun {
-			return res, err
-		}
-		hash, err := commit(wt, p, msg, o)
-		if err != nil {
-			return nil, fmt.Errorf("committing to %s: %w", redactURL(repoURL), err)
-		}
-		err = repo.PushContext(ctx, &git.PushOptions{
-			RemoteName: "origin",
-			RefSpecs:   []config.RefSpec{config.RefSpec("refs/heads/" + o.branch + ":refs/heads/" + o.branch)},
-			Auth:       o.auth,
-		})
-		if err == nil {
-			res.Commit = hash
-			return res, nil
-		}
-		if errors.Is(err, git.NoErrAlreadyUpToDate) {
-			// Another pipeline pushed this very commit (same change, parent
-			// and second): the repository already has it.
-			return &Result{SchemaVersion: ResultSchema, Attempts: attempt, Record: p.record}, nil
-		}
-		if !rejected(err) || attempt >= o.attempts {
-			return nil, remoteErr("pushing to", repoURL, o, err)
-		}
-		if err := sleep(ctx, backoff(o.backoff, attempt)); err != nil {
-			return nil, failure.TransientErr(fmt.Errorf("pushing to %s: %w", redactURL(repoURL), err))
-		}
-		if err := refresh(ctx, repo, wt, o); err != nil {
-			return nil, remoteErr("fetching", repoURL, o, err)
-		}
+		res, err = apply(ctx, remote, repo, wt, o, mutate, attempt)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return res, nil
+}
+
+// apply is one attempt of transact: mutate, commit and push.
+func apply(ctx context.Context, remote gitremote.Remote, repo *git.Repository, wt *git.Worktree, o *options, mutate mutation, attempt int) (*Result, error) {
+	cfg, err := LoadConfig(wt.Filesystem)
+	if err != nil {
+		return nil, err
+	}
+	p, err := mutate(wt.Filesystem, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res, msg, err := describe(p, o, attempt)
+	if err != nil || !res.Changed || o.dryRun {
+		return res, err
+	}
+	hash, err := commit(wt, p, msg, o)
+	if err != nil {
+		return nil, fmt.Errorf("committing to %s: %w", redact.URL(remote.URL), err)
+	}
+	branch := config.RefSpec("refs/heads/" + o.branch + ":refs/heads/" + o.branch)
+	err = remote.Push(ctx, repo, branch)
+	if errors.Is(err, git.NoErrAlreadyUpToDate) {
+		// Another pipeline pushed this very commit (same change, parent
+		// and second): the repository already has it.
+		return &Result{SchemaVersion: ResultSchema, Attempts: attempt, Record: p.record}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Commit = hash
+	return res, nil
 }
 
 // describe fills in a Result for the plan and renders the commit message.
@@ -158,25 +157,6 @@ func renderMessage(tmpl string, m message) (string, error) {
 	return msg + "\n", nil
 }
 
-// clone fetches the branch into memory.
-func clone(ctx context.Context, repoURL string, o *options) (*git.Repository, *git.Worktree, error) {
-	repo, err := git.CloneContext(ctx, memory.NewStorage(), memfs.New(), &git.CloneOptions{
-		URL:           repoURL,
-		Auth:          o.auth,
-		ReferenceName: plumbing.NewBranchReferenceName(o.branch),
-		SingleBranch:  true,
-		Tags:          git.NoTags,
-	})
-	if err != nil {
-		return nil, nil, remoteErr("cloning", repoURL, o, err)
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return nil, nil, fmt.Errorf("cloning %s: %w", redactURL(repoURL), err)
-	}
-	return repo, wt, nil
-}
-
 // commit writes the planned files and commits them.
 func commit(wt *git.Worktree, p *plan, msg string, o *options) (string, error) {
 	for _, f := range p.changes.sorted() {
@@ -194,121 +174,3 @@ func commit(wt *git.Worktree, p *plan, msg string, o *options) (string, error) {
 	}
 	return h.String(), nil
 }
-
-// refresh fetches the branch and resets the work tree to it, dropping the
-// local commit whose push was rejected.
-func refresh(ctx context.Context, repo *git.Repository, wt *git.Worktree, o *options) error {
-	remoteRef := plumbing.NewRemoteReferenceName("origin", o.branch)
-	err := repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: "origin",
-		RefSpecs:   []config.RefSpec{config.RefSpec("+refs/heads/" + o.branch + ":" + remoteRef.String())},
-		Auth:       o.auth,
-		Tags:       git.NoTags,
-	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return err
-	}
-	ref, err := repo.Reference(remoteRef, true)
-	if err != nil {
-		return err
-	}
-	return wt.Reset(&git.ResetOptions{Commit: ref.Hash(), Mode: git.HardReset})
-}
-
-// rejected reports whether a push failed because the branch moved.
-func rejected(err error) bool {
-	if errors.Is(err, git.ErrNonFastForwardUpdate) {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "failed to lock", "reference has changed", "stale info"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// backoff returns the jittered wait before the attempt after attempt n.
-func backoff(base time.Duration, n int) time.Duration {
-	d := base << min(n-1, 5)
-	d = min(d, 5*time.Second)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// remoteErr classifies a git remote error and removes secrets from its text.
-func remoteErr(doing, repoURL string, o *options, err error) error {
-	u := redactURL(repoURL)
-	var hint string
-	kind := failure.Internal
-	var nerr net.Error
-	switch {
-	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed), errors.Is(err, transport.ErrInvalidAuthMethod):
-		kind, hint = failure.BadInput, "check the git credentials"
-	case errors.Is(err, transport.ErrRepositoryNotFound):
-		kind, hint = failure.BadInput, "check --repo"
-	case errors.Is(err, transport.ErrEmptyRemoteRepository):
-		kind, hint = failure.BadInput, "push a first commit with "+ConfigFile
-	case errors.Is(err, plumbing.ErrReferenceNotFound), strings.Contains(err.Error(), "couldn't find remote ref"):
-		kind, hint = failure.BadInput, "check the branch"
-	case rejected(err):
-		kind, hint = failure.Transient, "other pipelines kept pushing first; run again"
-	case errors.As(err, &nerr), errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connection refused"):
-		kind, hint = failure.Transient, "check that the repository is reachable, then run again"
-	}
-	msg := fmt.Sprintf("%s %s: %s", doing, u, scrub(err.Error(), o, repoURL))
-	if hint != "" {
-		msg += ": " + hint
-	}
-	re := &redactedErr{msg: msg, err: err}
-	switch kind {
-	case failure.BadInput:
-		return failure.BadInputErr(re)
-	case failure.Transient:
-		return failure.TransientErr(re)
-	}
-	return re
-}
-
-// redactedErr keeps an error's chain for errors.Is but replaces its text.
-type redactedErr struct {
-	msg string
-	err error
-}
-
-func (r *redactedErr) Error() string { return r.msg }
-func (r *redactedErr) Unwrap() error { return r.err }
-
-// scrub removes every known secret from an error text.
-func scrub(s string, o *options, repoURL string) string {
-	secrets := append([]string(nil), o.secrets...)
-	if b, ok := o.auth.(*githttp.BasicAuth); ok && b != nil {
-		secrets = append(secrets, b.Password)
-	}
-	if u, err := url.Parse(repoURL); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			secrets = append(secrets, p)
-		}
-		s = strings.ReplaceAll(s, repoURL, redactURL(repoURL))
-	}
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
-	}
-	return redact.Text(s)
-}
-
-// redactURL hides the credentials of a URL (see redact.URL).
-func redactURL(s string) string { return redact.URL(s) }

@@ -76,8 +76,7 @@ func checkIDs(runID, traceID string) error {
 // refused (one whose path steps out of it, with . or .., is refused by
 // oci.ParseDigest).
 func (s *Service) imageFor(service string, d name.Digest, version string) (Image, error) {
-	repo := d.String()[:strings.LastIndex(d.String(), "@")]
-	if !sameRepository(repo, s.Image) {
+	if !sameRepository(d.Context().Name(), s.Image) {
 		return Image{}, failure.BadInputErr(fmt.Errorf("image %q is not of %s's repository %s (%s): bump an image of it, or change image there", d.String(), service, s.Image, ConfigFile))
 	}
 	if version == "" {

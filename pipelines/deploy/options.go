@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/paved-dev/paved/pipelines/gitremote"
 )
 
 // DefaultMessageTemplate is the commit message template (text/template) when
@@ -107,3 +109,14 @@ func (o *options) gateVerifier() Verifier {
 // WithSecrets names strings that must never appear in an error (a token
 // handed over by other means than WithAuth, for instance).
 func WithSecrets(s ...string) Option { return func(o *options) { o.secrets = append(o.secrets, s...) } }
+
+// remote is repoURL with the credentials of o.
+func (o *options) remote(repoURL string) gitremote.Remote {
+	return gitremote.Remote{URL: repoURL, Auth: o.auth, Secrets: o.secrets}
+}
+
+// retry is the backoff of a rejected push: o.attempts tries, the first
+// wait o.backoff, doubling up to 5s.
+func (o *options) retry() gitremote.Backoff {
+	return gitremote.Backoff{Attempts: o.attempts, First: o.backoff, Max: min(o.backoff<<5, 5*time.Second)}
+}

@@ -2,14 +2,9 @@ package deploy
 
 import (
 	"context"
-	"net/http"
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +15,8 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/gitremote/gitremotetest"
 )
 
 // testConfig is the paved-gitops.yaml of the test repositories.
@@ -164,29 +161,9 @@ func changedFiles(t testing.TB, c *object.Commit) []string {
 }
 
 // httpRemote serves the bare repository at dir over git's smart HTTP
-// protocol (git http-backend behind net/http/cgi), requiring basic auth with
-// token as the password. It returns the repository URL.
-func httpRemote(t testing.TB, dir, token string) string {
-	t.Helper()
-	backend, err := exec.Command("git", "--exec-path").Output()
-	require.NoError(t, err, "git is needed to serve smart HTTP in tests")
-	cmd := exec.Command("git", "-C", dir, "config", "http.receivepack", "true")
-	require.NoError(t, cmd.Run())
-	h := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(backend)), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + filepath.Dir(dir), "GIT_HTTP_EXPORT_ALL=1"},
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pass, ok := r.BasicAuth(); !ok || pass != token {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/" + filepath.Base(dir)
-}
+// protocol, requiring basic auth with token as the password (see
+// gitremotetest.HTTP). It returns the repository URL.
+func httpRemote(t testing.TB, dir, token string) string { return gitremotetest.HTTP(t, dir, token) }
 
 func testClock() time.Time { return time.Date(2026, 11, 3, 14, 5, 0, 0, time.FixedZone("CET", 3600)) }
 

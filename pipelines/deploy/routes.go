@@ -42,7 +42,7 @@ type RoutesRequest struct {
 // report lists them and the error is a failure.PolicyErr wrapping ErrRoutes.
 func CheckRoutes(ctx context.Context, repoURL, env string, opts ...Option) (*RoutesReport, error) {
 	o := newOptions(opts)
-	_, wt, err := clone(ctx, repoURL, o)
+	_, wt, err := o.remote(repoURL).Clone(ctx, o.branch)
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,11 @@ func TransientErr(err error) error { return wrap(Transient, err) }
 // InternalErr wraps err as an internal failure. A nil err stays nil.
 func InternalErr(err error) error { return wrap(Internal, err) }
 
+// ExitCode returns the exit code the paved CLI documents for k: 0 ok,
+// 1 internal, 2 bad input, 3 policy, 4 transient. The run record stores it
+// (failure.exitCode) so a reader of the record knows what CI saw.
+func ExitCode(k Kind) int { return int(k) }
+
 // KindOf returns the outermost class found in err's chain: OK for a nil
 // error, Internal when nothing in the chain was classified.
 func KindOf(err error) Kind {

@@ -21,7 +21,10 @@ import (
 // pipelines do not retry in step. A request therefore gives up after at most
 // RetryWait of waiting. go-containerregistry retries a blob or manifest
 // upload as a whole (existence check, upload, commit) and every other
-// request on its own.
+// request on its own. It stays go-containerregistry's type, not
+// cenkalti/backoff like paved's git retries (pipelines/gitremote): the
+// retry loop is go-containerregistry's own, inside remote.Write, and only
+// it can re-open a layer to upload it again.
 var Retry = remote.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: 7}
 
 // RetryWait is the longest a request waits between its tries in total.

@@ -143,6 +143,53 @@ func secretParam(k string) bool {
 	return false
 }
 
+// URLSecrets returns the secrets raw carries, as URL masks them: the user
+// information's password, or, without one (or with GitHub's x-oauth-basic
+// placeholder), the user name of a URL that is not ssh (a token given as
+// the user name), and the values of secret query parameters.
+// They are for Secrets, to hide them where they appear outside the URL
+// (an error that quotes the URL re-assembled, or the token alone).
+func URLSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		return nil
+	}
+	var out []string
+	if secretUser(u) {
+		p, ok := u.User.Password()
+		if ok && !plainUser[p] {
+			out = append(out, p)
+		} else if name := u.User.Username(); !plainUser[name] {
+			out = append(out, name)
+		}
+	}
+	for _, p := range strings.Split(u.RawQuery, "&") {
+		k, v, ok := strings.Cut(p, "=")
+		if ok && v != "" && secretParam(k) {
+			out = append(out, v)
+			if un, err := url.QueryUnescape(v); err == nil && un != v {
+				out = append(out, un)
+			}
+		}
+	}
+	return out
+}
+
+// plainUser are user names (and placeholder passwords) that are no token.
+var plainUser = map[string]bool{"git": true, "x-access-token": true, "oauth2": true, "x-oauth-basic": true, "gitlab-ci-token": true, "token": true}
+
+// Secrets returns s with every secret of at least four characters replaced
+// by Mask, then every URL in it redacted (see Text): for messages that may
+// quote a token on its own (a forge's answer, a git transport's error).
+func Secrets(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return Text(s)
+}
+
 // Error returns err with the URLs of its message redacted (see Text); the
 // chain stays, so errors.Is, errors.As and paved's failure kinds still see
 // the original. A nil err stays nil.

@@ -1,6 +1,7 @@
 // Package scan finds known vulnerabilities in a container image or in its
-// SBOM with the Trivy library, gates them by severity and ignore rules, and
-// writes the result as a table, as JSON (schema below) or as SARIF 2.1.0.
+// SBOM with the Trivy library, gates them by severity and ignore rules
+// (vuln.Evaluate), and writes the result as a table, as JSON (the schema is
+// package vuln's) or as SARIF 2.1.0.
 //
 //	r, err := scan.Image(ctx, "registry.example.com/app@sha256:...", scan.WithDBDir(dir))
 //	r, err := scan.SBOM(ctx, "sbom.cdx.json", scan.WithDBDir(dir))
@@ -23,14 +24,9 @@
 // registry reference. The vulnerability database is read from WithDBDir and
 // never downloaded here (see package vulndb).
 //
-// # Report schema (paved.dev/scan-report/v1)
+// # Report
 //
-// Report is the JSON document; report.schema.json in this directory is its
-// JSON Schema (draft 2020-12) and ReportSchema holds the same bytes. Fields
-// are only added within v1; a rename or removal makes v2. Times are RFC 3339
-// in UTC. findings lists the findings that were not suppressed (sorted by
-// severity, then id, then package); ignored lists those an unexpired ignore
-// entry suppressed; expiredIgnores lists ignore entries past their expiry
-// (their findings are back in findings); gate.failing lists the ids of the
-// findings that failed the gate.
+// The report, its schema, the severities and the gate are package vuln's
+// (vuln.Report, vuln.Evaluate), which imports no Trivy, so the signer and
+// the CLI read the report without linking the scanner.
 package scan

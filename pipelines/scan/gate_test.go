@@ -7,31 +7,31 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/failure"
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-func sampleReport() *scan.Report {
-	return &scan.Report{
-		SchemaVersion: scan.SchemaVersion,
-		Artifact:      scan.Artifact{Name: "registry.example/app@sha256:" + sixtyFour, Digest: "sha256:" + sixtyFour, Kind: "image", OS: "debian 12.12"},
-		Scanner:       scan.ScannerInfo{Name: "trivy", Version: "v0.69.3"},
-		DB:            scan.DBInfo{SchemaVersion: 2, UpdatedAt: now, NextUpdate: now.Add(24 * time.Hour), DownloadedAt: now},
+func sampleReport() *vuln.Report {
+	return &vuln.Report{
+		SchemaVersion: vuln.SchemaVersion,
+		Artifact:      vuln.Artifact{Name: "registry.example/app@sha256:" + sixtyFour, Digest: "sha256:" + sixtyFour, Kind: "image", OS: "debian 12.12"},
+		Scanner:       vuln.ScannerInfo{Name: "trivy", Version: "v0.69.3"},
+		DB:            vuln.DBInfo{SchemaVersion: 2, UpdatedAt: now, NextUpdate: now.Add(24 * time.Hour), DownloadedAt: now},
 		StartedAt:     now, FinishedAt: now,
-		Findings: []scan.Finding{
-			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: scan.High, Title: "ParseAcceptLanguage DoS", Status: "fixed", Target: "app/server", Class: "lang-pkgs", Type: "gobinary", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
-			{ID: "CVE-2023-45853", Package: "zlib1g", Installed: "1:1.2.13.dfsg-1", Severity: scan.Critical, Title: "zlib: integer overflow", Status: "will_not_fix", Target: "debian 12.12", Class: "os-pkgs", Type: "debian"},
-			{ID: "CVE-2024-35195", Package: "requests", Installed: "2.31.0", Fixed: "2.32.0", Severity: scan.Medium, Status: "fixed", Target: "Python", Path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", Class: "lang-pkgs", Type: "python-pkg"},
+		Findings: []vuln.Finding{
+			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: vuln.High, Title: "ParseAcceptLanguage DoS", Status: "fixed", Target: "app/server", Class: "lang-pkgs", Type: "gobinary", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
+			{ID: "CVE-2023-45853", Package: "zlib1g", Installed: "1:1.2.13.dfsg-1", Severity: vuln.Critical, Title: "zlib: integer overflow", Status: "will_not_fix", Target: "debian 12.12", Class: "os-pkgs", Type: "debian"},
+			{ID: "CVE-2024-35195", Package: "requests", Installed: "2.31.0", Fixed: "2.32.0", Severity: vuln.Medium, Status: "fixed", Target: "Python", Path: "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", Class: "lang-pkgs", Type: "python-pkg"},
 		},
 	}
 }
 
 const sixtyFour = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-func ignoreFile(t *testing.T, yaml string) *scan.IgnoreFile {
+func ignoreFile(t *testing.T, yaml string) *vuln.IgnoreFile {
 	t.Helper()
-	f, err := scan.ParseIgnoreFile(".paved-ignore.yaml", []byte(yaml))
+	f, err := vuln.ParseIgnoreFile(".paved-ignore.yaml", []byte(yaml))
 	require.NoError(t, err)
 	return f
 }
@@ -39,27 +39,27 @@ func ignoreFile(t *testing.T, yaml string) *scan.IgnoreFile {
 func TestEvaluate(t *testing.T) {
 	tests := []struct {
 		name        string
-		policy      scan.Policy
+		policy      vuln.Policy
 		wantFailing []string
 		wantIgnored []string
 		wantExpired []string
 	}{
-		{"default severities", scan.Policy{}, []string{"CVE-2022-32149", "CVE-2023-45853"}, nil, nil},
-		{"ignore unfixed", scan.Policy{IgnoreUnfixed: true}, []string{"CVE-2022-32149"}, nil, nil},
-		{"medium counts when asked", scan.Policy{Severities: []scan.Severity{scan.Medium}}, []string{"CVE-2024-35195"}, nil, nil},
-		{"valid ignore suppresses", scan.Policy{Ignores: ignoreFile(t, `ignores:
+		{"default severities", vuln.Policy{}, []string{"CVE-2022-32149", "CVE-2023-45853"}, nil, nil},
+		{"ignore unfixed", vuln.Policy{IgnoreUnfixed: true}, []string{"CVE-2022-32149"}, nil, nil},
+		{"medium counts when asked", vuln.Policy{Severities: []vuln.Severity{vuln.Medium}}, []string{"CVE-2024-35195"}, nil, nil},
+		{"valid ignore suppresses", vuln.Policy{Ignores: ignoreFile(t, `ignores:
   - id: CVE-2023-45853
     package: zlib1g
     reason: minizip not built
     expires: 2026-11-22
 `)}, []string{"CVE-2022-32149"}, []string{"CVE-2023-45853"}, nil},
-		{"ignore for another package does not match", scan.Policy{Ignores: ignoreFile(t, `ignores:
+		{"ignore for another package does not match", vuln.Policy{Ignores: ignoreFile(t, `ignores:
   - id: CVE-2023-45853
     package: zlib1g-dev
     reason: only the dev package
     expires: 2027-01-01
 `)}, []string{"CVE-2022-32149", "CVE-2023-45853"}, nil, nil},
-		{"expired ignore stops suppressing and is reported", scan.Policy{Ignores: ignoreFile(t, `ignores:
+		{"expired ignore stops suppressing and is reported", vuln.Policy{Ignores: ignoreFile(t, `ignores:
   - id: CVE-2022-32149
     reason: not reachable
     expires: 2026-11-21
@@ -71,7 +71,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := sampleReport()
-			err := scan.Evaluate(r, tt.policy, now)
+			err := vuln.Evaluate(r, tt.policy, now)
 			require.Equal(t, tt.wantFailing, r.Gate.Failing)
 			require.Equal(t, len(tt.wantFailing) == 0, r.Gate.Passed)
 			if len(tt.wantFailing) > 0 {
@@ -91,7 +91,7 @@ func TestEvaluate(t *testing.T) {
 			require.Equal(t, tt.wantExpired, expired)
 			require.Equal(t, 3, len(r.Findings)+len(r.Ignored))
 			// Evaluating again with no ignores restores every finding.
-			_ = scan.Evaluate(r, scan.Policy{}, now)
+			_ = vuln.Evaluate(r, vuln.Policy{}, now)
 			require.Len(t, r.Findings, 3)
 		})
 	}
@@ -111,7 +111,7 @@ func TestParseIgnoreFileMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := scan.ParseIgnoreFile("svc/.paved-ignore.yaml", []byte(tt.yaml))
+			_, err := vuln.ParseIgnoreFile("svc/.paved-ignore.yaml", []byte(tt.yaml))
 			require.Error(t, err)
 			require.Equal(t, failure.BadInput, failure.KindOf(err))
 			require.Contains(t, err.Error(), `"svc/.paved-ignore.yaml"`)
@@ -125,7 +125,7 @@ func FuzzParseIgnoreFile(f *testing.F) {
 	f.Add([]byte("ignores: []\n"))
 	f.Add([]byte("{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := scan.ParseIgnoreFile("fuzz.yaml", data)
+		file, err := vuln.ParseIgnoreFile("fuzz.yaml", data)
 		if err != nil {
 			require.Equal(t, failure.BadInput, failure.KindOf(err))
 			return

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // GitLabSchemaVersion is the version of GitLab's container-scanning report
@@ -88,7 +90,7 @@ var gitlabNamespace = uuid.MustParse("2b1d6bd2-4d5b-4b8e-9d5d-6c2e1f2f7a10")
 // WriteGitLab writes r as GitLab's container-scanning report
 // (artifacts:reports:container_scanning, format GitLabSchemaVersion), one
 // vulnerability per finding, for image (the scanned REPO@sha256:…).
-func WriteGitLab(w io.Writer, r *Report, image string, scannerVersion string) error {
+func WriteGitLab(w io.Writer, r *vuln.Report, image string, scannerVersion string) error {
 	tool := gitlabTool{ID: "paved", Name: "paved (Trivy)", URL: "https://github.com/paved-dev/paved", Version: scannerVersion, Vendor: gitlabVendor{Name: "paved"}}
 	out := gitlabReport{
 		Version: GitLabSchemaVersion,
@@ -111,9 +113,9 @@ func WriteGitLab(w io.Writer, r *Report, image string, scannerVersion string) er
 	return nil
 }
 
-func gitlabVulnFor(f Finding, image, os string) gitlabVuln {
+func gitlabVulnFor(f vuln.Finding, image, os string) gitlabVuln {
 	v := gitlabVuln{
-		ID:          uuid.NewSHA1(gitlabNamespace, []byte(image+"|"+f.key())).String(),
+		ID:          uuid.NewSHA1(gitlabNamespace, []byte(image+"|"+f.Key())).String(),
 		Name:        orDefault(f.Title, f.ID),
 		Description: f.Description,
 		Severity:    gitlabSeverity(f.Severity),
@@ -134,9 +136,9 @@ func gitlabVulnFor(f Finding, image, os string) gitlabVuln {
 }
 
 // gitlabSeverity maps a severity to the report format's enum.
-func gitlabSeverity(s Severity) string {
+func gitlabSeverity(s vuln.Severity) string {
 	switch s {
-	case Critical, High, Medium, Low:
+	case vuln.Critical, vuln.High, vuln.Medium, vuln.Low:
 		return string(s[:1]) + strings.ToLower(string(s[1:]))
 	}
 	return "Unknown"

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // gitlabRequired is the part of GitLab's container-scanning report format
@@ -58,13 +59,13 @@ const gitlabRequired = `{
 
 func TestWriteGitLab(t *testing.T) {
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	r := &scan.Report{
-		Artifact:  scan.Artifact{Name: "reg/app@sha256:ab", OS: "debian 12.5"},
+	r := &vuln.Report{
+		Artifact:  vuln.Artifact{Name: "reg/app@sha256:ab", OS: "debian 12.5"},
 		StartedAt: at, FinishedAt: at.Add(time.Second),
-		Findings: []scan.Finding{
-			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: scan.High, Title: "denial of service", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
-			{ID: "CVE-2023-45853", Package: "zlib1g", Installed: "1:1.2.13", Severity: scan.Critical},
-			{ID: "GHSA-xxxx", Package: "lodash", Installed: "4.17.20", Severity: scan.Unknown},
+		Findings: []vuln.Finding{
+			{ID: "CVE-2022-32149", Package: "golang.org/x/text", Installed: "v0.3.7", Fixed: "0.3.8", Severity: vuln.High, Title: "denial of service", URL: "https://avd.aquasec.com/nvd/cve-2022-32149"},
+			{ID: "CVE-2023-45853", Package: "zlib1g", Installed: "1:1.2.13", Severity: vuln.Critical},
+			{ID: "GHSA-xxxx", Package: "lodash", Installed: "4.17.20", Severity: vuln.Unknown},
 		},
 	}
 	var b bytes.Buffer
@@ -111,7 +112,7 @@ func TestWriteGitLab(t *testing.T) {
 
 	// No findings: an empty list, still a valid report.
 	b.Reset()
-	require.NoError(t, scan.WriteGitLab(&b, &scan.Report{StartedAt: at, FinishedAt: at}, "reg/app@sha256:ab", "v1.2.3"))
+	require.NoError(t, scan.WriteGitLab(&b, &vuln.Report{StartedAt: at, FinishedAt: at}, "reg/app@sha256:ab", "v1.2.3"))
 	validateGitLab(t, b.Bytes())
 	require.Contains(t, b.String(), `"vulnerabilities": []`)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/internal/testimage"
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
@@ -43,10 +43,10 @@ func goAPIImage(tb testing.TB, xtext string) testimage.Options {
 
 // zlibIgnore is the ignore entry every Debian 12 service needs: Debian
 // will not fix CVE-2023-45853 in zlib1g because minizip is not built.
-func zlibIgnore(tb testing.TB) *scan.IgnoreFile {
+func zlibIgnore(tb testing.TB) *vuln.IgnoreFile {
 	tb.Helper()
 	expires := time.Now().AddDate(0, 3, 0).Format(time.DateOnly)
-	f, err := scan.ParseIgnoreFile(".paved-ignore.yaml", []byte(`ignores:
+	f, err := vuln.ParseIgnoreFile(".paved-ignore.yaml", []byte(`ignores:
   - id: CVE-2023-45853
     package: zlib1g
     reason: minizip is not built in Debian's zlib1g; Debian will not fix
@@ -55,7 +55,7 @@ func zlibIgnore(tb testing.TB) *scan.IgnoreFile {
 	return f
 }
 
-func findingIDs(fs []scan.Finding) []string {
+func findingIDs(fs []vuln.Finding) []string {
 	var ids []string
 	for _, f := range fs {
 		ids = append(ids, f.ID+" "+f.Package)

@@ -7,11 +7,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"github.com/paved-dev/paved/pipelines/vuln"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
-
-// DefaultSeverities are the severities that fail the gate by default.
-var DefaultSeverities = []Severity{Critical, High}
 
 // Option configures Image and SBOM.
 type Option func(*options)
@@ -19,19 +17,19 @@ type Option func(*options)
 type options struct {
 	dbDir     string
 	dbMaxAge  time.Duration
-	policy    Policy
+	policy    vuln.Policy
 	keychain  authn.Keychain
 	transport http.RoundTripper
 	logger    *slog.Logger
 	now       func() time.Time
-	artifact  Artifact
+	artifact  vuln.Artifact
 	parallel  int
 }
 
 func newOptions(opts []Option) options {
 	o := options{
 		dbMaxAge: vulndb.DefaultMaxAge,
-		policy:   Policy{Severities: DefaultSeverities},
+		policy:   vuln.Policy{Severities: vuln.DefaultSeverities},
 		keychain: authn.DefaultKeychain,
 		now:      time.Now,
 		parallel: 2,
@@ -52,7 +50,7 @@ func WithDBMaxAge(d time.Duration) Option { return func(o *options) { o.dbMaxAge
 
 // WithPolicy sets the gate (DefaultSeverities, unfixed counted, no ignores
 // by default).
-func WithPolicy(p Policy) Option { return func(o *options) { o.policy = p } }
+func WithPolicy(p vuln.Policy) Option { return func(o *options) { o.policy = p } }
 
 // WithKeychain sets the registry credentials for registry references
 // (authn.DefaultKeychain by default).
@@ -73,7 +71,7 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithArtifact names the scanned artifact in the report, e.g. the image
 // reference and digest an SBOM was made from. Empty fields are filled from
 // the input.
-func WithArtifact(a Artifact) Option { return func(o *options) { o.artifact = a } }
+func WithArtifact(a vuln.Artifact) Option { return func(o *options) { o.artifact = a } }
 
 // WithParallel sets how many layers Trivy analyses at once (2 by default).
 func WithParallel(n int) Option { return func(o *options) { o.parallel = n } }

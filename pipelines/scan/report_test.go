@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -37,9 +38,9 @@ func validate(t *testing.T, s *jsonschema.Schema, doc []byte) {
 }
 
 func TestReportJSONMatchesSchema(t *testing.T) {
-	s := compileSchema(t, "report.schema.json", scan.ReportSchema)
+	s := compileSchema(t, "report.schema.json", vuln.ReportSchema)
 	r := sampleReport()
-	_ = scan.Evaluate(r, scan.Policy{Ignores: ignoreFile(t, "ignores:\n  - id: CVE-2023-45853\n    reason: minizip not built\n    expires: 2020-01-01\n")}, now)
+	_ = vuln.Evaluate(r, vuln.Policy{Ignores: ignoreFile(t, "ignores:\n  - id: CVE-2023-45853\n    reason: minizip not built\n    expires: 2020-01-01\n")}, now)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
@@ -64,7 +65,7 @@ func TestSARIFMatchesSchema(t *testing.T) {
 	repo := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module example.com/api\n\ngo 1.22\n\nrequire golang.org/x/text v0.3.7\n"), 0o644))
 	r := sampleReport()
-	_ = scan.Evaluate(r, scan.Policy{}, now)
+	_ = vuln.Evaluate(r, vuln.Policy{}, now)
 	var b bytes.Buffer
 	require.NoError(t, scan.WriteSARIF(&b, r, scan.SARIFOptions{
 		Sources: map[string]string{"gobinary": "go.mod", "os-pkgs": "Dockerfile"}, Root: repo,
@@ -112,7 +113,7 @@ func TestSARIFMatchesSchema(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	r := sampleReport()
-	_ = scan.Evaluate(r, scan.Policy{Ignores: ignoreFile(t, "ignores:\n  - id: CVE-2023-45853\n    reason: minizip not built\n    expires: 2020-01-01\n")}, now)
+	_ = vuln.Evaluate(r, vuln.Policy{Ignores: ignoreFile(t, "ignores:\n  - id: CVE-2023-45853\n    reason: minizip not built\n    expires: 2020-01-01\n")}, now)
 	var b bytes.Buffer
 	require.NoError(t, scan.WriteTable(&b, r))
 	golden(t, "report.golden.txt", b.Bytes())

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // SARIFOptions places findings in the repository for code scanning.
@@ -106,7 +108,7 @@ type sarifRegion struct {
 // WriteSARIF writes r's findings (not the ignored ones) as a SARIF 2.1.0
 // log that GitHub code scanning accepts: one rule per vulnerability id with
 // help text, one result per finding, located per opts.
-func WriteSARIF(w io.Writer, r *Report, opts SARIFOptions) error {
+func WriteSARIF(w io.Writer, r *vuln.Report, opts SARIFOptions) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name: "paved-scan", FullName: "paved vulnerability scan (Trivy " + r.Scanner.Version + ")",
@@ -140,7 +142,7 @@ func WriteSARIF(w io.Writer, r *Report, opts SARIFOptions) error {
 	return enc.Encode(sarifLog{Version: "2.1.0", Schema: sarifSchema, Runs: []sarifRun{run}})
 }
 
-func sarifRuleFor(f Finding) sarifRule {
+func sarifRuleFor(f vuln.Finding) sarifRule {
 	name := "LanguageSpecificPackageVulnerability"
 	if f.Class == "os-pkgs" {
 		name = "OsPackageVulnerability"
@@ -153,7 +155,7 @@ func sarifRuleFor(f Finding) sarifRule {
 	if desc == "" {
 		desc = title
 	}
-	fix := "No fixed version is published yet; if the finding does not apply, add a dated entry with a reason to " + DefaultIgnoreFile + "."
+	fix := "No fixed version is published yet; if the finding does not apply, add a dated entry with a reason to " + vuln.DefaultIgnoreFile + "."
 	if f.Fixed != "" {
 		fix = fmt.Sprintf("Upgrade %s to %s or later.", f.Package, f.Fixed)
 	}
@@ -174,7 +176,7 @@ func sarifRuleFor(f Finding) sarifRule {
 	}
 }
 
-func resultMessage(r *Report, f Finding) string {
+func resultMessage(r *vuln.Report, f vuln.Finding) string {
 	return fmt.Sprintf("Package: %s\nInstalled Version: %s\nVulnerability %s\nSeverity: %s\nFixed Version: %s\nImage: %s\nLink: [%s](%s)",
 		f.Package, f.Installed, f.ID, f.Severity, orNone(f.Fixed), r.Artifact.Name, f.ID, f.URL)
 }
@@ -187,11 +189,11 @@ func orNone(s string) string {
 }
 
 // sarifLevelFor maps severities to SARIF levels.
-func sarifLevelFor(s Severity) string {
+func sarifLevelFor(s vuln.Severity) string {
 	switch s {
-	case Critical, High:
+	case vuln.Critical, vuln.High:
 		return "error"
-	case Medium:
+	case vuln.Medium:
 		return "warning"
 	default:
 		return "note"
@@ -200,15 +202,15 @@ func sarifLevelFor(s Severity) string {
 
 // securitySeverity is the score GitHub sorts alerts by; it maps a severity
 // to the middle of its CVSS band.
-func securitySeverity(s Severity) string {
+func securitySeverity(s vuln.Severity) string {
 	switch s {
-	case Critical:
+	case vuln.Critical:
 		return "9.5"
-	case High:
+	case vuln.High:
 		return "8.0"
-	case Medium:
+	case vuln.Medium:
 		return "5.5"
-	case Low:
+	case vuln.Low:
 		return "2.0"
 	default:
 		return "0.0"
@@ -217,7 +219,7 @@ func securitySeverity(s Severity) string {
 
 // sourceFor picks the repository file of a finding: by package type, then
 // class, else its path (or target) in the image.
-func sourceFor(f Finding, sources map[string]string) string {
+func sourceFor(f vuln.Finding, sources map[string]string) string {
 	for _, k := range []string{f.Type, f.Class} {
 		if p, ok := sources[k]; ok && p != "" {
 			return filepath.ToSlash(p)

@@ -12,11 +12,12 @@ import (
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/sbom"
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // comparable reduces a finding to what must agree between an image scan
 // and a scan of that image's SBOM.
-func comparable(fs []scan.Finding) []string {
+func comparable(fs []vuln.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.ID+" "+f.Package+" "+f.Installed+" "+f.Fixed+" "+string(f.Severity))
@@ -39,7 +40,7 @@ func TestSBOMScanMatchesImageScan(t *testing.T) {
 			require.NoError(t, os.WriteFile(file, res.Document, 0o644))
 
 			fromSBOM, err := scan.SBOM(context.Background(), file, scan.WithDBDir(fixtureDB(t)),
-				scan.WithArtifact(scan.Artifact{Name: res.Image, Digest: res.ImageDigest}))
+				scan.WithArtifact(vuln.Artifact{Name: res.Image, Digest: res.ImageDigest}))
 			require.Equal(t, failure.Policy, failure.KindOf(err))
 			require.Equal(t, "sbom", fromSBOM.Artifact.Kind)
 			require.Equal(t, fromImage.Artifact.Digest, fromSBOM.Artifact.Digest)

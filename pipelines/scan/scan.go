@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/vuln"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
@@ -30,7 +31,7 @@ var ErrNoDB = errors.New("no vulnerability database directory given")
 // with the gate applied (WithPolicy); when the gate fails it returns the
 // report and a policy error (failure.Policy). Bad input (unreadable image,
 // missing or stale database) is failure.BadInput.
-func Image(ctx context.Context, src string, opts ...Option) (*Report, error) {
+func Image(ctx context.Context, src string, opts ...Option) (*vuln.Report, error) {
 	o := newOptions(opts)
 	started := o.now()
 	img, err := loadImage(ctx, src, o)
@@ -42,7 +43,7 @@ func Image(ctx context.Context, src string, opts ...Option) (*Report, error) {
 		return nil, failure.BadInputErr(fmt.Errorf("reading image %q: %w", src, err))
 	}
 	ti := trivyImage{Image: img, name: src, digest: digest.String()}
-	a := Artifact{Name: src, Digest: digest.String(), Kind: "image"}
+	a := vuln.Artifact{Name: src, Digest: digest.String(), Kind: "image"}
 	return run(ctx, o, started, a, func(c cache.ArtifactCache) (artifact.Artifact, error) {
 		art, err := artimage.NewArtifact(ti, c, artifactOption(o.parallel))
 		if err != nil {
@@ -55,20 +56,20 @@ func Image(ctx context.Context, src string, opts ...Option) (*Report, error) {
 // SBOM scans the packages listed in an SBOM file (CycloneDX or SPDX JSON)
 // instead of an image's layers. Name the image the SBOM describes with
 // WithArtifact. Results and errors are as for Image.
-func SBOM(ctx context.Context, file string, opts ...Option) (*Report, error) {
+func SBOM(ctx context.Context, file string, opts ...Option) (*vuln.Report, error) {
 	o := newOptions(opts)
 	started := o.now()
 	if err := checkSBOM(file); err != nil {
 		return nil, err
 	}
-	a := Artifact{Name: file, Kind: "sbom"}
+	a := vuln.Artifact{Name: file, Kind: "sbom"}
 	return run(ctx, o, started, a, func(c cache.ArtifactCache) (artifact.Artifact, error) {
 		return artsbom.NewArtifact(file, upstreamCache{c}, artifactOption(o.parallel))
 	})
 }
 
 // run opens the database, scans, and builds the gated report.
-func run(ctx context.Context, o options, started time.Time, a Artifact, newArtifact func(cache.ArtifactCache) (artifact.Artifact, error)) (*Report, error) {
+func run(ctx context.Context, o options, started time.Time, a vuln.Artifact, newArtifact func(cache.ArtifactCache) (artifact.Artifact, error)) (*vuln.Report, error) {
 	if o.dbDir == "" {
 		return nil, failure.BadInputErr(fmt.Errorf("scanning %q: %w; pass --db-dir", a.Name, ErrNoDB))
 	}
@@ -85,13 +86,13 @@ func run(ctx context.Context, o options, started time.Time, a Artifact, newArtif
 		return nil, classifyScan(a, err)
 	}
 	r := newReport(o, started, a, rep, db.Metadata)
-	if err := Evaluate(r, o.policy, r.FinishedAt); err != nil {
+	if err := vuln.Evaluate(r, o.policy, r.FinishedAt); err != nil {
 		return r, err
 	}
 	return r, nil
 }
 
-func newReport(o options, started time.Time, a Artifact, rep ttypes.Report, meta vulndb.Metadata) *Report {
+func newReport(o options, started time.Time, a vuln.Artifact, rep ttypes.Report, meta vulndb.Metadata) *vuln.Report {
 	a.OS = osName(rep)
 	if o.artifact.Name != "" {
 		a.Name = o.artifact.Name
@@ -99,11 +100,11 @@ func newReport(o options, started time.Time, a Artifact, rep ttypes.Report, meta
 	if o.artifact.Digest != "" {
 		a.Digest = o.artifact.Digest
 	}
-	return &Report{
-		SchemaVersion: SchemaVersion,
+	return &vuln.Report{
+		SchemaVersion: vuln.SchemaVersion,
 		Artifact:      a,
-		Scanner:       ScannerInfo{Name: "trivy", Version: trivyVersion()},
-		DB: DBInfo{SchemaVersion: meta.Version, UpdatedAt: meta.UpdatedAt.UTC(),
+		Scanner:       vuln.ScannerInfo{Name: "trivy", Version: trivyVersion()},
+		DB: vuln.DBInfo{SchemaVersion: meta.Version, UpdatedAt: meta.UpdatedAt.UTC(),
 			NextUpdate: meta.NextUpdate.UTC(), DownloadedAt: meta.DownloadedAt.UTC()},
 		StartedAt:  started.UTC().Truncate(time.Second),
 		FinishedAt: o.now().UTC().Truncate(time.Second),
@@ -124,7 +125,7 @@ func keepTempDir() (cleanup func()) {
 // classifyScan makes a failed scan bad input when the artifact itself is at
 // fault (a corrupt layer, an undecodable SBOM) and keeps cancellation as it
 // is.
-func classifyScan(a Artifact, err error) error {
+func classifyScan(a vuln.Artifact, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return failure.TransientErr(fmt.Errorf("scanning %q: %w", a.Name, err))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/paved-dev/paved/internal/testimage"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 func TestImageGateGoAPI(t *testing.T) {
@@ -38,7 +39,7 @@ func TestImageGateGoAPI(t *testing.T) {
 				src = testimage.Push(t, img).String()
 			}
 			r, err := scan.Image(context.Background(), src, scan.WithDBDir(fixtureDB(t)),
-				scan.WithPolicy(scan.Policy{Ignores: zlibIgnore(t)}))
+				scan.WithPolicy(vuln.Policy{Ignores: zlibIgnore(t)}))
 			require.NotNil(t, r)
 			require.Equal(t, "image", r.Artifact.Kind)
 			require.Regexp(t, `^sha256:[0-9a-f]{64}$`, r.Artifact.Digest)
@@ -55,7 +56,7 @@ func TestImageGateGoAPI(t *testing.T) {
 			require.Contains(t, err.Error(), "CVE-2022-32149")
 			require.Contains(t, err.Error(), "golang.org/x/text v0.3.7 installed, fixed in 0.3.8")
 			require.Equal(t, []string{"CVE-2022-32149"}, r.Gate.Failing)
-			require.Equal(t, 1, r.Counts[scan.High])
+			require.Equal(t, 1, r.Counts[vuln.High])
 			f := r.Findings[0]
 			require.Equal(t, "gobinary", f.Type)
 			require.Equal(t, "app/server", f.Target)
@@ -92,7 +93,7 @@ func TestImageFindsOSAndLanguagePackages(t *testing.T) {
 	require.Equal(t, "will_not_fix", find(r.Findings, "CVE-2023-45853").Status)
 	require.Equal(t, []string{"CVE-2021-23337", "CVE-2022-32149", "CVE-2023-45853", "CVE-2023-4911", "CVE-2024-6119"}, r.Gate.Failing)
 
-	require.NoError(t, scan.Evaluate(r, scan.Policy{Severities: []scan.Severity{scan.Critical}, IgnoreUnfixed: true}, r.FinishedAt),
+	require.NoError(t, vuln.Evaluate(r, vuln.Policy{Severities: []vuln.Severity{vuln.Critical}, IgnoreUnfixed: true}, r.FinishedAt),
 		"the only CRITICAL has no fix")
 }
 
@@ -135,11 +136,11 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-func find(fs []scan.Finding, id string) scan.Finding {
+func find(fs []vuln.Finding, id string) vuln.Finding {
 	for _, f := range fs {
 		if f.ID == id {
 			return f
 		}
 	}
-	return scan.Finding{}
+	return vuln.Finding{}
 }

@@ -5,12 +5,14 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // WriteTable writes r for people: one line per finding (failing ones
 // marked), the counts, ignored findings, expired ignore entries and the
 // gate's verdict.
-func WriteTable(w io.Writer, r *Report) error {
+func WriteTable(w io.Writer, r *vuln.Report) error {
 	fmt.Fprintf(w, "%s (%s", r.Artifact.Name, r.Artifact.Kind)
 	if r.Artifact.OS != "" {
 		fmt.Fprintf(w, ", %s", r.Artifact.OS)
@@ -33,7 +35,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		return err
 	}
 	var counts []string
-	for _, s := range AllSeverities {
+	for _, s := range vuln.AllSeverities {
 		counts = append(counts, fmt.Sprintf("%s %d", s, r.Counts[s]))
 	}
 	fmt.Fprintf(w, "\nTotal: %d (%s)\n", len(r.Findings), strings.Join(counts, ", "))
@@ -61,7 +63,7 @@ func WriteTable(w io.Writer, r *Report) error {
 
 // gateCounts reports whether f is one the gate counts (its severity is
 // gated and, with IgnoreUnfixed, it has a fix).
-func gateCounts(g Gate, f Finding) bool {
+func gateCounts(g vuln.Gate, f vuln.Finding) bool {
 	for _, s := range g.Severities {
 		if s == f.Severity {
 			return !g.IgnoreUnfixed || f.Fixed != ""
@@ -70,7 +72,7 @@ func gateCounts(g Gate, f Finding) bool {
 	return false
 }
 
-func fixedText(f Finding) string {
+func fixedText(f vuln.Finding) string {
 	if f.Fixed != "" {
 		return f.Fixed
 	}

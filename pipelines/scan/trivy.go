@@ -20,6 +20,8 @@ import (
 	ttypes "github.com/aquasecurity/trivy/pkg/types"
 	"github.com/aquasecurity/trivy/pkg/version/app"
 	"github.com/aquasecurity/trivy/pkg/vulnerability"
+
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // trivyVersion is the version of the Trivy library linked into paved, from
@@ -90,11 +92,11 @@ func runTrivy(ctx context.Context, newArtifact func(cache.ArtifactCache) (artifa
 }
 
 // findings flattens Trivy's results into paved findings.
-func findings(rep ttypes.Report) []Finding {
-	out := []Finding{}
+func findings(rep ttypes.Report) []vuln.Finding {
+	out := []vuln.Finding{}
 	for _, res := range rep.Results {
 		for _, v := range res.Vulnerabilities {
-			out = append(out, Finding{
+			out = append(out, vuln.Finding{
 				ID:          v.VulnerabilityID,
 				Package:     v.PkgName,
 				Installed:   v.InstalledVersion,
@@ -112,14 +114,14 @@ func findings(rep ttypes.Report) []Finding {
 			})
 		}
 	}
-	sortFindings(out)
+	vuln.SortFindings(out)
 	return out
 }
 
-func severity(s string) Severity {
-	sev := Severity(strings.ToUpper(s))
-	if sev.rank() == len(AllSeverities) {
-		return Unknown
+func severity(s string) vuln.Severity {
+	sev := vuln.Severity(strings.ToUpper(s))
+	if !sev.Known() {
+		return vuln.Unknown
 	}
 	return sev
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // Predicate type URIs paved attests and verifies.
@@ -24,7 +25,7 @@ const (
 
 	// ScanReportSchema is the schemaVersion of paved's scan report, the
 	// object carried in the vuln predicate's scanner.result.
-	ScanReportSchema = "paved.dev/scan-report/v1"
+	ScanReportSchema = vuln.SchemaVersion
 	// BuildType is the SLSA buildType of paved's provenance.
 	BuildType = "https://github.com/paved-dev/paved/build/v1"
 	// BaseImageDependency is the name of the provenance's resolved
@@ -243,51 +244,4 @@ func timePtr(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
-}
-
-// TrivyDBURI names Trivy's vulnerability database in the vulnerability
-// attestation's scanner.db.uri.
-const TrivyDBURI = "https://github.com/aquasecurity/trivy-db"
-
-// ScanFromReport reads the scanner, database and finish time from paved's
-// scan report. The finish time is the report's finishedOn, scanFinishedOn,
-// finishedAt or createdAt field (RFC 3339), else fallback (for example the
-// report file's modification time).
-func ScanFromReport(report []byte, fallback time.Time) (Scan, error) {
-	if _, err := parseScanReport(report); err != nil {
-		return Scan{}, failure.BadInputErr(fmt.Errorf("reading scan report: %w", err))
-	}
-	var r struct {
-		Scanner struct{ Name, URI, Version string } `json:"scanner"`
-		DB      struct {
-			URI, Version  string
-			SchemaVersion int       `json:"schemaVersion"`
-			UpdatedAt     time.Time `json:"updatedAt"`
-		} `json:"db"`
-	}
-	_ = json.Unmarshal(report, &r)
-	var all map[string]json.RawMessage
-	_ = json.Unmarshal(report, &all)
-	s := Scan{Report: report, ScannerURI: r.Scanner.URI, ScannerVersion: r.Scanner.Version, DBURI: r.DB.URI, DBVersion: r.DB.Version, FinishedOn: fallback}
-	if s.DBVersion == "" && r.DB.SchemaVersion > 0 {
-		// paved's report: Trivy's database, by schema version and build time.
-		if s.DBURI == "" {
-			s.DBURI = TrivyDBURI
-		}
-		s.DBVersion = fmt.Sprintf("%d (updated %s)", r.DB.SchemaVersion, r.DB.UpdatedAt.UTC().Format(time.RFC3339))
-	}
-	if s.ScannerURI == "" && r.Scanner.Name != "" {
-		s.ScannerURI = r.Scanner.Name
-	}
-	if s.ScannerURI == "" {
-		s.ScannerURI = "https://github.com/paved-dev/paved/scan"
-	}
-	for _, k := range []string{"finishedOn", "scanFinishedOn", "finishedAt", "createdAt"} {
-		var t time.Time
-		if raw, ok := all[k]; ok && json.Unmarshal(raw, &t) == nil && !t.IsZero() {
-			s.FinishedOn = t
-			break
-		}
-	}
-	return s, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/buildkitd/buildkitdtest"
 	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 	"github.com/paved-dev/paved/pipelines/template/service"
@@ -63,7 +64,7 @@ signing:
 	rec, err := template.BuildScanDeploy(ctx, cfg, e.options(template.WithSkipDeploy(true),
 		template.WithBuildKit(&build.BuildKitConfig{Host: d.Address}))...)
 	require.NoError(t, err)
-	require.Equal(t, template.StatusOK, rec.Status)
+	require.Equal(t, record.StatusOK, rec.Status)
 	require.True(t, strings.HasPrefix(rec.Image, e.host+"/services/run-app@sha256:"), rec.Image)
 
 	ref, err := name.NewDigest(rec.Image)

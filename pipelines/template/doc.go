@@ -1,7 +1,7 @@
 // Package template is build-scan-deploy: the pipeline that services call.
 // It reads a service's paved.yaml (Config, Load), runs the steps of the
 // pipeline in order, concurrently where they do not depend on each other
-// (BuildScanDeploy), and records what happened in a run record (Record,
+// (BuildScanDeploy), and records what happened in a run record (record.Run,
 // schema paved.dev/run-record/v1).
 //
 // The steps are the other pipelines packages, composed:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 )
@@ -35,8 +36,8 @@ func TestBuildScanDeploy(t *testing.T) {
 	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", rec.TraceID)
 
 	// The record: every step ran and says what it produced.
-	require.Equal(t, template.RecordSchema, rec.SchemaVersion)
-	require.Equal(t, template.StatusOK, rec.Status)
+	require.Equal(t, record.Schema, rec.SchemaVersion)
+	require.Equal(t, record.StatusOK, rec.Status)
 	require.Equal(t, "go-api", rec.Service)
 	require.Equal(t, "dev", rec.Env)
 	require.Equal(t, "run-42", rec.RunID)
@@ -46,7 +47,7 @@ func TestBuildScanDeploy(t *testing.T) {
 	var names []string
 	for _, s := range rec.Steps {
 		names = append(names, s.Name)
-		require.Equal(t, template.StatusOK, s.Status, s.Name)
+		require.Equal(t, record.StatusOK, s.Status, s.Name)
 		require.NotNil(t, s.StartedAt, s.Name)
 	}
 	require.Equal(t, []string{"preflight", "build", "push", "sbom", "scan", "gate", "sign", "attest", "verify", "deploy", "record"}, names)
@@ -76,7 +77,7 @@ func TestBuildScanDeploy(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, v.Signatures)
 	require.True(t, v.Scan.Passed)
-	for _, p := range []string{sign.PredicateCycloneDX, sign.PredicateVuln, sign.PredicateProvenance, template.PredicateRunRecord} {
+	for _, p := range []string{sign.PredicateCycloneDX, sign.PredicateVuln, sign.PredicateProvenance, record.Predicate} {
 		require.Equal(t, 1, v.Attestations[p], p)
 	}
 
@@ -97,11 +98,11 @@ func TestBuildScanDeploy(t *testing.T) {
 	require.Contains(t, files["manifests/go-api/dev/deployment.yaml"], "image: "+rec.Image+"\n")
 
 	// The run record file round-trips.
-	path := filepath.Join(t.TempDir(), template.RecordFile)
+	path := filepath.Join(t.TempDir(), record.File)
 	require.NoError(t, rec.Write(path))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var back template.Record
+	var back record.Run
 	require.NoError(t, json.Unmarshal(data, &back))
 	require.Equal(t, rec.TraceID, back.TraceID)
 
@@ -121,12 +122,12 @@ func TestBuildScanDeploy(t *testing.T) {
 	require.True(t, again.Step(template.StepSBOM).Outputs.Reused)
 	require.Equal(t, rec.Step(template.StepSBOM).Outputs.SBOMDigest, again.Step(template.StepSBOM).Outputs.SBOMDigest)
 	require.Equal(t, rec.Step(template.StepSBOM).Outputs.Packages, again.Step(template.StepSBOM).Outputs.Packages)
-	require.Equal(t, template.StatusOK, again.Step(template.StepScan).Status)
+	require.Equal(t, record.StatusOK, again.Step(template.StepScan).Status)
 	for _, s := range []string{template.StepSign, template.StepAttest, template.StepRunRecord} {
-		require.Equal(t, template.StatusSkipped, again.Step(s).Status, s)
+		require.Equal(t, record.StatusSkipped, again.Step(s).Status, s)
 		require.Contains(t, again.Step(s).Reason, "reused", s)
 	}
-	for _, p := range []string{sign.PredicateCycloneDX, sign.PredicateVuln, sign.PredicateProvenance, template.PredicateRunRecord} {
+	for _, p := range []string{sign.PredicateCycloneDX, sign.PredicateVuln, sign.PredicateProvenance, record.Predicate} {
 		require.Equal(t, 1, v.Attestations[p], p)
 	}
 }
@@ -143,8 +144,8 @@ func TestBuildScanDeployFailingGate(t *testing.T) {
 	require.Equal(t, failure.Policy, failure.KindOf(err), err.Error())
 	require.Regexp(t, `^gate: vulnerability gate failed: 1 finding\(s\) at CRITICAL,HIGH: CVE-2022-32149 HIGH golang.org/x/text v0.3.7 installed, fixed in 0.3.8;`, err.Error())
 
-	require.Equal(t, template.StatusFailed, rec.Status)
-	require.Equal(t, &template.Failure{Step: "gate", Kind: "policy violation", ExitCode: 3, Message: rec.Failure.Message}, rec.Failure)
+	require.Equal(t, record.StatusFailed, rec.Status)
+	require.Equal(t, &record.Failure{Step: "gate", Kind: "policy violation", ExitCode: 3, Message: rec.Failure.Message}, rec.Failure)
 	want := map[string]string{
 		"preflight": "ok", "build": "ok", "push": "ok", "sbom": "ok", "scan": "ok", "gate": "failed",
 		"sign": "skipped", "attest": "skipped", "verify": "skipped", "deploy": "skipped", "record": "skipped",
@@ -191,7 +192,7 @@ func TestReRunWithAnotherKeySignsAgain(t *testing.T) {
 	require.Equal(t, first.Image, again.Image, "the same input builds the same digest")
 	require.False(t, again.Step(template.StepSBOM).Outputs.Reused)
 	for _, s := range []string{template.StepSign, template.StepAttest, template.StepRunRecord} {
-		require.Equal(t, template.StatusOK, again.Step(s).Status, s)
+		require.Equal(t, record.StatusOK, again.Step(s).Status, s)
 	}
 	ref, err := name.NewDigest(again.Image)
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/oci"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 )
@@ -76,7 +77,7 @@ func runThroughFaults(t testing.TB, faults faultproxy.Faults, seed uint64, n int
 			continue
 		}
 		out.ok++
-		if rec.Step(template.StepRunRecord).Status == template.StatusFailed {
+		if rec.Step(template.StepRunRecord).Status == record.StatusFailed {
 			out.recordWarned++
 		}
 		deployed[rec.Image] = true

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/pipelines/oci"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
 )
@@ -37,10 +38,10 @@ func TestBuildScanDeployLeftover(t *testing.T) {
 	rec, err := template.BuildScanDeploy(context.Background(), e.config(t), e.options(template.WithTransport(refuseAttestations{oci.Transport}))...)
 	require.Error(t, err)
 	require.Equal(t, template.StepAttest, rec.Failure.Step, err.Error())
-	require.Equal(t, template.StatusOK, rec.Step(template.StepSign).Status)
+	require.Equal(t, record.StatusOK, rec.Step(template.StepSign).Status)
 
 	require.NotNil(t, rec.Leftover)
-	require.Equal(t, template.Leftover{
+	require.Equal(t, record.Leftover{
 		Image: rec.Image, Signed: true,
 		Note: rec.Image + " is in the registry, signed, without attestations, and was not deployed: run the pipeline again, or delete it",
 	}, *rec.Leftover)

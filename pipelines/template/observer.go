@@ -3,6 +3,8 @@ package template
 import (
 	"sync"
 	"time"
+
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // lockedObserver serialises calls to an Observer: steps run concurrently
@@ -18,7 +20,7 @@ func (l *lockedObserver) StepStarted(name string, at time.Time) {
 	l.obs.StepStarted(name, at)
 }
 
-func (l *lockedObserver) StepFinished(rec StepRecord) {
+func (l *lockedObserver) StepFinished(rec record.Step) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.obs.StepFinished(rec)

@@ -10,6 +10,7 @@ import (
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sbom"
 	"github.com/paved-dev/paved/pipelines/sign"
 )
@@ -173,7 +174,7 @@ func WithTraceAnnotation(on bool) Option { return func(o *options) { o.noTraceAn
 type nopObserver struct{}
 
 func (nopObserver) StepStarted(string, time.Time) {}
-func (nopObserver) StepFinished(StepRecord)       {}
+func (nopObserver) StepFinished(record.Step)      {}
 func (nopObserver) Warn(string)                   {}
 
 // WithLayerCache lets the sbom step read and write the catalogues of the

@@ -17,11 +17,12 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/policy"
 	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/redact"
 	"github.com/paved-dev/paved/pipelines/sbom"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template/service"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // PipelineName is the name of the pipeline BuildScanDeploy runs.
@@ -59,10 +60,11 @@ var buildScanDeploy = []step{
 	// earlier run of the same input attested.
 	{name: StepSBOM, after: []string{StepBuild}, run: (*run).sbom},
 	// scan matches the SBOM's packages against the vulnerability
-	// database, so the image's layers are not read a second time.
+	// database, so the image's layers are not read a second time, and
+	// applies the severity gate and ignore rules to the report, once.
 	{name: StepScan, after: []string{StepSBOM}, run: (*run).scan},
-	// gate applies the severity gate and ignore rules; a failure stops
-	// the run before anything is signed or deployed.
+	// gate reports the scan's verdict; a failure stops the run before
+	// anything is signed or deployed.
 	{name: StepGate, after: []string{StepScan}, run: (*run).gate},
 	// sign attaches a Cosign signature of the pushed digest, unless an
 	// earlier run of the same input did (steps_reuse.go).
@@ -90,14 +92,14 @@ var buildScanDeploy = []step{
 type run struct {
 	cfg    *service.Config
 	o      *options
-	rec    *Record
+	rec    *record.Run
 	obs    Observer
 	tracer trace.Tracer
 	mu     sync.Mutex // guards rec.Warnings
 
 	// resolved by preflight
 	policy     *policy.Policy
-	ignores    *scan.IgnoreFile
+	ignores    *vuln.IgnoreFile
 	repo       name.Repository
 	base       string
 	buildArgs  map[string]string
@@ -114,14 +116,15 @@ type run struct {
 	signer     *sign.Signer
 	signerErr  error
 
-	built    *build.Result
-	digest   name.Digest
-	pushed   *publish.Result
-	bom      *sbom.Result
-	reused   *reused
-	bomFile  string
-	report   *scan.Report
-	reportJS []byte
+	built   *build.Result
+	digest  name.Digest
+	pushed  *publish.Result
+	bom     *sbom.Result
+	reused  *reused
+	bomFile string
+	report  *vuln.Report
+	// gateErr is the policy error of the gate the scan evaluated, or nil.
+	gateErr  error
 	signed   *sign.Result
 	attested *sign.Result
 	verified *sign.Verification
@@ -132,7 +135,7 @@ type run struct {
 // returns its run record, also when a step failed. The error is the
 // failed step's, wrapped once with the step's name ("scan: ...") and
 // keeping its failure class.
-func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (*Record, error) {
+func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (*record.Run, error) {
 	o := newOptions(opts)
 	tp := o.tracer
 	if tp == nil {
@@ -148,9 +151,9 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 	ctx, span := r.tracer.Start(ctx, PipelineName)
 	defer span.End()
 	start := time.Now()
-	r.rec = &Record{
-		SchemaVersion: RecordSchema, Pipeline: PipelineName, PavedVersion: o.pavedVersion,
-		Service: cfg.Name, RunID: o.runID, TraceID: traceID(ctx), StartedAt: start.UTC(), Steps: []StepRecord{},
+	r.rec = &record.Run{
+		SchemaVersion: record.Schema, Pipeline: PipelineName, PavedVersion: o.pavedVersion,
+		Service: cfg.Name, RunID: o.runID, TraceID: traceID(ctx), StartedAt: start.UTC(), Steps: []record.Step{},
 	}
 	if r.rec.RunID == "" {
 		r.rec.RunID = randomID()
@@ -168,9 +171,9 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 	err := r.execute(ctx, buildScanDeploy)
 	end := time.Now()
 	r.rec.FinishedAt, r.rec.DurationSeconds = end.UTC(), end.Sub(start).Seconds()
-	r.rec.Status = StatusOK
+	r.rec.Status = record.StatusOK
 	if err != nil {
-		r.rec.Status = StatusFailed
+		r.rec.Status = record.StatusFailed
 		r.rec.Leftover = r.leftover()
 	}
 	return r.rec, err
@@ -178,12 +181,12 @@ func BuildScanDeploy(ctx context.Context, cfg *service.Config, opts ...Option) (
 
 // leftover names the image of a failed run that was pushed and not
 // deployed, or is nil.
-func (r *run) leftover() *Leftover {
-	ok := func(step string) bool { s := r.rec.Step(step); return s != nil && s.Status == StatusOK }
+func (r *run) leftover() *record.Leftover {
+	ok := func(step string) bool { s := r.rec.Step(step); return s != nil && s.Status == record.StatusOK }
 	if !ok(StepPush) || ok(StepDeploy) {
 		return nil
 	}
-	l := &Leftover{Image: r.digest.String(), Signed: ok(StepSign), Attested: ok(StepAttest)}
+	l := &record.Leftover{Image: r.digest.String(), Signed: ok(StepSign), Attested: ok(StepAttest)}
 	state := "neither signed nor attested"
 	switch {
 	case l.Signed && l.Attested:

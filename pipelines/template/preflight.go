@@ -15,10 +15,11 @@ import (
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/policy"
-	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/source"
 	"github.com/paved-dev/paved/pipelines/template/service"
+	"github.com/paved-dev/paved/pipelines/vuln"
 	"github.com/paved-dev/paved/pipelines/vulndb"
 )
 
@@ -31,8 +32,8 @@ const DefaultEnv = "dev"
 // vulnerability database, the signing and public keys (loaded and
 // decrypted), and the GitOps repository (reached, and the bump planned
 // without a commit).
-func (r *run) preflight(ctx context.Context) (Outputs, error) {
-	var out Outputs
+func (r *run) preflight(ctx context.Context) (record.Outputs, error) {
+	var out record.Outputs
 	for _, check := range []func(context.Context) error{
 		r.loadPolicy, r.resolveTargets, r.resolveSource, r.checkDeploy, r.loadIgnores, r.checkDB, r.checkKeys, r.checkGitOps,
 	} {
@@ -49,7 +50,7 @@ func (r *run) loadIgnores(context.Context) error {
 	if f == "" {
 		return nil
 	}
-	ig, err := scan.LoadIgnoreFile(f)
+	ig, err := vuln.LoadIgnoreFile(f)
 	r.ignores = ig
 	return err
 }
@@ -178,7 +179,7 @@ func (r *run) resolveSource(context.Context) error {
 		// provenance still has a source.
 		url = "git+unknown-origin://" + r.cfg.Name
 	}
-	r.rec.Source = Source{Repository: source.StripCredentials(url), Revision: rev}
+	r.rec.Source = record.Source{Repository: source.StripCredentials(url), Revision: rev}
 	r.created = time.Unix(0, 0).UTC()
 	if !info.Time.IsZero() {
 		r.created = info.Time

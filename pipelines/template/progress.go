@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // Steps returns the names of build-scan-deploy's steps, in order.
@@ -35,11 +37,11 @@ func (v *LineView) StepStarted(name string, _ time.Time) {
 }
 
 // StepFinished implements Observer.
-func (v *LineView) StepFinished(rec StepRecord) {
+func (v *LineView) StepFinished(rec record.Step) {
 	switch rec.Status {
-	case StatusSkipped:
+	case record.StatusSkipped:
 		fmt.Fprintf(v.w, "%s %-9s skipped: %s\n", v.stamp(), rec.Name, orDefault(rec.Reason, "not run"))
-	case StatusFailed:
+	case record.StatusFailed:
 		fmt.Fprintf(v.w, "%s %-9s failed after %.2fs: %s\n", v.stamp(), rec.Name, rec.DurationSeconds, rec.Error)
 	default:
 		fmt.Fprintf(v.w, "%s %-9s ok in %.2fs%s\n", v.stamp(), rec.Name, rec.DurationSeconds, summary(rec.Outputs))
@@ -105,14 +107,14 @@ func (v *LiveView) StepStarted(name string, at time.Time) {
 }
 
 // StepFinished implements Observer.
-func (v *LiveView) StepFinished(rec StepRecord) {
+func (v *LiveView) StepFinished(rec record.Step) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	delete(v.started, rec.Name)
 	switch rec.Status {
-	case StatusSkipped:
+	case record.StatusSkipped:
 		v.lines[rec.Name] = fmt.Sprintf("  -  %-9s skipped (%s)", rec.Name, orDefault(rec.Reason, "not run"))
-	case StatusFailed:
+	case record.StatusFailed:
 		v.lines[rec.Name] = fmt.Sprintf("  ✗  %-9s %6.2fs  %s", rec.Name, rec.DurationSeconds, firstLine(rec.Error, 100))
 	default:
 		v.lines[rec.Name] = fmt.Sprintf("  ✓  %-9s %6.2fs %s", rec.Name, rec.DurationSeconds, summary(rec.Outputs))
@@ -156,7 +158,7 @@ func (v *LiveView) draw() {
 }
 
 // summary is a step's outputs in a few words.
-func summary(o Outputs) string {
+func summary(o record.Outputs) string {
 	var parts []string
 	add := func(cond bool, format string, args ...any) {
 		if cond {

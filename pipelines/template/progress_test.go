@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 func TestLineView(t *testing.T) {
@@ -15,9 +17,9 @@ func TestLineView(t *testing.T) {
 	v.now = func() time.Time { return time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC) }
 	passed := true
 	v.StepStarted("gate", time.Now())
-	v.StepFinished(StepRecord{Name: "gate", Status: StatusOK, DurationSeconds: 0.5, Outputs: Outputs{GatePassed: &passed}})
-	v.StepFinished(StepRecord{Name: "deploy", Status: StatusSkipped, Reason: "--skip-deploy"})
-	v.StepFinished(StepRecord{Name: "scan", Status: StatusFailed, DurationSeconds: 1, Error: "reading SBOM"})
+	v.StepFinished(record.Step{Name: "gate", Status: record.StatusOK, DurationSeconds: 0.5, Outputs: record.Outputs{GatePassed: &passed}})
+	v.StepFinished(record.Step{Name: "deploy", Status: record.StatusSkipped, Reason: "--skip-deploy"})
+	v.StepFinished(record.Step{Name: "scan", Status: record.StatusFailed, DurationSeconds: 1, Error: "reading SBOM"})
 	v.Warn("paved v1.5.0 is deprecated")
 	require.Equal(t, `2026-11-22T10:00:00Z gate      started
 2026-11-22T10:00:00Z gate      ok in 0.50s  passed
@@ -31,7 +33,7 @@ func TestLiveView(t *testing.T) {
 	var b bytes.Buffer
 	v := NewLiveView(&b, []string{"build", "push"})
 	v.StepStarted("build", time.Now())
-	v.StepFinished(StepRecord{Name: "build", Status: StatusOK, DurationSeconds: 1.25, Outputs: Outputs{Digest: "sha256:abc"}})
+	v.StepFinished(record.Step{Name: "build", Status: record.StatusOK, DurationSeconds: 1.25, Outputs: record.Outputs{Digest: "sha256:abc"}})
 	v.Stop()
 	out := b.String()
 	require.Contains(t, out, "  ✓  build       1.25s   sha256:abc\n")

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -29,7 +30,7 @@ type step struct {
 	afterDeploy bool
 	// run does the work and returns the step's outputs for the record;
 	// its typed results go into r's fields.
-	run func(r *run, ctx context.Context) (Outputs, error)
+	run func(r *run, ctx context.Context) (record.Outputs, error)
 }
 
 // Observer is told about a run's progress; the CLI's views implement it.
@@ -38,14 +39,14 @@ type Observer interface {
 	// StepStarted is called when a step starts.
 	StepStarted(name string, at time.Time)
 	// StepFinished is called when a step ends (ok, failed or skipped).
-	StepFinished(rec StepRecord)
+	StepFinished(rec record.Step)
 	// Warn reports a warning that does not stop the run.
 	Warn(msg string)
 }
 
 type done struct {
 	i   int
-	out Outputs
+	out record.Outputs
 	err error
 	end time.Time
 }
@@ -60,7 +61,7 @@ func (r *run) execute(ctx context.Context, steps []step) error {
 	index := map[string]int{}
 	for i, s := range steps {
 		index[s.name] = i
-		r.rec.Steps = append(r.rec.Steps, StepRecord{Name: s.name, Status: StatusSkipped})
+		r.rec.Steps = append(r.rec.Steps, record.Step{Name: s.name, Status: record.StatusSkipped})
 	}
 	results := make(chan done)
 	running := 0
@@ -71,7 +72,7 @@ func (r *run) execute(ctx context.Context, steps []step) error {
 				continue
 			}
 			if reason := skipReason(s, r); reason != "" {
-				state[i] = StatusSkipped
+				state[i] = record.StatusSkipped
 				r.rec.Steps[i].Reason = reason
 				r.obs.StepFinished(r.rec.Steps[i])
 				continue
@@ -113,23 +114,23 @@ func (r *run) execute(ctx context.Context, steps []step) error {
 // finish records a finished step and returns its error wrapped once with
 // the step's name. The failure of an afterDeploy step is a warning, and
 // no error.
-func (r *run) finish(s step, sr *StepRecord, d done) error {
+func (r *run) finish(s step, sr *record.Step, d done) error {
 	sr.FinishedAt = utc(d.end)
 	sr.DurationSeconds = d.end.Sub(*sr.StartedAt).Seconds()
 	sr.Outputs = d.out
-	sr.Status = StatusOK
+	sr.Status = record.StatusOK
 	var err error
 	if d.err != nil {
 		err = fmt.Errorf("%s: %w", s.name, redact.Error(d.err))
 		msg := redact.Text(d.err.Error())
-		sr.Status, sr.Error = StatusFailed, msg
+		sr.Status, sr.Error = record.StatusFailed, msg
 		if s.afterDeploy {
 			r.obs.StepFinished(*sr)
-			r.warn(fmt.Sprintf("%s failed after the deploy, which stands (the run record is kept in %s): %s", s.name, RecordFile, msg))
+			r.warn(fmt.Sprintf("%s failed after the deploy, which stands (the run record is kept in %s): %s", s.name, record.File, msg))
 			return nil
 		}
 		k := failure.KindOf(err)
-		r.rec.Failure = &Failure{Step: s.name, Kind: k.String(), ExitCode: int(k), Message: msg}
+		r.rec.Failure = &record.Failure{Step: s.name, Kind: k.String(), ExitCode: failure.ExitCode(k), Message: msg}
 	}
 	r.obs.StepFinished(*sr)
 	return err
@@ -137,14 +138,14 @@ func (r *run) finish(s step, sr *StepRecord, d done) error {
 
 // call runs the step; a panic in it is an internal failure of the step,
 // not a crash of the run.
-func (s step) call(r *run, ctx context.Context) (out Outputs, err error) {
+func (s step) call(r *run, ctx context.Context) (out record.Outputs, err error) {
 	defer failure.Recover(&err)
 	return s.run(r, ctx)
 }
 
 func ready(s step, state []string, index map[string]int) bool {
 	for _, dep := range s.after {
-		if st := state[index[dep]]; st != StatusOK && st != StatusSkipped {
+		if st := state[index[dep]]; st != record.StatusOK && st != record.StatusSkipped {
 			return false
 		}
 	}

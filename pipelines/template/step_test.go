@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // recorder is an Observer that keeps the events.
@@ -22,7 +23,7 @@ type recorder struct {
 }
 
 func (r *recorder) StepStarted(name string, _ time.Time) { r.add("start " + name) }
-func (r *recorder) StepFinished(s StepRecord)            { r.add(s.Status + " " + s.Name) }
+func (r *recorder) StepFinished(s record.Step)           { r.add(s.Status + " " + s.Name) }
 func (r *recorder) Warn(msg string)                      { r.add("warn " + msg) }
 func (r *recorder) add(e string)                         { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
 
@@ -31,7 +32,7 @@ func newTestRun(t *testing.T) (*run, *tracetest.SpanRecorder, *recorder) {
 	sr := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
 	obs := &recorder{}
-	return &run{o: newOptions(nil), rec: &Record{}, obs: &lockedObserver{obs: obs}, tracer: tp.Tracer("test")}, sr, obs
+	return &run{o: newOptions(nil), rec: &record.Run{}, obs: &lockedObserver{obs: obs}, tracer: tp.Tracer("test")}, sr, obs
 }
 
 func TestExecuteRunsIndependentStepsConcurrently(t *testing.T) {
@@ -39,7 +40,7 @@ func TestExecuteRunsIndependentStepsConcurrently(t *testing.T) {
 	var inFlight, peak atomic.Int32
 	both := make(chan struct{})
 	var once sync.Once
-	concurrent := func(_ *run, _ context.Context) (Outputs, error) {
+	concurrent := func(_ *run, _ context.Context) (record.Outputs, error) {
 		n := inFlight.Add(1)
 		if n == 2 {
 			once.Do(func() { close(both) })
@@ -49,21 +50,21 @@ func TestExecuteRunsIndependentStepsConcurrently(t *testing.T) {
 		select {
 		case <-both:
 		case <-time.After(10 * time.Second):
-			return Outputs{}, errors.New("the other step never started")
+			return record.Outputs{}, errors.New("the other step never started")
 		}
 		inFlight.Add(-1)
-		return Outputs{}, nil
+		return record.Outputs{}, nil
 	}
 	steps := []step{
-		{name: "a", run: func(*run, context.Context) (Outputs, error) { return Outputs{Digest: "sha256:x"}, nil }},
+		{name: "a", run: func(*run, context.Context) (record.Outputs, error) { return record.Outputs{Digest: "sha256:x"}, nil }},
 		{name: "b", after: []string{"a"}, run: concurrent},
 		{name: "c", after: []string{"a"}, run: concurrent},
-		{name: "d", after: []string{"b", "c"}, run: func(*run, context.Context) (Outputs, error) { return Outputs{}, nil }},
+		{name: "d", after: []string{"b", "c"}, run: func(*run, context.Context) (record.Outputs, error) { return record.Outputs{}, nil }},
 	}
 	require.NoError(t, r.execute(context.Background(), steps))
 	require.EqualValues(t, 2, peak.Load())
 	for _, s := range r.rec.Steps {
-		require.Equal(t, StatusOK, s.Status, s.Name)
+		require.Equal(t, record.StatusOK, s.Status, s.Name)
 	}
 	require.Equal(t, "sha256:x", r.rec.Step("a").Outputs.Digest)
 	var spans []string
@@ -77,12 +78,12 @@ func TestExecuteStopsAtTheFailedStep(t *testing.T) {
 	r, sr, obs := newTestRun(t)
 	ran := map[string]bool{}
 	var mu sync.Mutex
-	mark := func(name string, err error) func(*run, context.Context) (Outputs, error) {
-		return func(*run, context.Context) (Outputs, error) {
+	mark := func(name string, err error) func(*run, context.Context) (record.Outputs, error) {
+		return func(*run, context.Context) (record.Outputs, error) {
 			mu.Lock()
 			ran[name] = true
 			mu.Unlock()
-			return Outputs{}, err
+			return record.Outputs{}, err
 		}
 	}
 	steps := []step{
@@ -95,9 +96,9 @@ func TestExecuteStopsAtTheFailedStep(t *testing.T) {
 	require.EqualError(t, err, "gate: vulnerability gate failed", "wrapped once with the step's name")
 	require.Equal(t, failure.Policy, failure.KindOf(err), "the class survives")
 	require.Equal(t, map[string]bool{"build": true, "gate": true}, ran)
-	require.Equal(t, &Failure{Step: "gate", Kind: "policy violation", ExitCode: 3, Message: "vulnerability gate failed"}, r.rec.Failure)
-	require.Equal(t, StatusFailed, r.rec.Step("gate").Status)
-	require.Equal(t, StatusSkipped, r.rec.Step("sign").Status)
+	require.Equal(t, &record.Failure{Step: "gate", Kind: "policy violation", ExitCode: 3, Message: "vulnerability gate failed"}, r.rec.Failure)
+	require.Equal(t, record.StatusFailed, r.rec.Step("gate").Status)
+	require.Equal(t, record.StatusSkipped, r.rec.Step("sign").Status)
 	require.Equal(t, "an earlier step failed", r.rec.Step("deploy").Reason)
 	require.Equal(t, []string{"start build", "ok build", "start gate", "failed gate"}, obs.events)
 	require.Len(t, sr.Ended(), 2)
@@ -108,16 +109,16 @@ func TestExecuteSkipsOnPurpose(t *testing.T) {
 	r, _, _ := newTestRun(t)
 	r.o.skipDeploy = true
 	steps := []step{
-		{name: "verify", run: func(*run, context.Context) (Outputs, error) { return Outputs{}, nil }},
-		{name: "deploy", after: []string{"verify"}, skip: (*run).skipDeploy, run: func(*run, context.Context) (Outputs, error) {
-			return Outputs{}, errors.New("must not run")
+		{name: "verify", run: func(*run, context.Context) (record.Outputs, error) { return record.Outputs{}, nil }},
+		{name: "deploy", after: []string{"verify"}, skip: (*run).skipDeploy, run: func(*run, context.Context) (record.Outputs, error) {
+			return record.Outputs{}, errors.New("must not run")
 		}},
-		{name: "record", after: []string{"deploy"}, run: func(*run, context.Context) (Outputs, error) { return Outputs{}, nil }},
+		{name: "record", after: []string{"deploy"}, run: func(*run, context.Context) (record.Outputs, error) { return record.Outputs{}, nil }},
 	}
 	require.NoError(t, r.execute(context.Background(), steps))
-	require.Equal(t, StatusSkipped, r.rec.Step("deploy").Status)
+	require.Equal(t, record.StatusSkipped, r.rec.Step("deploy").Status)
 	require.Equal(t, "--skip-deploy", r.rec.Step("deploy").Reason)
-	require.Equal(t, StatusOK, r.rec.Step("record").Status, "dependents of a step skipped on purpose still run")
+	require.Equal(t, record.StatusOK, r.rec.Step("record").Status, "dependents of a step skipped on purpose still run")
 }
 
 func TestStepsAreAGraphInOrder(t *testing.T) {
@@ -164,8 +165,8 @@ func TestExecutePanicIsInternal(t *testing.T) {
 	r, _, _ := newTestRun(t)
 	var after atomic.Bool
 	steps := []step{
-		{name: "a", run: func(*run, context.Context) (Outputs, error) { panic("index out of range [0] with length 0") }},
-		{name: "b", after: []string{"a"}, run: func(*run, context.Context) (Outputs, error) { after.Store(true); return Outputs{}, nil }},
+		{name: "a", run: func(*run, context.Context) (record.Outputs, error) { panic("index out of range [0] with length 0") }},
+		{name: "b", after: []string{"a"}, run: func(*run, context.Context) (record.Outputs, error) { after.Store(true); return record.Outputs{}, nil }},
 	}
 	err := r.execute(context.Background(), steps)
 	require.Error(t, err)
@@ -184,14 +185,14 @@ func TestExecutePanicIsInternal(t *testing.T) {
 func TestExecuteAfterDeployFailureWarns(t *testing.T) {
 	r, _, obs := newTestRun(t)
 	steps := []step{
-		{name: "deploy", run: func(*run, context.Context) (Outputs, error) { return Outputs{GitOpsCommit: "abc"}, nil }},
-		{name: "record", after: []string{"deploy"}, afterDeploy: true, run: func(*run, context.Context) (Outputs, error) {
-			return Outputs{}, failure.TransientErr(errors.New("PUT http://registry/v2/x/manifests/y: unexpected status code 503"))
+		{name: "deploy", run: func(*run, context.Context) (record.Outputs, error) { return record.Outputs{GitOpsCommit: "abc"}, nil }},
+		{name: "record", after: []string{"deploy"}, afterDeploy: true, run: func(*run, context.Context) (record.Outputs, error) {
+			return record.Outputs{}, failure.TransientErr(errors.New("PUT http://registry/v2/x/manifests/y: unexpected status code 503"))
 		}},
 	}
 	require.NoError(t, r.execute(context.Background(), steps))
 	require.Nil(t, r.rec.Failure)
-	require.Equal(t, StatusFailed, r.rec.Steps[1].Status)
+	require.Equal(t, record.StatusFailed, r.rec.Steps[1].Status)
 	require.Contains(t, r.rec.Steps[1].Error, "503")
 	require.Len(t, r.rec.Warnings, 1)
 	require.Contains(t, r.rec.Warnings[0], "record failed after the deploy, which stands")

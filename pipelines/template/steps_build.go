@@ -12,7 +12,9 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/publish"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sbom"
 )
 
@@ -27,21 +29,21 @@ const (
 	ScanSARIFFile  = "scan.sarif"
 )
 
-func (r *run) build(ctx context.Context) (Outputs, error) {
+func (r *run) build(ctx context.Context) (record.Outputs, error) {
 	b, err := r.builder()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	res, err := b.Build(ctx)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	d, err := res.Digest()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.built, r.digest = res, r.repo.Digest(d.String())
-	out := Outputs{Digest: d.String(), Warnings: res.Warnings}
+	out := record.Outputs{Digest: d.String(), Warnings: res.Warnings}
 	for _, w := range res.Warnings {
 		r.warn(w)
 	}
@@ -63,9 +65,9 @@ func (r *run) builder() (build.Builder, error) {
 		platforms = append(platforms, *pl)
 	}
 	ann := map[string]string{
-		build.AnnotationRevision: r.rec.Source.Revision,
-		build.AnnotationSource:   r.rec.Source.Repository,
-		build.AnnotationVersion:  r.version,
+		oci.AnnotationRevision: r.rec.Source.Revision,
+		oci.AnnotationSource:   r.rec.Source.Repository,
+		oci.AnnotationVersion:  r.version,
 	}
 	if !r.o.noTraceAnn {
 		ann[AnnotationTraceID] = r.rec.TraceID
@@ -101,37 +103,37 @@ func (r *run) builder() (build.Builder, error) {
 	return build.Go(dir, opts...), nil
 }
 
-func (r *run) push(ctx context.Context) (Outputs, error) {
+func (r *run) push(ctx context.Context) (record.Outputs, error) {
 	pub, err := publish.Registry(r.repo.String(), r.cfg.Image.Tags, r.o.keychain, r.o.transport)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	res, err := publish.All(ctx, publish.Artifact{Image: r.built.Image, Index: r.built.Index}, pub)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.pushed = res
 	r.rec.Image = res.Reference
-	return Outputs{Digest: res.Digest, Reference: res.Reference}, nil
+	return record.Outputs{Digest: res.Digest, Reference: res.Reference}, nil
 }
 
-func (r *run) sbom(ctx context.Context) (Outputs, error) {
+func (r *run) sbom(ctx context.Context) (record.Outputs, error) {
 	img, err := r.sbomImage()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	var res *sbom.Result
 	if r.reused = r.findReused(ctx); r.reused != nil {
 		res = r.reused.sbom
 	} else if res, err = sbom.Generate(ctx, sbom.Image(img, r.digest.String()), sbom.CycloneDXJSON, sbom.WithCreated(r.created), sbom.WithLayerCache(r.o.layerCache)); err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.bom = res
 	r.bomFile = filepath.Join(r.reportDir, SBOMFile)
 	if err := writeReport(r.bomFile, res.Document); err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
-	return Outputs{SBOMDigest: res.Digest, SBOMFormat: string(res.Format), Packages: res.Total, Files: r.files(r.bomFile), Reused: r.reused != nil}, nil
+	return record.Outputs{SBOMDigest: res.Digest, SBOMFormat: string(res.Format), Packages: res.Total, Files: r.files(r.bomFile), Reused: r.reused != nil}, nil
 }
 
 // sbomImage is the image the SBOM describes: the built image, or the

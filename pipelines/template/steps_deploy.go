@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // bumpRequest is the GitOps bump of the run, once the image is pushed.
@@ -28,14 +29,14 @@ func (r *run) checkDeploy(context.Context) error {
 // deploy bumps the environment through the GitOps repository, after the
 // image passes the environment's gates (signature key, scan verdict and age,
 // approval) as any other verb that makes an image enter it.
-func (r *run) deploy(ctx context.Context) (Outputs, error) {
+func (r *run) deploy(ctx context.Context) (record.Outputs, error) {
 	res, err := deploy.Bump(ctx, r.gitopsRepo, r.bumpRequest(), r.bumpOptions()...)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.deployed = res
 	changed := res.Changed
-	return Outputs{GitOpsCommit: res.Commit, GitOpsChanged: &changed}, nil
+	return record.Outputs{GitOpsCommit: res.Commit, GitOpsChanged: &changed}, nil
 }
 
 func (r *run) skipDeploy() string {

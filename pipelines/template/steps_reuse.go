@@ -7,8 +7,8 @@ import (
 	"slices"
 
 	"github.com/paved-dev/paved/pipelines/sbom"
-	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
 // Re-running the pipeline on unchanged input builds the same digest, which
@@ -23,7 +23,7 @@ import (
 // reused is what an earlier run attached to the digest.
 type reused struct {
 	sbom *sbom.Result
-	scan *scan.Report // the attested scan report
+	scan *vuln.Report // the attested scan report
 }
 
 // findReused returns what an earlier run of the same input attached, or
@@ -53,14 +53,14 @@ func (r *run) findReused(ctx context.Context) *reused {
 }
 
 // attestedScan is the scan report of the verified vuln attestation.
-func attestedScan(v *sign.Verification) (*scan.Report, error) {
+func attestedScan(v *sign.Verification) (*vuln.Report, error) {
 	pred, ok := v.Predicate(sign.PredicateVuln)
 	if !ok {
 		return nil, fmt.Errorf("no vulnerability attestation")
 	}
 	var p struct {
 		Scanner struct {
-			Result scan.Report `json:"result"`
+			Result vuln.Report `json:"result"`
 		} `json:"scanner"`
 	}
 	if err := json.Unmarshal(pred, &p); err != nil {
@@ -71,8 +71,8 @@ func attestedScan(v *sign.Verification) (*scan.Report, error) {
 
 // sameFindings reports whether two scans found the same vulnerabilities in
 // the same packages, and the gate judged them alike.
-func sameFindings(a, b *scan.Report) bool {
-	key := func(r *scan.Report) []string {
+func sameFindings(a, b *vuln.Report) bool {
+	key := func(r *vuln.Report) []string {
 		var out []string
 		for _, f := range r.Findings {
 			out = append(out, fmt.Sprintf("%s %s %s %s %s", f.ID, f.Package, f.Installed, f.Fixed, f.Severity))

@@ -9,49 +9,49 @@ import (
 	"strings"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/scan"
+	"github.com/paved-dev/paved/pipelines/vuln"
 )
 
-func (r *run) scan(ctx context.Context) (Outputs, error) {
+func (r *run) scan(ctx context.Context) (record.Outputs, error) {
 	gate, err := r.gatePolicy()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	rep, err := scan.SBOM(ctx, r.bomFile,
 		scan.WithDBDir(r.o.dbDir), scan.WithDBMaxAge(r.o.dbMaxAge), scan.WithPolicy(gate), scan.WithClock(r.o.now),
-		scan.WithArtifact(scan.Artifact{Name: r.digest.String(), Digest: r.digest.DigestStr()}))
-	// The gate is the next step: a scan that found what fails the gate
-	// still succeeded.
+		scan.WithArtifact(vuln.Artifact{Name: r.digest.String(), Digest: r.digest.DigestStr()}))
+	// The scan evaluates the gate, once per run, on the report it returns;
+	// the gate step reports that verdict. A scan that found what fails the
+	// gate still succeeded.
 	if err != nil && !(rep != nil && failure.KindOf(err) == failure.Policy) {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
-	r.report = rep
+	r.report, r.gateErr = rep, err
 	files, err := r.writeScanReports()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
-	out := Outputs{Findings: map[string]int{}, Files: files}
+	out := record.Outputs{Findings: map[string]int{}, Files: files}
 	for sev, n := range rep.Counts {
 		out.Findings[string(sev)] = n
 	}
 	return out, nil
 }
 
-func (r *run) gate(_ context.Context) (Outputs, error) {
-	gate, err := r.gatePolicy()
-	if err != nil {
-		return Outputs{}, err
-	}
-	err = scan.Evaluate(r.report, gate, r.o.now())
+// gate reports the verdict the scan step's evaluation put in the report,
+// and fails with its policy error.
+func (r *run) gate(_ context.Context) (record.Outputs, error) {
 	passed := r.report.Gate.Passed
-	return Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, err
+	return record.Outputs{GatePassed: &passed, Failing: r.report.Gate.Failing}, r.gateErr
 }
 
 // gatePolicy is paved.yaml's scan section as the scanner's gate.
-func (r *run) gatePolicy() (scan.Policy, error) {
-	p := scan.Policy{IgnoreUnfixed: r.cfg.Scan.IgnoreUnfixed, Ignores: r.ignores}
+func (r *run) gatePolicy() (vuln.Policy, error) {
+	p := vuln.Policy{IgnoreUnfixed: r.cfg.Scan.IgnoreUnfixed, Ignores: r.ignores}
 	if len(r.cfg.Scan.Severity) > 0 {
-		sevs, err := scan.ParseSeverities(strings.Join(r.cfg.Scan.Severity, ","))
+		sevs, err := vuln.ParseSeverities(strings.Join(r.cfg.Scan.Severity, ","))
 		if err != nil {
 			return p, failure.BadInputErr(err)
 		}
@@ -67,7 +67,6 @@ func (r *run) writeScanReports() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding scan report: %w", err)
 	}
-	r.reportJS = js
 	var sarif bytes.Buffer
 	if err := scan.WriteSARIF(&sarif, r.report, scan.SARIFOptions{
 		Sources: map[string]string{"gobinary": "go.mod", "gomod": "go.mod"}, Root: r.cfg.BuildDir(),

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/paved-dev/paved/pipelines/record"
 	"github.com/paved-dev/paved/pipelines/sign"
 )
 
@@ -20,23 +21,23 @@ func (r *run) signOptions(ctx context.Context) ([]sign.Option, error) {
 	return []sign.Option{sign.WithSigner(r.signer), sign.WithKeychain(r.o.keychain), sign.WithTransport(r.o.transport)}, nil
 }
 
-func (r *run) sign(ctx context.Context) (Outputs, error) {
+func (r *run) sign(ctx context.Context) (record.Outputs, error) {
 	opts, err := r.signOptions(ctx)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	res, err := sign.Sign(ctx, r.digest, opts...)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.signed = res
-	return Outputs{Signature: res.Tag}, nil
+	return record.Outputs{Signature: res.Tag}, nil
 }
 
-func (r *run) attest(ctx context.Context) (Outputs, error) {
+func (r *run) attest(ctx context.Context) (record.Outputs, error) {
 	preds, err := r.predicates()
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	if r.reused != nil {
 		// The digest carries the SBOM and provenance; the scan found
@@ -45,11 +46,11 @@ func (r *run) attest(ctx context.Context) (Outputs, error) {
 	}
 	opts, err := r.signOptions(ctx)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	res, err := sign.AttestAll(ctx, r.digest, preds, opts...)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.attested = res
 	types := res.PredicateTypes
@@ -59,20 +60,15 @@ func (r *run) attest(ctx context.Context) (Outputs, error) {
 			types = append(types, sign.PredicateTypeURI(p.Type))
 		}
 	}
-	return Outputs{Signature: res.Tag, Attestations: types}, nil
+	return record.Outputs{Signature: res.Tag, Attestations: types}, nil
 }
 
 // predicates are the SBOM, the vulnerability scan and the SLSA provenance.
 func (r *run) predicates() ([]sign.Predicate, error) {
-	report, err := json.Marshal(r.report)
-	if err != nil {
-		return nil, fmt.Errorf("encoding scan report: %w", err)
-	}
-	s, err := sign.ScanFromReport(report, r.report.FinishedAt)
+	s, err := sign.ScanOf(r.report)
 	if err != nil {
 		return nil, err
 	}
-	s.StartedOn, s.FinishedOn = r.report.StartedAt, r.report.FinishedAt
 	vuln, err := sign.VulnPredicate(s)
 	if err != nil {
 		return nil, err
@@ -115,21 +111,21 @@ func (r *run) provenance() sign.Provenance {
 	return p
 }
 
-func (r *run) verify(ctx context.Context) (Outputs, error) {
+func (r *run) verify(ctx context.Context) (record.Outputs, error) {
 	v, err := sign.Verify(ctx, r.digest, sign.VerifyOptions{
 		Key: r.publicKey, Require: []string{sign.KindSBOM, sign.KindVuln, sign.KindProvenance},
 		Keychain: r.o.keychain, Transport: r.o.transport, Now: r.o.now,
 	})
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
 	r.verified = v
-	return Outputs{Verified: v.Signatures}, nil
+	return record.Outputs{Verified: v.Signatures}, nil
 }
 
 // record attaches the run record, as it stands before this step, as an
-// in-toto attestation of predicate type PredicateRunRecord.
-func (r *run) record(ctx context.Context) (Outputs, error) {
+// in-toto attestation of predicate type record.Predicate.
+func (r *run) record(ctx context.Context) (record.Outputs, error) {
 	snap := *r.rec
 	snap.Steps = nil
 	for _, s := range r.rec.Steps {
@@ -138,18 +134,18 @@ func (r *run) record(ctx context.Context) (Outputs, error) {
 		}
 	}
 	now := time.Now()
-	snap.Status, snap.FinishedAt, snap.DurationSeconds = StatusOK, now.UTC(), now.Sub(snap.StartedAt).Seconds()
+	snap.Status, snap.FinishedAt, snap.DurationSeconds = record.StatusOK, now.UTC(), now.Sub(snap.StartedAt).Seconds()
 	body, err := json.Marshal(snap)
 	if err != nil {
-		return Outputs{}, fmt.Errorf("encoding run record: %w", err)
+		return record.Outputs{}, fmt.Errorf("encoding run record: %w", err)
 	}
 	opts, err := r.signOptions(ctx)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
-	res, err := sign.AttestAll(ctx, r.digest, []sign.Predicate{{Type: PredicateRunRecord, Body: body}}, opts...)
+	res, err := sign.AttestAll(ctx, r.digest, []sign.Predicate{{Type: record.Predicate, Body: body}}, opts...)
 	if err != nil {
-		return Outputs{}, err
+		return record.Outputs{}, err
 	}
-	return Outputs{Signature: res.Tag, Attestations: []string{PredicateRunRecord}}, nil
+	return record.Outputs{Signature: res.Tag, Attestations: []string{record.Predicate}}, nil
 }

@@ -64,9 +64,9 @@ func (p *publisher) build(ctx context.Context, baseRef string) (*build.Result, e
 		build.WithKeychain(p.o.Keychain),
 		build.WithTransport(p.o.Transport),
 	}
-	ann := map[string]string{build.AnnotationRevision: p.head.Hash.String(), build.AnnotationVersion: p.version}
+	ann := map[string]string{oci.AnnotationRevision: p.head.Hash.String(), oci.AnnotationVersion: p.version}
 	if p.o.SourceURL != "" {
-		ann[build.AnnotationSource] = p.o.SourceURL
+		ann[oci.AnnotationSource] = p.o.SourceURL
 	}
 	opts = append(opts, build.WithAnnotations(ann))
 	src, err := os.MkdirTemp("", "paved-release-src-")

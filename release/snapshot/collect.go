@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/paved-dev/paved/pipelines/record"
 )
 
 // Input says where one run's outputs are.
@@ -51,7 +53,7 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 	if in.Wrapper {
 		step = StepWrapper
 	}
-	rec, err := readRecord(in.RecordFile)
+	rec, err := record.Read(in.RecordFile)
 	if errors.Is(err, fs.ErrNotExist) && in.ExitCode != 0 {
 		s.Failure = &Failure{Step: step, ExitCode: in.ExitCode, Message: lastLine(in.Output)}
 		s.Steps = []Step{{Name: step, Status: StatusFailed, Error: s.Failure.Message}}
@@ -93,7 +95,7 @@ func Collect(ctx context.Context, in Input) (*Snapshot, error) {
 	return s, nil
 }
 
-func fromRecord(s *Snapshot, rec *record) {
+func fromRecord(s *Snapshot, rec *record.Run) {
 	s.Status, s.PavedVersion = rec.Status, rec.PavedVersion
 	if f := rec.Failure; f != nil {
 		s.Failure = &Failure{Step: f.Step, ExitCode: f.ExitCode, Message: f.Message}
@@ -117,7 +119,7 @@ func fromRecord(s *Snapshot, rec *record) {
 }
 
 // sbomFile is the CycloneDX (or other JSON) SBOM the sbom step wrote.
-func sbomFile(rec *record) string {
+func sbomFile(rec *record.Run) string {
 	for _, st := range rec.Steps {
 		if st.Name == "sbom" && st.Status == StatusOK {
 			for _, f := range st.Outputs.Files {

@@ -1,5 +1,9 @@
 package snapshot
 
+import (
+	"github.com/paved-dev/paved/pipelines/record"
+)
+
 // Snapshot is what one run of paved run build-scan-deploy produced,
 // normalised (see the package documentation). Fields a run did not get to
 // are zero.
@@ -47,9 +51,9 @@ const (
 
 // Step statuses, as in the run record.
 const (
-	StatusOK      = "ok"
-	StatusFailed  = "failed"
-	StatusSkipped = "skipped"
+	StatusOK      = record.StatusOK
+	StatusFailed  = record.StatusFailed
+	StatusSkipped = record.StatusSkipped
 )
 
 // Failure is why a run failed.

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"path"
 	"strings"
 	"time"
@@ -24,9 +23,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/storage/memory"
 
-	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
 
@@ -37,9 +35,9 @@ type Repo struct {
 	URL  string
 	Base string
 
-	repo *git.Repository
-	auth transport.AuthMethod
-	refs map[string]plumbing.Hash // remote branch → tip, as listed at clone time
+	repo   *git.Repository
+	remote gitremote.Remote
+	refs   map[string]plumbing.Hash // remote branch → tip, as listed at clone time
 }
 
 // File is one file read from a commit.
@@ -50,21 +48,18 @@ type File struct {
 
 // Clone clones url's branch base (the remote's HEAD when empty) into
 // memory, with the further branches that exist on the remote, in one
-// fetch. A missing or unreachable remote is a classified error.
+// fetch. A missing or unreachable remote is a *gitremote.RemoteError.
 func Clone(ctx context.Context, url, base string, auth transport.AuthMethod, branches ...string) (*Repo, error) {
-	repo, err := git.Init(memory.NewStorage(), nil)
+	rem := gitremote.Remote{URL: url, Auth: auth}
+	repo, err := rem.Init()
 	if err != nil {
 		return nil, err
 	}
-	rem, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	refs, err := rem.List(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
-	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: auth})
-	if err != nil {
-		return nil, RemoteErr("cloning", url, err)
-	}
-	r := &Repo{URL: url, Base: base, repo: repo, auth: auth, refs: map[string]plumbing.Hash{}}
+	r := &Repo{URL: url, Base: base, repo: repo, remote: rem, refs: map[string]plumbing.Hash{}}
 	for _, ref := range refs {
 		switch {
 		case ref.Name().IsBranch():
@@ -74,10 +69,10 @@ func Clone(ctx context.Context, url, base string, auth transport.AuthMethod, bra
 		}
 	}
 	if r.Base == "" {
-		return nil, RemoteErr("cloning", url, transport.ErrEmptyRemoteRepository)
+		return nil, rem.Err("cloning", transport.ErrEmptyRemoteRepository)
 	}
 	if _, ok := r.refs[r.Base]; !ok {
-		return nil, RemoteErr("cloning", url, fmt.Errorf("couldn't find remote ref refs/heads/%s", r.Base))
+		return nil, rem.Err("cloning", fmt.Errorf("couldn't find remote ref refs/heads/%s", r.Base))
 	}
 	var specs []config.RefSpec
 	for _, b := range append([]string{r.Base}, branches...) {
@@ -85,11 +80,7 @@ func Clone(ctx context.Context, url, base string, auth transport.AuthMethod, bra
 			specs = append(specs, config.RefSpec("+refs/heads/"+b+":refs/remotes/origin/"+b))
 		}
 	}
-	err = repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: specs, Auth: auth, Tags: git.NoTags})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil, RemoteErr("fetching", url, err)
-	}
-	return r, nil
+	return r, rem.Fetch(ctx, repo, 0, specs...)
 }
 
 // Tip returns the tip of the remote branch as cloned, false when the remote
@@ -162,16 +153,12 @@ func (r *Repo) Files(h plumbing.Hash, wanted func(string) bool) ([]File, error) 
 	return files, nil
 }
 
-// Push sets the remote branch to h; with force false the remote refuses
-// anything but a fast-forward (ErrRejected).
+// Push sets the remote branch to h; the remote refuses anything but a
+// fast-forward (a *gitremote.RemoteError wrapping gitremote.ErrRejected).
 func (r *Repo) Push(ctx context.Context, branch string, h plumbing.Hash) error {
-	spec := config.RefSpec(h.String() + ":refs/heads/" + branch)
-	err := r.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: r.auth})
+	err := r.remote.Push(ctx, r.repo, config.RefSpec(h.String()+":refs/heads/"+branch))
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		if Rejected(err) {
-			return fmt.Errorf("pushing %s to %s: %w", branch, redact.URL(r.URL), ErrRejected)
-		}
-		return RemoteErr("pushing "+branch+" to", r.URL, err)
+		return err
 	}
 	r.refs[branch] = h
 	return nil
@@ -182,49 +169,12 @@ func (r *Repo) Delete(ctx context.Context, branch string) error {
 	if _, ok := r.refs[branch]; !ok {
 		return nil
 	}
-	spec := config.RefSpec(":refs/heads/" + branch)
-	err := r.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: r.auth})
+	err := r.remote.Push(ctx, r.repo, config.RefSpec(":refs/heads/"+branch))
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return RemoteErr("deleting "+branch+" of", r.URL, err)
+		return err
 	}
 	delete(r.refs, branch)
 	return nil
-}
-
-// ErrRejected is wrapped by Push's error when the remote branch moved.
-var ErrRejected = failure.TransientErr(errors.New("the remote branch moved (push rejected): fetch and try again"))
-
-// Rejected reports whether a push failed because the branch moved.
-func Rejected(err error) bool {
-	if errors.Is(err, git.ErrNonFastForwardUpdate) || errors.Is(err, ErrRejected) {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "failed to lock", "reference has changed", "stale info"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// RemoteErr classifies a git remote error (a missing repository or branch
-// and refused credentials are bad input, the network is transient) and
-// keeps passwords out of its text.
-func RemoteErr(doing, repoURL string, err error) error {
-	var nerr net.Error
-	msg := fmt.Errorf("%s %s: %s", doing, redact.URL(repoURL), strings.ReplaceAll(err.Error(), repoURL, redact.URL(repoURL)))
-	switch {
-	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed), errors.Is(err, transport.ErrInvalidAuthMethod):
-		return failure.BadInputErr(fmt.Errorf("%w: check the git credentials (PAVED_GIT_TOKEN)", msg))
-	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrEmptyRemoteRepository):
-		return failure.BadInputErr(fmt.Errorf("%w: check the repository URL (fleet file, --state-repo or --policy-repo)", msg))
-	case strings.Contains(err.Error(), "couldn't find remote ref"), errors.Is(err, plumbing.ErrReferenceNotFound):
-		return failure.BadInputErr(fmt.Errorf("%w: check the branch", msg))
-	case errors.As(err, &nerr), errors.Is(err, context.DeadlineExceeded), strings.Contains(err.Error(), "connection refused"):
-		return failure.TransientErr(msg)
-	}
-	return msg
 }
 
 // Signature is the author and committer of the commits paved writes.

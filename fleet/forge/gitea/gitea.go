@@ -44,6 +44,10 @@ var (
 	_ fleet.Checks  = (*Forge)(nil)
 )
 
+func init() {
+	forge.Register("gitea", func(c forge.Config) (forge.Client, error) { return New(c.BaseURL, c.Token, c.Options...) })
+}
+
 // New returns the Gitea whose API is at apiURL
 // ("https://gitea.example.com/api/v1"), calling it with token, which is
 // sent as "Authorization: token" and never appears in an error.

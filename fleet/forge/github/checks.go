@@ -4,34 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
+
+	gh "github.com/google/go-github/v73/github"
 
 	"github.com/paved-dev/paved/fleet"
-	"github.com/paved-dev/paved/fleet/forge"
 )
 
 const scopeChecks = "Checks read and Commit statuses read on the repository (classic: repo)"
-
-// checkRun is the part of a GitHub check run paved reads.
-type checkRun struct {
-	Name       string `json:"name"`
-	Status     string `json:"status"`
-	Conclusion string `json:"conclusion"`
-	HTMLURL    string `json:"html_url"`
-	DetailsURL string `json:"details_url"`
-	Output     struct {
-		Title string `json:"title"`
-	} `json:"output"`
-}
-
-// commitStatus is the part of a GitHub commit status paved reads.
-type commitStatus struct {
-	Context     string `json:"context"`
-	State       string `json:"state"`
-	TargetURL   string `json:"target_url"`
-	Description string `json:"description"`
-}
 
 // Checks returns the check runs (GET .../commits/{ref}/check-runs, the
 // latest of each name: GitHub Actions jobs) and then the commit statuses
@@ -45,46 +24,41 @@ func (f *Forge) Checks(ctx context.Context, repository, commit string) ([]fleet.
 	if err != nil {
 		return nil, err
 	}
-	base := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + "/commits/" + url.PathEscape(commit)
 	var out []fleet.Check
-	err = forge.Each(ctx, f.api, forge.Call{
-		What:   fmt.Sprintf("reading the check runs of %s on %s/%s", commit, owner, name),
-		Method: http.MethodGet, Path: base + "/check-runs", Query: url.Values{"per_page": {"100"}, "filter": {"latest"}}, Scope: scopeChecks,
-	}, func(page struct {
-		CheckRuns []checkRun `json:"check_runs"`
-	}) int {
-		for _, r := range page.CheckRuns {
-			out = append(out, fleet.Check{Name: r.Name, State: runState(r), URL: cmp.Or(r.HTMLURL, r.DetailsURL), Description: r.Output.Title})
+	err = each(func(lo gh.ListOptions) ([]*gh.CheckRun, *gh.Response, error) {
+		res, resp, err := f.gh.Checks.ListCheckRunsForRef(ctx, owner, name, commit, &gh.ListCheckRunsOptions{Filter: gh.Ptr("latest"), ListOptions: lo})
+		if err != nil {
+			return nil, resp, err
 		}
-		return len(page.CheckRuns)
+		return res.CheckRuns, resp, nil
+	}, func(r *gh.CheckRun) {
+		out = append(out, fleet.Check{Name: r.GetName(), State: runState(r), URL: cmp.Or(r.GetHTMLURL(), r.GetDetailsURL()), Description: r.GetOutput().GetTitle()})
 	})
 	if err != nil {
-		return nil, err
+		return nil, f.fail(fmt.Sprintf("reading the check runs of %s on %s/%s", commit, owner, name), scopeChecks, err)
 	}
-	err = forge.Each(ctx, f.api, forge.Call{
-		What:   fmt.Sprintf("reading the commit statuses of %s on %s/%s", commit, owner, name),
-		Method: http.MethodGet, Path: base + "/status", Query: url.Values{"per_page": {"100"}}, Scope: scopeChecks,
-	}, func(page struct {
-		Statuses []commitStatus `json:"statuses"`
-	}) int {
-		for _, s := range page.Statuses {
-			out = append(out, fleet.Check{Name: s.Context, State: statusState(s.State), URL: s.TargetURL, Description: s.Description})
+	err = each(func(lo gh.ListOptions) ([]*gh.RepoStatus, *gh.Response, error) {
+		res, resp, err := f.gh.Repositories.GetCombinedStatus(ctx, owner, name, commit, &lo)
+		if err != nil {
+			return nil, resp, err
 		}
-		return len(page.Statuses)
+		return res.Statuses, resp, nil
+	}, func(s *gh.RepoStatus) {
+		out = append(out, fleet.Check{Name: s.GetContext(), State: statusState(s.GetState()), URL: s.GetTargetURL(), Description: s.GetDescription()})
 	})
 	if err != nil {
-		return nil, err
+		return nil, f.fail(fmt.Sprintf("reading the commit statuses of %s on %s/%s", commit, owner, name), scopeChecks, err)
 	}
 	return out, nil
 }
 
-func runState(r checkRun) fleet.CheckState {
-	switch {
-	case r.Status != "completed":
+func runState(r *gh.CheckRun) fleet.CheckState {
+	switch c := r.GetConclusion(); {
+	case r.GetStatus() != "completed":
 		return fleet.CheckPending
-	case r.Conclusion == "success" || r.Conclusion == "neutral":
+	case c == "success" || c == "neutral":
 		return fleet.CheckSuccess
-	case r.Conclusion == "skipped":
+	case c == "skipped":
 		return fleet.CheckPending // a job that did not run is no result
 	}
 	return fleet.CheckFailure

@@ -1,6 +1,7 @@
 package github_test
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 )
 
@@ -33,6 +36,17 @@ type fakeGitHub struct {
 	runs     map[string][]map[string]any // owner/repo@sha → check runs
 	statuses map[string][]map[string]any // owner/repo@sha → latest status per context
 	calls    []string                    // "METHOD path?query"
+	app      *fakeApp                    // the GitHub App, when one is installed
+}
+
+// fakeApp is a GitHub App installed on the fake: its token exchange checks
+// the JWT's RS256 signature against the App's public key and records it.
+type fakeApp struct {
+	id, installation int64
+	key              *rsa.PublicKey
+	now              time.Time // GitHub's clock, against which exp is read
+	unavailable      bool      // answer 503, as GitHub does in an outage
+	jwts             []string
 }
 
 func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
@@ -48,6 +62,10 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, r.Method+" "+r.URL.RequestURI())
+	if r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/app/installations/") && f.app != nil {
+		f.accessToken(w, r)
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+f.token {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 		return
@@ -68,21 +86,54 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	case len(p) == 5 && p[0] == "repos" && p[3] == "pulls":
 		f.pull(w, r, p[1]+"/"+p[2], p[4])
 	case r.Method == "POST" && len(p) == 6 && p[0] == "repos" && p[3] == "issues":
-		var body map[string]any
+		var body any
 		require.NoError(f.t, json.NewDecoder(r.Body).Decode(&body))
 		key := p[1] + "/" + p[2] + "#" + p[4]
 		switch p[5] {
 		case "comments":
-			f.comments[key] = append(f.comments[key], body["body"].(string))
+			f.comments[key] = append(f.comments[key], body.(map[string]any)["body"].(string))
 		case "labels":
-			for _, l := range body["labels"].([]any) {
-				f.labels[key] = append(f.labels[key], l.(string))
+			// GitHub documents both {"labels": [...]} and a bare array,
+			// which go-github sends.
+			labels, ok := body.([]any)
+			if !ok {
+				labels = body.(map[string]any)["labels"].([]any)
 			}
+			out := []map[string]any{}
+			for _, l := range labels {
+				f.labels[key] = append(f.labels[key], l.(string))
+				out = append(out, map[string]any{"id": len(f.labels[key]), "name": l, "color": "ededed"})
+			}
+			writeJSON(w, http.StatusOK, out) // the issue's labels, as GitHub answers
+			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]any{"id": 1})
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	}
+}
+
+// accessToken is POST /app/installations/{id}/access_tokens: a JWT signed
+// with the App's key (iss its ID, expiring in at most 10 minutes) gets the
+// installation's token, as GitHub documents.
+func (f *fakeGitHub) accessToken(w http.ResponseWriter, r *http.Request) {
+	signed := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.app.jwts = append(f.app.jwts, signed)
+	if f.app.unavailable {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		return
+	}
+	claims := jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(signed, &claims, func(*jwt.Token) (any, error) { return f.app.key, nil }, jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return f.app.now }))
+	if err != nil || claims.Issuer != strconv.FormatInt(f.app.id, 10) || claims.ExpiresAt.Sub(claims.IssuedAt.Time) > 10*time.Minute {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"})
+		return
+	}
+	if r.URL.Path != fmt.Sprintf("/app/installations/%d/access_tokens", f.app.installation) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": f.token, "expires_at": "2026-11-22T11:00:00Z", "permissions": map[string]string{"pull_requests": "write", "metadata": "read"}, "repository_selection": "all"})
 }
 
 // repos serves an organisation's (or user's) repositories a page at a time,

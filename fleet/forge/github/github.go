@@ -16,9 +16,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
+
+	gh "github.com/google/go-github/v73/github"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
+	"github.com/paved-dev/paved/pipelines/failure"
 )
 
 // DefaultBaseURL is github.com's REST API.
@@ -32,9 +36,12 @@ const (
 	scopeIssues = "Pull requests or Issues write on the repository for labels and comments (classic: repo)"
 )
 
-// Forge is GitHub. It is safe for concurrent use.
+// Forge is GitHub, on go-github: its requests go through forge.API's
+// transport, which sends the token and retries what may pass. It is safe
+// for concurrent use.
 type Forge struct {
 	api *forge.API
+	gh  *gh.Client
 }
 
 var (
@@ -42,6 +49,10 @@ var (
 	_ fleet.Changes = (*Forge)(nil)
 	_ fleet.Checks  = (*Forge)(nil)
 )
+
+func init() {
+	forge.Register("github", func(c forge.Config) (forge.Client, error) { return New(c.Token, c.APIOptions()...) })
+}
 
 // New returns the GitHub forge at DefaultBaseURL (forge.WithBaseURL for
 // GitHub Enterprise Server), calling it with token, which is sent as
@@ -54,15 +65,11 @@ func New(token string, opts ...forge.Option) (*Forge, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Forge{api: api}, nil
-}
-
-type repository struct {
-	Name     string `json:"name"`
-	FullName string `json:"full_name"`
-	CloneURL string `json:"clone_url"`
-	Archived bool   `json:"archived"`
-	Disabled bool   `json:"disabled"`
+	c := gh.NewClient(&http.Client{Transport: api.Transport()})
+	if c.BaseURL, err = url.Parse(api.BaseURL() + "/"); err != nil {
+		return nil, fmt.Errorf("reading forge API URL %q: %w", api.BaseURL(), err)
+	}
+	return &Forge{api: api, gh: c}, nil
 }
 
 // Repositories lists the repositories of organisation (GET
@@ -72,30 +79,68 @@ type repository struct {
 // repositories are left out: they take no pull requests.
 func (f *Forge) Repositories(ctx context.Context, organisation string) ([]fleet.Service, error) {
 	what := fmt.Sprintf("listing the repositories of GitHub organisation %q", organisation)
-	q := url.Values{"per_page": {"100"}, "type": {"all"}}
-	call := forge.Call{What: what, Method: http.MethodGet, Path: "/orgs/" + url.PathEscape(organisation) + "/repos", Query: q, Scope: scopeRead}
 	var out []fleet.Service
-	for page := 0; ; page++ {
-		var repos []repository
-		h, err := f.api.Do(ctx, call, &repos)
-		if page == 0 && errors.Is(err, forge.ErrNotFound) {
-			call.Path, call.Query = "/users/"+url.PathEscape(organisation)+"/repos", url.Values{"per_page": {"100"}, "type": {"owner"}}
-			h, err = f.api.Do(ctx, call, &repos)
+	keep := func(r *gh.Repository) {
+		if !r.GetArchived() && !r.GetDisabled() {
+			out = append(out, fleet.Service{Repository: r.GetCloneURL(), Name: r.GetName()})
 		}
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range repos {
-			if !r.Archived && !r.Disabled {
-				out = append(out, fleet.Service{Repository: r.CloneURL, Name: r.Name})
-			}
-		}
-		next := forge.NextLink(h)
-		if next == "" {
-			return out, nil
-		}
-		call = forge.Call{What: what, Method: http.MethodGet, URL: next, Scope: scopeRead}
 	}
+	err := each(func(lo gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
+		return f.gh.Repositories.ListByOrg(ctx, organisation, &gh.RepositoryListByOrgOptions{Type: "all", ListOptions: lo})
+	}, keep)
+	if err != nil && errors.Is(f.fail(what, scopeRead, err), forge.ErrNotFound) && len(out) == 0 {
+		err = each(func(lo gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
+			return f.gh.Repositories.ListByUser(ctx, organisation, &gh.RepositoryListByUserOptions{Type: "owner", ListOptions: lo})
+		}, keep)
+	}
+	if err != nil {
+		return nil, f.fail(what, scopeRead, err)
+	}
+	return out, nil
+}
+
+// each calls list for every page, 100 items a page, handing fn each item,
+// until GitHub's Link header names no next page.
+func each[T any](list func(gh.ListOptions) ([]T, *gh.Response, error), fn func(T)) error {
+	lo := gh.ListOptions{PerPage: 100}
+	for {
+		items, resp, err := list(lo)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			fn(it)
+		}
+		if resp.NextPage == 0 || len(items) == 0 {
+			return nil
+		}
+		lo.Page = resp.NextPage
+	}
+}
+
+// fail is paved's error for call what that go-github answered with err:
+// the transport's own (retries run out, the host left) as it is, GitHub's
+// answers classified by forge.API.Fail, a rate limit go-github keeps to
+// itself transient.
+func (f *Forge) fail(what, scope string, err error) error {
+	var (
+		ue    *url.Error
+		rl    *gh.RateLimitError
+		abuse *gh.AbuseRateLimitError
+		er    *gh.ErrorResponse
+	)
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.As(err, &rl):
+		return failure.TransientErr(fmt.Errorf("%s: GitHub's rate limit is used up until %s: try again then", what, rl.Rate.Reset.Format(time.RFC3339)))
+	case errors.As(err, &abuse):
+		return failure.TransientErr(fmt.Errorf("%s: GitHub's secondary rate limit: try again in %s", what, abuse.GetRetryAfter()))
+	case errors.As(err, &er) && er.Response != nil:
+		return f.api.Fail(what, scope, er.Response)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // repo maps a clone URL to owner and name.

@@ -40,9 +40,9 @@ func TestRepositories(t *testing.T) {
 	}, got, "every page, archived repositories left out")
 	require.Equal(t, []string{
 		"GET /orgs/acme/repos?per_page=100&type=all",
-		"GET /organizations/acme/repos?page=2",
-		"GET /organizations/acme/repos?page=3",
-	}, f.calls)
+		"GET /orgs/acme/repos?page=2&per_page=100&type=all",
+		"GET /orgs/acme/repos?page=3&per_page=100&type=all",
+	}, f.calls, "go-github reads the page number of the Link header's next link")
 
 	got, err = g.Repositories(context.Background(), "solo")
 	require.NoError(t, err, "a user account is listed when there is no such organisation")

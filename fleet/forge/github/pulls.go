@@ -4,34 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
+
+	gh "github.com/google/go-github/v73/github"
 
 	"github.com/paved-dev/paved/fleet"
 	"github.com/paved-dev/paved/fleet/forge"
 	"github.com/paved-dev/paved/pipelines/failure"
 )
 
-// pull is the part of a GitHub pull request paved reads.
-type pull struct {
-	Number         int     `json:"number"`
-	HTMLURL        string  `json:"html_url"`
-	State          string  `json:"state"`
-	Merged         bool    `json:"merged"`
-	MergedAt       *string `json:"merged_at"`
-	MergeCommitSHA string  `json:"merge_commit_sha"`
-	Head           struct {
-		SHA string `json:"sha"`
-	} `json:"head"`
-}
-
-func (p pull) change() fleet.Change {
-	c := fleet.Change{ID: strconv.Itoa(p.Number), URL: p.HTMLURL, State: fleet.ChangeOpen, Head: p.Head.SHA}
+// change is paved's view of a GitHub pull request.
+func change(p *gh.PullRequest) fleet.Change {
+	c := fleet.Change{ID: strconv.Itoa(p.GetNumber()), URL: p.GetHTMLURL(), State: fleet.ChangeOpen, Head: p.GetHead().GetSHA()}
 	switch {
-	case p.Merged || p.MergedAt != nil:
-		c.State, c.MergeCommit = fleet.ChangeMerged, p.MergeCommitSHA
-	case p.State == "closed":
+	case p.GetMerged() || p.MergedAt != nil:
+		c.State, c.MergeCommit = fleet.ChangeMerged, p.GetMergeCommitSHA()
+	case p.GetState() == "closed":
 		c.State = fleet.ChangeClosed
 	}
 	return c
@@ -53,43 +41,34 @@ func (f *Forge) Open(ctx context.Context, req fleet.ChangeRequest) (fleet.Change
 	if c, ok, err := f.find(ctx, owner, name, req.Head); err != nil || ok {
 		return c, err
 	}
-	var p pull
-	_, err = f.api.Do(ctx, forge.Call{
-		What:   fmt.Sprintf("opening a pull request from %q on %s/%s", req.Head, owner, name),
-		Method: http.MethodPost, Path: pullsPath(owner, name), Scope: scopePulls,
-		Body: map[string]any{"title": req.Title, "head": req.Head, "base": req.Base, "body": req.Body},
-	}, &p)
+	p, _, err := f.gh.PullRequests.Create(ctx, owner, name, &gh.NewPullRequest{Title: &req.Title, Head: &req.Head, Base: &req.Base, Body: &req.Body})
 	if err != nil {
 		// Another run may have opened it since the lookup (GitHub answers
 		// 422 "A pull request already exists").
 		if c, ok, ferr := f.find(ctx, owner, name, req.Head); ferr == nil && ok {
 			return c, nil
 		}
-		return fleet.Change{}, err
+		return fleet.Change{}, f.fail(fmt.Sprintf("opening a pull request from %q on %s/%s", req.Head, owner, name), scopePulls, err)
 	}
-	c := p.change()
+	c := change(p)
 	if len(req.Labels) > 0 {
-		_, err = f.api.Do(ctx, forge.Call{
-			What:   fmt.Sprintf("labelling pull request %s/%s#%d", owner, name, p.Number),
-			Method: http.MethodPost, Path: issuePath(owner, name, p.Number) + "/labels", Scope: scopeIssues,
-			Body: map[string]any{"labels": req.Labels},
-		}, nil)
+		if _, _, err = f.gh.Issues.AddLabelsToIssue(ctx, owner, name, p.GetNumber(), req.Labels); err != nil {
+			err = f.fail(fmt.Sprintf("labelling pull request %s/%s#%d", owner, name, p.GetNumber()), scopeIssues, err)
+		}
 	}
 	return c, err
 }
 
 // find returns the open pull request from head, if there is one.
 func (f *Forge) find(ctx context.Context, owner, name, head string) (fleet.Change, bool, error) {
-	var pulls []pull
-	_, err := f.api.Do(ctx, forge.Call{
-		What:   fmt.Sprintf("looking for an open pull request from %q on %s/%s", head, owner, name),
-		Method: http.MethodGet, Path: pullsPath(owner, name), Scope: scopePulls,
-		Query: url.Values{"head": {owner + ":" + head}, "state": {"open"}},
-	}, &pulls)
-	if err != nil || len(pulls) == 0 {
-		return fleet.Change{}, false, err
+	pulls, _, err := f.gh.PullRequests.List(ctx, owner, name, &gh.PullRequestListOptions{Head: owner + ":" + head, State: "open"})
+	if err != nil {
+		return fleet.Change{}, false, f.fail(fmt.Sprintf("looking for an open pull request from %q on %s/%s", head, owner, name), scopePulls, err)
 	}
-	return pulls[0].change(), true, nil
+	if len(pulls) == 0 {
+		return fleet.Change{}, false, nil
+	}
+	return change(pulls[0]), true, nil
 }
 
 // Get returns pull request id of repository (GET
@@ -99,15 +78,11 @@ func (f *Forge) Get(ctx context.Context, repository, id string) (fleet.Change, e
 	if err != nil {
 		return fleet.Change{}, err
 	}
-	var p pull
-	_, err = f.api.Do(ctx, forge.Call{
-		What:   fmt.Sprintf("reading pull request %s/%s#%d", owner, name, n),
-		Method: http.MethodGet, Path: fmt.Sprintf("%s/%d", pullsPath(owner, name), n), Scope: scopePulls,
-	}, &p)
+	p, _, err := f.gh.PullRequests.Get(ctx, owner, name, n)
 	if err != nil {
-		return fleet.Change{}, err
+		return fleet.Change{}, f.fail(fmt.Sprintf("reading pull request %s/%s#%d", owner, name, n), scopePulls, err)
 	}
-	return p.change(), nil
+	return change(p), nil
 }
 
 // Close comments on pull request id (POST .../issues/{n}/comments) and
@@ -119,19 +94,25 @@ func (f *Forge) Close(ctx context.Context, repository, id, body string) error {
 		return err
 	}
 	owner, name, n, _ := ref(repository, id)
-	var comment *forge.Call
+	var comment func() error
 	if body != "" {
-		comment = &forge.Call{
-			What:   fmt.Sprintf("commenting on pull request %s/%s#%d", owner, name, n),
-			Method: http.MethodPost, Path: issuePath(owner, name, n) + "/comments", Scope: scopeIssues,
-			Body: map[string]string{"body": body},
+		comment = func() error {
+			_, _, err := f.gh.Issues.CreateComment(ctx, owner, name, n, &gh.IssueComment{Body: &body})
+			return f.failIf(fmt.Sprintf("commenting on pull request %s/%s#%d", owner, name, n), scopeIssues, err)
 		}
 	}
-	return f.api.Close(ctx, c, fmt.Sprintf("pull request %s/%s#%d", owner, name, n), comment, forge.Call{
-		What:   fmt.Sprintf("closing pull request %s/%s#%d", owner, name, n),
-		Method: http.MethodPatch, Path: fmt.Sprintf("%s/%d", pullsPath(owner, name), n), Scope: scopePulls,
-		Body: map[string]string{"state": "closed"},
+	return forge.CloseChange(c, fmt.Sprintf("pull request %s/%s#%d", owner, name, n), comment, func() error {
+		_, _, err := f.gh.PullRequests.Edit(ctx, owner, name, n, &gh.PullRequest{State: gh.Ptr("closed")})
+		return f.failIf(fmt.Sprintf("closing pull request %s/%s#%d", owner, name, n), scopePulls, err)
 	})
+}
+
+// failIf is fail when err is not nil.
+func (f *Forge) failIf(what, scope string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return f.fail(what, scope, err)
 }
 
 func ref(repository, id string) (owner, name string, n int, err error) {
@@ -143,12 +124,4 @@ func ref(repository, id string) (owner, name string, n int, err error) {
 		return "", "", 0, failure.BadInputErr(fmt.Errorf("reading pull request %q of %s/%s: %w", id, owner, name, errors.New("not a pull request number")))
 	}
 	return owner, name, n, nil
-}
-
-func pullsPath(owner, name string) string {
-	return "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + "/pulls"
-}
-
-func issuePath(owner, name string, n int) string {
-	return fmt.Sprintf("/repos/%s/%s/issues/%d", url.PathEscape(owner), url.PathEscape(name), n)
 }

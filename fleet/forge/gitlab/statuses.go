@@ -3,21 +3,11 @@ package gitlab
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
+
+	gl "gitlab.com/gitlab-org/api/client-go"
 
 	"github.com/paved-dev/paved/fleet"
-	"github.com/paved-dev/paved/fleet/forge"
 )
-
-// commitStatus is the part of a GitLab commit status (a CI job's, or one
-// an external CI posted) paved reads.
-type commitStatus struct {
-	Name        string  `json:"name"`
-	Status      string  `json:"status"`
-	TargetURL   *string `json:"target_url"`
-	Description *string `json:"description"`
-}
 
 // Checks returns the latest status of every job on commit, from every
 // pipeline that ran it (GET /projects/:id/repository/commits/:sha/statuses,
@@ -25,31 +15,20 @@ type commitStatus struct {
 // failure; created, pending, running, manual, scheduled and skipped (a job
 // that did not run is no result) are pending.
 func (f *Forge) Checks(ctx context.Context, repository, commit string) ([]fleet.Check, error) {
-	path, id, err := projectPath(repository)
+	path, err := projectPath(repository)
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{"per_page": {"100"}}
-	call := forge.Call{
-		What:   fmt.Sprintf("reading the job statuses of %s on %s", commit, path),
-		Method: http.MethodGet, Path: id + "/repository/commits/" + url.PathEscape(commit) + "/statuses", Query: q, Scope: scopeRead,
-	}
 	var out []fleet.Check
-	for {
-		var statuses []commitStatus
-		h, err := f.api.Do(ctx, call, &statuses)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range statuses {
-			out = append(out, fleet.Check{Name: s.Name, State: jobState(s.Status), URL: deref(s.TargetURL), Description: deref(s.Description)})
-		}
-		next := h.Get("X-Next-Page")
-		if next == "" || len(statuses) == 0 {
-			return out, nil
-		}
-		q.Set("page", next)
+	resp, err := each(func(lo gl.ListOptions) ([]*gl.CommitStatus, *gl.Response, error) {
+		return f.gl.Commits.GetCommitStatuses(path, commit, &gl.GetCommitStatusesOptions{ListOptions: lo}, gl.WithContext(ctx))
+	}, func(s *gl.CommitStatus) {
+		out = append(out, fleet.Check{Name: s.Name, State: jobState(s.Status), URL: s.TargetURL, Description: s.Description})
+	})
+	if err != nil {
+		return nil, f.fail(fmt.Sprintf("reading the job statuses of %s on %s", commit, path), scopeRead, resp, err)
 	}
+	return out, nil
 }
 
 func jobState(s string) fleet.CheckState {
@@ -60,11 +39,4 @@ func jobState(s string) fleet.CheckState {
 		return fleet.CheckFailure
 	}
 	return fleet.CheckPending
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -9,11 +9,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-)
 
-// Severities are the vulnerability severities scan.severity may name,
-// highest first (Trivy's).
-var Severities = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
+	"github.com/paved-dev/paved/pipelines/vuln"
+)
 
 // serviceName is what a service may be called: a DNS label, as Kubernetes
 // object names and GitOps paths need.
@@ -47,8 +45,8 @@ func (c *Config) validate() error {
 		}
 	}
 	for _, s := range c.Scan.Severity {
-		if !slices.Contains(Severities, strings.ToUpper(s)) {
-			return fmt.Errorf("scan.severity: %q is not one of %s", s, strings.Join(Severities, ", "))
+		if !vuln.Severity(strings.ToUpper(s)).Known() {
+			return fmt.Errorf("scan.severity: %q is not one of %s", s, strings.Join(vuln.Strings(vuln.AllSeverities), ", "))
 		}
 	}
 	if c.GitOps.Service != "" && !serviceName.MatchString(c.GitOps.Service) {

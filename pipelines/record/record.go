@@ -1,4 +1,10 @@
-package template
+// Package record holds the run record (paved-run.json, paved.dev/run-record/v1)
+// and the run status a CI wrapper commits (paved.dev/run-status/v1): the
+// contract that the pipeline writes and the fleet, the release harness and
+// the demo read. It imports nothing heavier than the standard library, so a
+// reader decodes the real type instead of re-declaring it. The JSON of both
+// is covered by semver (VERSIONING.md): fields are only added within v1.
+package record
 
 import (
 	"encoding/json"
@@ -8,16 +14,16 @@ import (
 	"time"
 )
 
-// RecordSchema is the schemaVersion of the run record. Fields are only
+// Schema is the schemaVersion of the run record. Fields are only
 // added within v1; a rename or removal makes v2.
-const RecordSchema = "paved.dev/run-record/v1"
+const Schema = "paved.dev/run-record/v1"
 
-// PredicateRunRecord is the in-toto predicate type of the run record when
+// Predicate is the in-toto predicate type of the run record when
 // it is attached to the image as an attestation.
-const PredicateRunRecord = "https://paved.dev/run-record/v1"
+const Predicate = "https://paved.dev/run-record/v1"
 
-// RecordFile is the run record's file name.
-const RecordFile = "paved-run.json"
+// File is the run record's file name.
+const File = "paved-run.json"
 
 // Step statuses.
 const (
@@ -26,9 +32,9 @@ const (
 	StatusSkipped = "skipped"
 )
 
-// Record is the run record (paved-run.json): what ran, when, with which
+// Run is the run record (paved-run.json): what ran, when, with which
 // result. Times are RFC 3339 UTC; durations are seconds.
-type Record struct {
+type Run struct {
 	SchemaVersion string `json:"schemaVersion"`
 	// Pipeline is the pipeline's name, e.g. build-scan-deploy.
 	Pipeline string `json:"pipeline"`
@@ -45,11 +51,11 @@ type Record struct {
 	Status  string   `json:"status"`
 	Failure *Failure `json:"failure,omitempty"`
 	// Image is the pushed image, by digest, once pushed.
-	Image           string       `json:"image,omitempty"`
-	StartedAt       time.Time    `json:"startedAt"`
-	FinishedAt      time.Time    `json:"finishedAt"`
-	DurationSeconds float64      `json:"durationSeconds"`
-	Steps           []StepRecord `json:"steps"`
+	Image           string    `json:"image,omitempty"`
+	StartedAt       time.Time `json:"startedAt"`
+	FinishedAt      time.Time `json:"finishedAt"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	Steps           []Step    `json:"steps"`
 	// Warnings are policy warnings (deprecations, denials dated later).
 	Warnings []string `json:"warnings,omitempty"`
 	// Leftover is what a failed run left in the registry without
@@ -84,8 +90,8 @@ type Failure struct {
 	Message  string `json:"message"`
 }
 
-// StepRecord is one step of the run.
-type StepRecord struct {
+// Step is one step of the run.
+type Step struct {
 	Name            string     `json:"name"`
 	Status          string     `json:"status"`
 	StartedAt       *time.Time `json:"startedAt,omitempty"`
@@ -136,7 +142,7 @@ type Outputs struct {
 }
 
 // Step returns the record of the named step, or nil.
-func (r *Record) Step(name string) *StepRecord {
+func (r *Run) Step(name string) *Step {
 	for i := range r.Steps {
 		if r.Steps[i].Name == name {
 			return &r.Steps[i]
@@ -146,7 +152,7 @@ func (r *Record) Step(name string) *StepRecord {
 }
 
 // Write writes the record as indented JSON to path, atomically.
-func (r *Record) Write(path string) error {
+func (r *Run) Write(path string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding run record: %w", err)
@@ -162,4 +168,20 @@ func (r *Record) Write(path string) error {
 		return fmt.Errorf("writing run record %q: %w", path, err)
 	}
 	return nil
+}
+
+// Read reads the run record at path and checks its schemaVersion.
+func Read(path string) (*Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading run record %q: %w", path, err)
+	}
+	var r Run
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decoding run record %q: %w", path, err)
+	}
+	if r.SchemaVersion != Schema {
+		return nil, fmt.Errorf("reading run record %q: schemaVersion %q, want %s", path, r.SchemaVersion, Schema)
+	}
+	return &r, nil
 }

@@ -1,4 +1,4 @@
-package scan
+package vuln
 
 import (
 	"fmt"
@@ -8,6 +8,9 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/failure"
 )
+
+// DefaultSeverities are the severities that fail the gate by default.
+var DefaultSeverities = []Severity{Critical, High}
 
 // Policy is what the gate enforces.
 type Policy struct {
@@ -29,7 +32,7 @@ func Evaluate(r *Report, p Policy, now time.Time) error {
 		p.Severities = DefaultSeverities
 	}
 	all := append(slices.Clone(r.Findings), ignoredFindings(r.Ignored)...)
-	sortFindings(all)
+	SortFindings(all)
 	r.Findings, r.Ignored, r.ExpiredIgnores = []Finding{}, []Ignored{}, []IgnoreEntry{}
 	if p.Ignores != nil {
 		for _, e := range p.Ignores.Ignores {
@@ -103,11 +106,7 @@ func failingIDs(fs []Finding) []string {
 // makes the gate pass.
 func gateError(failing []Finding, p Policy) error {
 	var b strings.Builder
-	sevs := make([]string, len(p.Severities))
-	for i, s := range p.Severities {
-		sevs[i] = string(s)
-	}
-	fmt.Fprintf(&b, "vulnerability gate failed: %d finding(s) at %s:", len(failing), strings.Join(sevs, ","))
+	fmt.Fprintf(&b, "vulnerability gate failed: %d finding(s) at %s:", len(failing), strings.Join(Strings(p.Severities), ","))
 	for _, f := range failing {
 		fixed := f.Fixed
 		if fixed == "" {

@@ -1,4 +1,4 @@
-package scan
+package vuln
 
 import (
 	_ "embed"
@@ -31,12 +31,25 @@ const (
 // AllSeverities lists every severity, highest first.
 var AllSeverities = []Severity{Critical, High, Medium, Low, Unknown}
 
-// rank orders severities: 0 is the highest.
-func (s Severity) rank() int {
+// Rank orders severities: 0 is the highest, len(AllSeverities) an
+// unknown string.
+func (s Severity) Rank() int {
 	if i := slices.Index(AllSeverities, s); i >= 0 {
 		return i
 	}
 	return len(AllSeverities)
+}
+
+// Known reports whether s is one of AllSeverities.
+func (s Severity) Known() bool { return slices.Contains(AllSeverities, s) }
+
+// Strings returns sevs as strings, in order.
+func Strings(sevs []Severity) []string {
+	out := make([]string, len(sevs))
+	for i, s := range sevs {
+		out[i] = string(s)
+	}
+	return out
 }
 
 // ParseSeverities parses a comma-separated list such as "CRITICAL,HIGH"
@@ -129,8 +142,9 @@ type Finding struct {
 	Description string `json:"-"`
 }
 
-// key identifies a finding across image and SBOM scans.
-func (f Finding) key() string {
+// Key identifies a finding across image and SBOM scans: id, package,
+// installed version and package type.
+func (f Finding) Key() string {
 	return strings.Join([]string{f.ID, f.Package, f.Installed, f.Type}, "|")
 }
 
@@ -153,13 +167,13 @@ type Gate struct {
 	Failing []string `json:"failing"`
 }
 
-// sortFindings orders findings by severity (highest first), id, package,
+// SortFindings orders findings by severity (highest first), id, package,
 // then target.
-func sortFindings(fs []Finding) {
+func SortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if c := a.Severity.rank() - b.Severity.rank(); c != 0 {
+		if c := a.Severity.Rank() - b.Severity.Rank(); c != 0 {
 			return c
 		}
-		return strings.Compare(a.key()+"|"+a.Target, b.key()+"|"+b.Target)
+		return strings.Compare(a.Key()+"|"+a.Target, b.Key()+"|"+b.Target)
 	})
 }
