@@ -15,7 +15,8 @@ demo: build
 ## the runc smoke tests of the reference images on the approved Debian bases,
 ## the fleet dashboard in headless Chromium, the exported admission policies
 ## through the Kyverno CLI and policy-controller's tester, paved's SBOM package set against
-## stock syft, the Gitea forge and campaigns on a real Gitea, the CI wrappers under act and
+## stock syft, the Gitea forge and campaigns on a real Gitea, the canary loop end to end (Gitea, act,
+## the paved CLI), the CI wrappers under act and
 ## gitlab-ci-local, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
@@ -75,7 +76,7 @@ forge-test:
 	# -count=1: a cached pass would not start Gitea.
 	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
 
-## loop-test: the canary loop end to end (ci TestLoop, ~4 min warm): eight services on a real Gitea, each
+## loop-test: the canary loop end to end (ci TestLoop, ~3 min warm): eight services on a real Gitea, each
 ## change's and merge's own GitHub workflow under act, its result posted as a commit status, and the
 ## campaign started, advanced, halted by a failing scan gate and rolled back through the paved CLI
 ## (hack/tools.sh gitea, act and gitlab-ci-local, built once)

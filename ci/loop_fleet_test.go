@@ -107,7 +107,7 @@ func (l *loopFleet) pushService(t *testing.T, dir, name string, vulnerable bool)
 		for _, args := range [][]string{{"mod", "edit", "-require=golang.org/x/text@v0.3.7"}, {"mod", "tidy"}} {
 			cmd := exec.Command("go", args...)
 			cmd.Dir = app
-			// golang.org/x/text v0.3.7 is in the module cache: paved's own graph has it.
+			// go mod tidy fetches v0.3.7 from the module proxy on a fresh machine (GOFLAGS=-mod=mod).
 			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOEXPERIMENT=")
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "go %s: %s", strings.Join(args, " "), out)
