@@ -4,7 +4,7 @@ export GOEXPERIMENT := jsonv2
 GO ?= go
 GOTESTFLAGS ?= -timeout 30m
 
-.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test wrappers-test cosign-test
+.PHONY: demo test bench build fmt-check vet apps-test dagger-check buildkit-test smoke-test chromium-test admission-test sbom-stock-test release-check release-test render-test forge-test wrappers-test loop-test cosign-test
 
 ## demo: build go-api into the embedded registry on embedded defaults (offline)
 demo: build
@@ -15,7 +15,8 @@ demo: build
 ## the runc smoke tests of the reference images on the approved Debian bases,
 ## the fleet dashboard in headless Chromium, the exported admission policies
 ## through the Kyverno CLI and policy-controller's tester, paved's SBOM package set against
-## stock syft, the Gitea forge and campaigns on a real Gitea, the CI wrappers under act and
+## stock syft, the Gitea forge and campaigns on a real Gitea, the canary loop end to end (Gitea, act,
+## the paved CLI), the CI wrappers under act and
 ## gitlab-ci-local, and the release check)
 test: fmt-check vet dagger-check
 	$(GO) test $(GOTESTFLAGS) ./...
@@ -23,6 +24,7 @@ test: fmt-check vet dagger-check
 	$(MAKE) wrappers-test
 	$(MAKE) render-test
 	$(MAKE) forge-test
+	$(MAKE) loop-test
 	$(MAKE) buildkit-test
 	$(MAKE) smoke-test
 	$(MAKE) chromium-test
@@ -73,6 +75,17 @@ forge-test:
 	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/... ./cmd/paved/
 	# -count=1: a cached pass would not start Gitea.
 	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
+
+## loop-test: the canary loop end to end (ci TestLoop, ~3 min warm): eight services on a real Gitea, each
+## change's and merge's own GitHub workflow under act, its result posted as a commit status, and the
+## campaign started, advanced, halted by a failing scan gate and rolled back through the paved CLI
+## (hack/tools.sh gitea, act and gitlab-ci-local, built once)
+loop-test:
+	./hack/tools.sh gitea >/dev/null
+	$(GO) vet -tags 'wrappers loop' ./ci/
+	# -count=1: a cached pass would not start Gitea or act.
+	PAVED_ACT="$$(./hack/tools.sh act)" PAVED_GITLAB_CI_LOCAL="$$(./hack/tools.sh gitlab-ci-local)" \
+		$(GO) test -tags 'wrappers loop' -count=1 -timeout 20m -run '^TestLoop$$' -v ./ci/
 
 ## wrappers-test: the GitHub reusable workflow and action under act (go-api, node-web) and the GitLab
 ## component under gitlab-ci-local (python-api), each installing the signed release of this tree (root)

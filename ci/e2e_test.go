@@ -116,14 +116,36 @@ type world struct {
 	vars    map[string]string
 }
 
-// newWorld sets up a run of app: its own registry with the static base (and
-// app's approved base), the fixture vulnerability database as a mirror
-// (PAVED_DB_REPOSITORY, which paved db update reads), a GitOps remote, and
-// the service repository made from the release tree's copy of the app.
+// newWorld sets up a run of app: its own registry and database mirror
+// (newInfra), a GitOps remote, and the service repository made from the
+// release tree's copy of the app.
 func newWorld(t *testing.T, app string) *world {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
+	in, mirror := newInfra(t, dir, app)
+	require.NoError(t, in.SeedGitOps(ctx, filepath.Join(shared.rel.Tree, "examples", "gitops"), shared.keys.PublicKey, dir))
+
+	w := &world{in: in, dir: dir, service: filepath.Join(dir, "service")}
+	require.NoError(t, runner.NewService(ctx, runner.ServiceOptions{
+		App: filepath.Join(shared.rel.Tree, "examples", "reference-apps", app), Dir: w.service,
+		Registry: in.Registry, Policy: filepath.Join(shared.rel.Tree, "examples", "policy.yaml"),
+		Key: shared.keys.PrivateKey, GitOps: in.GitOps, Date: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		Origin: shared.server.URL() + "/acme/" + app + ".git",
+	}))
+	// The platform team's organization (GitHub) or group (GitLab) variables.
+	w.vars = map[string]string{"PAVED_RELEASE_URL": shared.server.ReleaseURL(), "PAVED_DB_REPOSITORY": mirror}
+	w.env = append(os.Environ(), "PAVED_GIT_AUTHOR_NAME=paved test", "PAVED_GIT_AUTHOR_EMAIL=test@paved.invalid")
+	return w
+}
+
+// newInfra starts a run's registry under dir with the static base (and
+// app's approved base) and the fixture vulnerability database as a mirror
+// (PAVED_DB_REPOSITORY, which paved db update reads); it returns the
+// registry and the mirror's reference.
+func newInfra(t *testing.T, dir, app string) (*runner.Infra, string) {
+	t.Helper()
+	ctx := context.Background()
 	in, err := runner.StartInfra(ctx, filepath.Join(dir, "registry"))
 	require.NoError(t, err)
 	t.Cleanup(in.Close)
@@ -141,19 +163,7 @@ func newWorld(t *testing.T, app string) *world {
 	ref, err := name.ParseReference(mirror)
 	require.NoError(t, err)
 	require.NoError(t, remote.Write(ref, art))
-	require.NoError(t, in.SeedGitOps(ctx, filepath.Join(shared.rel.Tree, "examples", "gitops"), shared.keys.PublicKey, dir))
-
-	w := &world{in: in, dir: dir, service: filepath.Join(dir, "service")}
-	require.NoError(t, runner.NewService(ctx, runner.ServiceOptions{
-		App: filepath.Join(shared.rel.Tree, "examples", "reference-apps", app), Dir: w.service,
-		Registry: in.Registry, Policy: filepath.Join(shared.rel.Tree, "examples", "policy.yaml"),
-		Key: shared.keys.PrivateKey, GitOps: in.GitOps, Date: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
-		Origin: shared.server.URL() + "/acme/" + app + ".git",
-	}))
-	// The platform team's organization (GitHub) or group (GitLab) variables.
-	w.vars = map[string]string{"PAVED_RELEASE_URL": shared.server.ReleaseURL(), "PAVED_DB_REPOSITORY": mirror}
-	w.env = append(os.Environ(), "PAVED_GIT_AUTHOR_NAME=paved test", "PAVED_GIT_AUTHOR_EMAIL=test@paved.invalid")
-	return w
+	return in, mirror
 }
 
 func pushStatic(t *testing.T, registry string) {

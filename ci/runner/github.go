@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -50,12 +51,38 @@ type GitHubOptions struct {
 	// cache stand-ins restore from and save to (shared by runs that
 	// should see each other's caches).
 	Dir, CacheDir string
+	// PullRequest, when set, runs the workflow on a pull_request event
+	// of that head branch into main (the change's CI, which never
+	// deploys) instead of a push to main.
+	PullRequest *PullRequest
+}
+
+// PullRequest is the pull request a pull_request event is for.
+type PullRequest struct {
+	// Number is the pull request's number; Head its branch and HeadSHA
+	// the commit the run checks out.
+	Number        int
+	Head, HeadSHA string
+}
+
+// event is act's event name and payload for o.
+func (o GitHubOptions) event() (string, []byte, error) {
+	if o.PullRequest == nil {
+		return "push", []byte(`{"ref":"refs/heads/main","repository":{"default_branch":"main"}}`), nil
+	}
+	p := o.PullRequest
+	payload, err := json.Marshal(map[string]any{
+		"number": p.Number, "repository": map[string]string{"default_branch": "main"},
+		"pull_request": map[string]any{"number": p.Number,
+			"head": map[string]string{"ref": p.Head, "sha": p.HeadSHA}, "base": map[string]string{"ref": "main"}},
+	})
+	return "pull_request", payload, err
 }
 
 var usesRef = regexp.MustCompile(`uses:\s*['"]?([\w.-]+/[\w.-]+)(?:/[^@\s'"]*)?@([^\s'"#]+)`)
 
-// GitHub runs the service's workflow on a push to main with act in host
-// mode: paved-dev/paved@VERSION resolves to rel's tree, the hosted actions
+// GitHub runs the service's workflow on a push to main (or o.PullRequest)
+// with act in host mode: paved-dev/paved@VERSION resolves to rel's tree, the hosted actions
 // to the stand-ins, anything else is refused.
 func GitHub(ctx context.Context, rel *Release, svc Service, o GitHubOptions) (*Run, error) {
 	if o.Workflow == "" {
@@ -70,15 +97,19 @@ func GitHub(ctx context.Context, rel *Release, svc Service, o GitHubOptions) (*R
 	if err != nil {
 		return nil, err
 	}
+	name, payload, err := o.event()
+	if err != nil {
+		return nil, err
+	}
 	event := filepath.Join(o.Dir, "event.json")
-	if err := os.WriteFile(event, []byte(`{"ref":"refs/heads/main","repository":{"default_branch":"main"}}`), 0o644); err != nil {
+	if err := os.WriteFile(event, payload, 0o644); err != nil {
 		return nil, err
 	}
 	secrets := filepath.Join(o.Dir, "secrets.env")
 	if err := writeDotenv(secrets, svc.Secrets); err != nil {
 		return nil, err
 	}
-	args := []string{"push", "--workflows", o.Workflow, "-P", "ubuntu-latest=-self-hosted",
+	args := []string{name, "--workflows", o.Workflow, "-P", "ubuntu-latest=-self-hosted",
 		"--no-skip-checkout", "--no-cache-server", "--action-offline-mode", "--defaultbranch", "main",
 		"--eventpath", event, "--action-cache-path", filepath.Join(o.Dir, "act"), "--secret-file", secrets}
 	for _, r := range repos {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -206,25 +205,33 @@ func newCampaignStatusCmd() *cobra.Command {
   paved fleet campaign status paved-v0.3.0 --state-repo https://git.example.com/platform/fleet.git --output json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(f.output); err != nil {
-				return err
-			}
-			store, err := campaignStore(&f)
-			if err != nil {
-				return err
+			if f.output == "html" && len(args) == 0 {
+				return usageError{errors.New("invalid --output html without ID: the HTML page is one campaign's (give its ID)")}
+			} else if f.output != "html" {
+				if err := checkOutput(f.output); err != nil {
+					return err
+				}
 			}
 			if len(args) == 0 {
+				store, err := campaignStore(&f)
+				if err != nil {
+					return err
+				}
 				all, err := store.List(cmd.Context())
 				if err != nil {
 					return err
 				}
 				return printCampaignList(cmd.OutOrStdout(), f.output, all)
 			}
-			c, err := store.Load(cmd.Context(), args[0])
+			e, err := campaignEngine(&f)
 			if err != nil {
 				return err
 			}
-			return printCampaign(cmd.OutOrStdout(), f.output, c)
+			r, err := e.Report(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printReport(cmd.OutOrStdout(), f.output, r)
 		},
 	}
 	f.bind(cmd)
@@ -466,86 +473,28 @@ func printCampaignList(w io.Writer, output string, all []*campaign.Campaign) err
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tTARGET\tWAVE\tUPDATED")
 	for _, c := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.State, describeTarget(c.Target), waveName(c), c.UpdatedAt.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.State, campaign.DescribeTarget(c.Target), campaign.NewReport(c, nil).WaveName(), c.UpdatedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
 }
 
-// describeEvidence says what a verdict rests on: the CI result's page, the
-// deploy record, the run file, or why the gate still waits.
-func describeEvidence(v *campaign.Verdict) string {
-	switch v.Evidence {
-	case campaign.EvidenceCheck:
-		return "ci " + cmp.Or(v.URL, v.Commit)
-	case campaign.EvidenceDeploy:
-		return v.Message
-	case campaign.EvidenceRun:
-		return "run " + v.File
-	}
-	if v.URL != "" {
-		return v.Message + " (" + v.URL + ")"
-	}
-	return v.Message
+// printCampaign prints c as JSON (with its gate), or as the campaign's
+// report (campaign.Report) from its recorded state.
+func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
+	return printReport(w, output, campaign.NewReport(c, nil))
 }
 
-func printCampaign(w io.Writer, output string, c *campaign.Campaign) error {
-	if output == "json" {
+// printReport prints r as JSON (the campaign with its gate), text or the
+// HTML page.
+func printReport(w io.Writer, output string, r *campaign.Report) error {
+	switch output {
+	case "json":
 		return writeJSON(w, struct {
 			*campaign.Campaign
 			Gate campaign.GateResult `json:"gate"`
-		}{c, c.Gate()})
+		}{r.Campaign, r.Gate})
+	case "html":
+		return r.WriteHTML(w)
 	}
-	fmt.Fprintf(w, "campaign %s: %s, %s, wave %s\n", c.ID, c.State, describeTarget(c.Target), waveName(c))
-	if c.Reason != "" {
-		fmt.Fprintf(w, "reason: %s\n", c.Reason)
-	}
-	if g := c.Gate(); g.Wave != "" && c.State == campaign.Running {
-		fmt.Fprintf(w, "gate of wave %s: %d of %d merged healthy (need %g)", g.Wave, len(g.OK), g.Merged, c.Health.Ratio)
-		if len(g.Unsettled) > 0 {
-			fmt.Fprintf(w, "; not merged yet: %s", strings.Join(g.Unsettled, ", "))
-		}
-		if len(g.Missing) > 0 {
-			fmt.Fprintf(w, "; no run yet from: %s", strings.Join(g.Missing, ", "))
-		}
-		fmt.Fprintln(w)
-	}
-	if c.Denial != nil {
-		fmt.Fprintf(w, "policy denies %s from %s (commit %s)\n", c.Denial.Image, c.Denial.From, c.Denial.Commit)
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tWAVE\tSTATUS\tHEALTH\tEVIDENCE\tDETAIL")
-	for _, s := range c.Services {
-		health, evidence, detail := "", "", s.Error
-		if s.Health != nil {
-			health = s.Health.Status
-			if s.Health.Step != "" {
-				health += " at " + s.Health.Step
-			}
-			evidence = describeEvidence(s.Health)
-		}
-		if detail == "" && s.RevertCommit != "" {
-			detail = "reverted by " + s.RevertCommit
-		} else if detail == "" && s.Change != nil {
-			detail = s.Change.URL
-			if detail == "" {
-				detail = s.Change.ID
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, c.Waves[s.Wave].Name, s.Status, health, cmp.Or(evidence, "-"), detail)
-	}
-	return tw.Flush()
-}
-
-func describeTarget(t rewrite.Target) string {
-	if t.From == "" {
-		return fmt.Sprintf("%s → %s", t.Kind, t.To)
-	}
-	return fmt.Sprintf("%s %s → %s", t.Kind, t.From, t.To)
-}
-
-func waveName(c *campaign.Campaign) string {
-	if c.Wave < 0 {
-		return "(not started)"
-	}
-	return fmt.Sprintf("%d/%d %s", c.Wave+1, len(c.Waves), c.Waves[c.Wave].Name)
+	return r.WriteText(w)
 }

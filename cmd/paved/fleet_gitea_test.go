@@ -68,5 +68,9 @@ func TestFleetCampaignGitea(t *testing.T) {
 	require.Contains(t, out, "campaign paved-v0.3.0: done")
 	code, out, errOut = paved("status", "paved-v0.3.0")
 	require.Equal(t, 0, code, errOut)
-	require.Regexp(t, `svc-a +canary +merged +ok at paved / build-scan-deploy \(push\) +ci http://ci.example/svc-a +`+srv.URL+`/acme/svc-a/pulls/1`, out)
+	require.Regexp(t, `svc-a +canary +merged +ok at paved / build-scan-deploy \(push\) +ci http://ci.example/svc-a +#1 `+srv.URL+`/acme/svc-a/pulls/1 +-\n`, out)
+	code, page, errOut := paved("status", "paved-v0.3.0", "--output", "html")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, page, `<a href="`+srv.URL+`/acme/svc-a/pulls/1">#1</a>`, "the change's link")
+	require.Contains(t, page, `<a href="http://ci.example/svc-a">log</a>`, "the CI result's link")
 }
