@@ -40,9 +40,6 @@ var flagWords = map[string]string{
 	"pipelines/admission/yaml.go --format":          "the header of generated policies",
 	"pipelines/admission/messages.go --scan-report": "a message inside generated policies",
 	"pipelines/deploy/ingress.go --write":           "the header of generated Ingresses",
-	// Landed from issue 16 at 05:51 (campaign status rendering, its file):
-	// a status line, not an error; to move to a hint when 16 next edits it.
-	"fleet/campaign/report.go --auto-merge": "campaign status text",
 }
 
 // TestLibrariesSpeakNoCLI checks that no package outside the CLI imports a

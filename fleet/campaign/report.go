@@ -118,7 +118,7 @@ func why(s *Service) string {
 	case s.Status == Pending:
 		return "the bump is not pushed yet (advance pushes it)"
 	case s.Status == Opened:
-		return "the change is not merged yet (merge it on the forge, or advance --auto-merge)"
+		return "the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge)"
 	case s.Status != Merged:
 		return ""
 	case s.Health == nil:
