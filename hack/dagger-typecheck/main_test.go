@@ -15,7 +15,7 @@ import (
 const repoRoot = "../.."
 
 func TestReadAPI(t *testing.T) {
-	dir, err := sdkDir(repoRoot)
+	dir, err := sdkDir(filepath.Join(repoRoot, ".dagger"))
 	require.NoError(t, err)
 	api, err := readAPI(filepath.Join(dir, "dagger.gen.go"))
 	require.NoError(t, err)
