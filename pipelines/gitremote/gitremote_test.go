@@ -182,6 +182,15 @@ func TestRetryStops(t *testing.T) {
 			return nil
 		}, nil, 3},
 		{"at least one try", 0, func(int) error { return rejected }, rejected, 1},
+		// backoff gives the last attempt's error back still wrapped as
+		// permanent: it must come out as it was, keeping its kind.
+		{"another error on the only attempt", 1, func(int) error { return failure.BadInputErr(bad) }, failure.BadInputErr(bad), 1},
+		{"another error on the last attempt", 3, func(n int) error {
+			if n < 3 {
+				return rejected
+			}
+			return failure.PolicyErr(bad)
+		}, failure.PolicyErr(bad), 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,6 +201,7 @@ func TestRetryStops(t *testing.T) {
 				return tc.errs(n)
 			})
 			require.Equal(t, tc.want, err)
+			require.Equal(t, failure.KindOf(tc.want), failure.KindOf(err))
 			require.Equal(t, tc.tries, tries)
 		})
 	}

@@ -49,6 +49,11 @@ func Retry(ctx context.Context, b Backoff, try func(attempt int) error) error {
 		}
 		return struct{}{}, last
 	}, backoff.WithBackOff(b.exponential()), backoff.WithMaxTries(uint(max(1, b.Attempts))), backoff.WithMaxElapsedTime(0))
+	// On the last attempt backoff returns the error still wrapped as
+	// permanent; unwrapped, it is the attempt's own error with its kind.
+	if p, ok := err.(*backoff.PermanentError); ok {
+		err = p.Unwrap()
+	}
 	if err != nil && err != last {
 		return failure.TransientErr(fmt.Errorf("%w (stopped waiting to try again: %w)", last, err))
 	}
