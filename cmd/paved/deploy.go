@@ -13,6 +13,7 @@ import (
 
 	"github.com/paved-dev/paved/pipelines/deploy"
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/oci"
 )
 
 // deployOptions are the flags shared by every deploy verb.
@@ -132,6 +133,7 @@ func printDeployResult(w io.Writer, o *deployOptions, res *deploy.Result) error 
 func newDeployBumpCmd() *cobra.Command {
 	var o deployOptions
 	var req deploy.BumpRequest
+	var image string
 	cmd := &cobra.Command{
 		Use:   "bump",
 		Short: "Pin a service's manifests in one environment to an image digest, through its gates",
@@ -147,6 +149,9 @@ func newDeployBumpCmd() *cobra.Command {
 			if req.Unlock && req.Reason == "" {
 				return usageError{errors.New("--unlock needs --reason: say why the lock is lifted")}
 			}
+			if req.Image, err = oci.ParseDigest(image); err != nil {
+				return err
+			}
 			req.DeployedBy, req.RunID, req.TraceID = o.deployedBy, o.runID, o.traceID
 			res, err := deploy.Bump(cmd.Context(), o.repo, req, opts...)
 			if err != nil {
@@ -159,7 +164,7 @@ func newDeployBumpCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&req.Service, "service", "", "service name, as in paved-gitops.yaml")
 	f.StringVar(&req.Env, "env", "", "environment name, as in paved-gitops.yaml")
-	f.StringVar(&req.Image, "image", "", "image by digest: REPO@sha256:... (a tag is refused)")
+	f.StringVar(&image, "image", "", "image by digest: REPO@sha256:... (a tag is refused)")
 	f.StringVar(&req.Version, "version", "", "human version to record and write to tag fields (default: 12 hex digits of the digest)")
 	f.StringVar(&req.SourceRevision, "source-revision", "", "source commit the image was built from")
 	f.StringVar(&req.ApprovedBy, "approved-by", "", "identity that approved the change (required where approval: required)")

@@ -279,7 +279,9 @@ func (r *gateRepo) ref(c string) string { return r.repo + "@" + r.fx.digests[c] 
 // open environments (no gate applies yet).
 func (r *gateRepo) bump(t *testing.T, svc, env, c string) {
 	t.Helper()
-	_, err := deploy.Bump(context.Background(), r.url, deploy.BumpRequest{Service: svc, Env: env, Image: r.ref(c), Version: c})
+	d, err := name.NewDigest(r.ref(c))
+	require.NoError(t, err)
+	_, err = deploy.Bump(context.Background(), r.url, deploy.BumpRequest{Service: svc, Env: env, Image: d, Version: c})
 	require.NoError(t, err)
 }
 

@@ -29,7 +29,7 @@ import (
 type deployFleet struct {
 	*testFleet
 	gitops *fleettest.Repo
-	images []string // REPO@sha256:… of each service
+	images []name.Digest // REPO@sha256:… of each service
 }
 
 func newDeployFleet(t *testing.T, n int) *deployFleet {
@@ -49,7 +49,7 @@ func newDeployFleet(t *testing.T, n int) *deployFleet {
 		require.NoError(t, remote.Write(ref, img))
 		d, err := img.Digest()
 		require.NoError(t, err)
-		df.images = append(df.images, repo+"@"+d.String())
+		df.images = append(df.images, ref.Context().Digest(d.String()))
 		config += fmt.Sprintf("  %s:\n    layout: manifests\n    path: manifests/%s/{env}\n    image: %s\n", s.Name, s.Name, repo)
 		files["manifests/"+s.Name+"/dev/deployment.yaml"] = fmt.Sprintf("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: %s:v1\n", s.Name, repo)
 	}

@@ -8,19 +8,20 @@ import (
 
 	"github.com/go-git/go-billy/v5"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/paved-dev/paved/internal/version"
 	"github.com/paved-dev/paved/pipelines/failure"
-	"github.com/paved-dev/paved/pipelines/oci"
 )
 
 // BumpRequest asks to run an image in one environment of one service.
 type BumpRequest struct {
 	Service string
 	Env     string
-	// Image is REPO@sha256:...; a tag is refused, and so is any repository
-	// but the service's image in paved-gitops.yaml.
-	Image string
+	// Image is the digest to run (REPO@sha256:...), parsed once where a user
+	// or a file gives it (oci.ParseDigest); any repository but the service's
+	// image in paved-gitops.yaml is refused, and so is a zero Digest.
+	Image name.Digest
 	// Version is the human version recorded and written to tag fields
 	// (default: the first 12 hex digits of the digest); an image tag.
 	Version string
@@ -61,27 +62,39 @@ var ErrNeedsApproval = errors.New("needs an approval")
 // failure.PolicyErr and pushes nothing. The same bump twice makes no second
 // commit (Result.Changed is false).
 func Bump(ctx context.Context, repoURL string, req BumpRequest, opts ...Option) (*Result, error) {
-	d, err := checkBump(req)
-	if err != nil {
+	if err := checkBump(req); err != nil {
 		return nil, err
 	}
 	o := newOptions(opts)
 	return transact(ctx, repoURL, o, func(fsys billy.Filesystem, cfg *Config) (*plan, error) {
-		return planBump(ctx, fsys, cfg, req, d, "bump", o)
+		return planBump(ctx, fsys, cfg, req, "bump", o)
 	})
 }
 
-func checkBump(req BumpRequest) (name.Digest, error) {
+func checkBump(req BumpRequest) error {
 	if req.Service == "" || req.Env == "" {
-		return name.Digest{}, failure.BadInputErr(errors.New("a bump needs a service and an environment"))
+		return failure.BadInputErr(errors.New("a bump needs a service and an environment"))
 	}
 	if req.Unlock && req.Reason == "" {
-		return name.Digest{}, failure.BadInputErr(errors.New("unlocking needs a reason: say why the lock is lifted"))
+		return failure.BadInputErr(errors.New("unlocking needs a reason: say why the lock is lifted"))
 	}
 	if err := req.check(); err != nil {
-		return name.Digest{}, err
+		return err
 	}
-	return oci.ParseDigest(req.Image)
+	return checkDigest(req.Image)
+}
+
+// checkDigest refuses an image that is no digest: a zero name.Digest, or one
+// made with name.Repository.Digest from something other than sha256:<hex>
+// (v1.NewHash knows only sha256).
+func checkDigest(d name.Digest) error {
+	if d.DigestStr() == "" {
+		return failure.BadInputErr(errors.New("a bump needs an image: give it by digest (REPO@sha256:...)"))
+	}
+	if _, err := v1.NewHash(d.DigestStr()); err != nil {
+		return failure.BadInputErr(fmt.Errorf("image %q: give it by sha256 digest (REPO@sha256:<64 hex digits>)", d.String()))
+	}
+	return nil
 }
 
 // CheckRequest refuses the values of req that a bump refuses whatever the
@@ -105,7 +118,7 @@ func (req BumpRequest) check() error {
 
 // planBump computes the manifest and versions.yaml edits of a bump, after
 // the image passes the environment's gates.
-func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpRequest, d name.Digest, action string, o *options) (*plan, error) {
+func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpRequest, action string, o *options) (*plan, error) {
 	svc, err := cfg.Service(req.Service)
 	if err != nil {
 		return nil, err
@@ -114,7 +127,7 @@ func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpR
 	if err != nil {
 		return nil, err
 	}
-	img, err := svc.imageFor(req.Service, d, req.Version)
+	img, err := svc.imageFor(req.Service, req.Image, req.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +140,7 @@ func planBump(ctx context.Context, fsys billy.Filesystem, cfg *Config, req BumpR
 		return nil, failure.PolicyErr(fmt.Errorf("%s in %s is %w since %s (%s): unlock it with a reason to lift the lock", req.Service, req.Env, ErrLocked, cur.Lock.At, cur.Lock.Reason))
 	}
 	doing := or(req.doing, "bumping "+req.Service+" in "+req.Env)
-	if err := o.admit(ctx, fsys, cfg.Environments[i], doing, req.ApprovedBy, d); err != nil {
+	if err := o.admit(ctx, fsys, cfg.Environments[i], doing, req.ApprovedBy, req.Image); err != nil {
 		return nil, err
 	}
 	t := target{name: req.Service, svc: svc, env: req.Env, known: cur.repositories()}

@@ -85,17 +85,6 @@ func (s *Service) imageFor(service string, d name.Digest, version string) (Image
 	return Image{Repository: s.Image, Digest: d.DigestStr(), Version: version}, nil
 }
 
-// repositoryOf strips the tag and digest from an image reference.
-func repositoryOf(ref string) string {
-	if i := strings.Index(ref, "@"); i >= 0 {
-		ref = ref[:i]
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		ref = ref[:i]
-	}
-	return ref
-}
-
 // sameRepository reports whether two repositories are the same once
 // Docker's defaults are filled in (nginx is index.docker.io/library/nginx).
 func sameRepository(a, b string) bool {
@@ -112,7 +101,9 @@ func checkImageName(image string) error {
 	if image == "" {
 		return errors.New("image is missing: give the repository its images come from (REGISTRY/NAME); bumps of any other repository are refused")
 	}
-	if _, err := name.NewRepository(image); err != nil || repositoryOf(image) != image {
+	// A tag or digest is no repository: name.NewRepository refuses : and @
+	// in the path.
+	if _, err := name.NewRepository(image); err != nil {
 		return fmt.Errorf("image %q: give a repository (REGISTRY/NAME) without tag or digest", image)
 	}
 	return nil

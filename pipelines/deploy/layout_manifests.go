@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
+	"github.com/google/go-containerregistry/pkg/name"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paved-dev/paved/pipelines/deploy/yamlpatch"
@@ -122,14 +123,18 @@ func containers(doc *yaml.Node, deployment string, fn func(name string, image *y
 }
 
 // owns reports whether the container called name running image is the
-// service's: by name with manifests.container, else by its repository.
-func (t target) owns(name, image string) bool {
+// service's: by name with manifests.container, else by its repository (an
+// image that is no reference is not the service's).
+func (t target) owns(container, image string) bool {
 	if c := t.svc.Manifests.Container; c != "" {
-		return name == c
+		return container == c
 	}
-	repo := repositoryOf(image)
+	ref, err := name.ParseReference(image)
+	if err != nil {
+		return false
+	}
 	for _, r := range append([]string{t.svc.Image}, t.known...) {
-		if sameRepository(repo, r) {
+		if sameRepository(ref.Context().Name(), r) {
 			return true
 		}
 	}

@@ -60,10 +60,10 @@ func Promote(ctx context.Context, repoURL string, req PromoteRequest, opts ...Op
 			return nil, fmt.Errorf("reading %s, %s in %s: %w", VersionsFile, req.Service, req.From, err)
 		}
 		return planBump(ctx, fsys, cfg, BumpRequest{
-			Service: req.Service, Env: req.To, Image: src.Image, Version: src.Version, SourceRevision: src.SourceRevision,
+			Service: req.Service, Env: req.To, Image: d, Version: src.Version, SourceRevision: src.SourceRevision,
 			DeployedBy: req.DeployedBy, RunID: req.RunID, TraceID: req.TraceID, ApprovedBy: req.ApprovedBy,
 			doing: "promoting " + req.Service + " to " + req.To,
-		}, d, "promote from "+req.From+" to", o)
+		}, "promote from "+req.From+" to", o)
 	})
 }
 

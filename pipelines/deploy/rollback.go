@@ -65,7 +65,7 @@ func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...
 			return nil, fmt.Errorf("reading %s history of %s in %s: %w", VersionsFile, req.Service, req.Env, err)
 		}
 		br := BumpRequest{
-			Service: req.Service, Env: req.Env, Image: target.Image, Version: target.Version,
+			Service: req.Service, Env: req.Env, Image: d, Version: target.Version,
 			DeployedBy: req.DeployedBy, ApprovedBy: req.ApprovedBy, RunID: req.RunID, TraceID: req.TraceID,
 			lock:  &Lock{Reason: req.Reason, By: req.DeployedBy, At: o.now().UTC().Format(time.RFC3339)},
 			doing: "rolling back " + req.Service + " in " + req.Env + " to " + target.Version,
@@ -73,7 +73,7 @@ func Rollback(ctx context.Context, repoURL string, req RollbackRequest, opts ...
 		if err := rollbackSlot(fsys, cfg, &br); err != nil {
 			return nil, err
 		}
-		return planBump(ctx, fsys, cfg, br, d, "rollback", o)
+		return planBump(ctx, fsys, cfg, br, "rollback", o)
 	})
 }
 
@@ -85,11 +85,11 @@ func rollbackSlot(fsys billy.Filesystem, cfg *Config, br *BumpRequest) error {
 	if err != nil || !svc.BlueGreen {
 		return err
 	}
-	bg, err := readSlots(fsys, target{name: br.Service, svc: svc, env: br.Env, known: []string{repositoryOf(br.Image)}})
+	bg, err := readSlots(fsys, target{name: br.Service, svc: svc, env: br.Env, known: []string{br.Image.Context().Name()}})
 	if err != nil {
 		return err
 	}
-	switch s := bg.slotOf(br.Image); s {
+	switch s := bg.slotOf(br.Image.String()); s {
 	case "":
 		br.slot = bg.live
 	case bg.live:

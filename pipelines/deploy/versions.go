@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/go-git/go-billy/v5"
+	"github.com/google/go-containerregistry/pkg/name"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/paved-dev/paved/pipelines/deploy/yamlpatch"
@@ -99,14 +100,21 @@ func LoadVersions(fsys billy.Filesystem) (*Versions, []byte, error) {
 }
 
 // repositories returns the repositories of the record's image and its
-// history, newest first; none for a nil record.
+// history, newest first; none for a nil record. An image that does not
+// parse (a hand-edited versions.yaml) names none.
 func (r *Record) repositories() []string {
 	if r == nil {
 		return nil
 	}
-	out := []string{repositoryOf(r.Image)}
+	images := []string{r.Image}
 	for _, h := range r.History {
-		out = append(out, repositoryOf(h.Image))
+		images = append(images, h.Image)
+	}
+	var out []string
+	for _, image := range images {
+		if ref, err := name.ParseReference(image); err == nil {
+			out = append(out, ref.Context().Name())
+		}
 	}
 	return out
 }

@@ -95,7 +95,7 @@ func (r *run) checkGitOps(ctx context.Context) error {
 		return nil
 	}
 	req := r.bumpRequest()
-	req.Image = r.repo.Digest(placeholderDigest).String()
+	req.Image = r.repo.Digest(placeholderDigest)
 	_, err := deploy.Bump(ctx, r.gitopsRepo, req, append(r.bumpOptions(), deploy.WithPreflight())...)
 	return err
 }

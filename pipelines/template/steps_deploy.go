@@ -10,7 +10,7 @@ import (
 // bumpRequest is the GitOps bump of the run, once the image is pushed.
 func (r *run) bumpRequest() deploy.BumpRequest {
 	return deploy.BumpRequest{
-		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.digest.String(), Version: r.version,
+		Service: r.cfg.GitOpsService(), Env: r.env, Image: r.digest, Version: r.version,
 		SourceRevision: r.rec.Source.Revision, DeployedBy: r.o.deployedBy, ApprovedBy: r.o.approvedBy,
 		RunID: r.rec.RunID, TraceID: r.rec.TraceID,
 	}
