@@ -42,6 +42,9 @@ func TestOwnsByRepository(t *testing.T) {
 			require.Equal(t, tt.want, tgt.owns("app", tt.image))
 		})
 	}
+	byName := target{name: "api", svc: &Service{Image: "ghcr.io/acme/api", Manifests: ManifestsLayout{Container: "app"}}, env: "dev"}
+	require.True(t, byName.owns("app", "ghcr.io/acme/api:${TAG}"), "manifests.container names a placeholder's container")
+	require.False(t, byName.owns("sidecar", "ghcr.io/acme/api:v1"), "manifests.container: the name decides")
 }
 
 // TestRecordRepositories: the repositories of a record and its history,
