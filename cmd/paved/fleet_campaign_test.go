@@ -128,3 +128,20 @@ func TestFleetCampaignForgeFlag(t *testing.T) {
 	require.Contains(t, errOut, "https://gitea.example.com/api/v1")
 	require.NotContains(t, errOut, "gitea-secret-token-0123")
 }
+
+// TestFleetCampaignCredentialsInURL: a service URL that carries a token is
+// refused before the campaign is written (its state would keep the URL),
+// with exit 2, the token hidden, and the variable that carries it instead.
+func TestFleetCampaignCredentialsInURL(t *testing.T) {
+	dir := t.TempDir()
+	state := fleettest.NewRepo(t, dir, "state", map[string]string{"README.md": "state\n"})
+	before := fleettest.Tip(t, state.Dir, "main")
+	fleetYAML := filepath.Join(dir, "fleet.yaml")
+	const token = "glpat-s3cretvalue0123"
+	require.NoError(t, os.WriteFile(fleetYAML, []byte("apiVersion: paved.dev/v1\nkind: Fleet\nservices:\n  - repository: https://oauth2:"+token+"@git.example.com/acme/svc.git\n    name: svc\n"), 0o644))
+	code, out, errOut := runPaved(t, "fleet", "campaign", "start", "--paved-version", "v0.3.0", "--fleet", fleetYAML, "--state-repo", state.Dir)
+	require.Equal(t, 2, code, errOut)
+	require.Regexp(t, `^paved: .*service svc: repository \S+ carries credentials, .*: remove them from the URL; set PAVED_GIT_TOKEN\n$`, errOut)
+	require.NotContains(t, out+errOut, token)
+	require.Equal(t, before, fleettest.Tip(t, state.Dir, "main"), "nothing written to the campaign state")
+}

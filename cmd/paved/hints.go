@@ -7,6 +7,7 @@ import (
 	"github.com/paved-dev/paved/fleet/campaign"
 	"github.com/paved-dev/paved/pipelines/build"
 	"github.com/paved-dev/paved/pipelines/deploy"
+	"github.com/paved-dev/paved/pipelines/oci"
 	"github.com/paved-dev/paved/pipelines/scan"
 	"github.com/paved-dev/paved/pipelines/sign"
 	"github.com/paved-dev/paved/pipelines/template"
@@ -14,9 +15,9 @@ import (
 	"github.com/paved-dev/paved/release/publish"
 )
 
-// flagHints say which flag fixes a library error. Libraries name the
-// paved.yaml key or wrap one of these sentinels; only the CLI knows its
-// flags, so it adds them here, once, at the edge.
+// flagHints say which flag or environment variable fixes a library error.
+// Libraries name the paved.yaml key or wrap one of these sentinels; only the
+// CLI knows its flags and variables, so it adds them here, once, at the edge.
 var flagHints = []struct {
 	err  error
 	hint string
@@ -29,6 +30,9 @@ var flagHints = []struct {
 	{build.ErrNoDockerfile, "or pass --dockerfile"},
 	{sign.ErrNoKey, "pass --key"},
 	{sign.ErrNoPublicKey, "pass --key"},
+	{sign.ErrNoPassword, "set " + envKeyPassword},
+	{sign.ErrWrongPassword, "check " + envKeyPassword},
+	{oci.ErrCredentials, "check docker login, or " + envRegistryUsername + " and " + envRegistryPassword},
 	{deploy.ErrLocked, "bump with --unlock --reason to lift the lock"},
 	{deploy.ErrNeedsApproval, "give --approved-by"},
 	{deploy.ErrRoutes, "paved deploy routes --write writes them"},
@@ -36,6 +40,7 @@ var flagHints = []struct {
 	{candidate.ErrInputs, "give them with --key, --db-dir and --bases"},
 	{publish.ErrNoCandidateReport, "pass --candidate-report"},
 	{campaign.ErrExists, "give it with --id"},
+	{campaign.ErrCredentialsInURL, "set " + envGitToken},
 	{campaign.ErrNoPolicyFile, "start the campaign with --policy-repo and --policy-file"},
 	{template.ErrNoSigningKey, "or pass --key"},
 	{template.ErrNoPublicKey, "or pass --public-key"},

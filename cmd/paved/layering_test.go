@@ -42,10 +42,26 @@ var flagWords = map[string]string{
 	"pipelines/deploy/ingress.go --write":           "the header of generated Ingresses",
 }
 
+// envWords are the strings outside the CLI that name one of the variables
+// paved reads (envVars) on purpose, by file and variable, with the reason.
+var envWords = map[string]string{
+	// SOURCE_DATE_EPOCH is also BuildKit's build argument of that name.
+	"pipelines/build/buildkit.go SOURCE_DATE_EPOCH":      "the build-arg BuildKit's frontend reads",
+	"pipelines/build/buildkit_plan.go SOURCE_DATE_EPOCH": "the build-arg a Dockerfile may declare",
+	// The release harness runs the paved it releases as a CI job would: it
+	// sets that paved's environment.
+	"release/candidate/run.go SOURCE_DATE_EPOCH":        "the candidate's environment",
+	"release/candidate/run.go PAVED_GIT_AUTHOR_NAME":    "the candidate's environment",
+	"release/candidate/run.go PAVED_GIT_AUTHOR_EMAIL":   "the candidate's environment",
+	"release/candidate/runenv.go COSIGN_PASSWORD":       "the candidate's environment",
+	"release/candidate/wrappers.go COSIGN_PASSWORD":     "the wrappers' secrets",
+	"release/candidate/wrappers.go PAVED_DB_REPOSITORY": "the wrappers' variables",
+}
+
 // TestLibrariesSpeakNoCLI checks that no package outside the CLI imports a
-// CLI package, reads the environment, or names a flag of the paved CLI in a
-// string: libraries name the paved.yaml key or return an error the CLI
-// words, and take values through options.
+// CLI package, reads the environment, or names a flag of the paved CLI or a
+// variable it reads in a string: libraries name the paved.yaml key or return
+// an error the CLI words, and take values through options.
 func TestLibrariesSpeakNoCLI(t *testing.T) {
 	flags := cliFlags()
 	// A flag named in prose: not a Dockerfile instruction's own flag (COPY
@@ -53,7 +69,11 @@ func TestLibrariesSpeakNoCLI(t *testing.T) {
 	// (a literal that is a whole argv element, "--root" or "--format=%ct").
 	flagRef := regexp.MustCompile(`(\b[A-Z]+ )?--([a-z][a-z0-9-]*[a-z0-9])`)
 	argv := regexp.MustCompile(`^--[a-z0-9-]+(=\S*)?$`)
+	// A variable named in prose. Only names with an underscore: CI and
+	// TRACEPARENT are words a message may use for something else.
+	envRef := regexp.MustCompile(`\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b`)
 	var problems []string
+	used := map[string]bool{} // file and word pairs found, for the allowlists
 	fset := token.NewFileSet()
 	for _, path := range libraryFiles(t) {
 		file, err := parser.ParseFile(fset, filepath.Join("../..", path), nil, parser.SkipObjectResolution)
@@ -83,7 +103,14 @@ func TestLibrariesSpeakNoCLI(t *testing.T) {
 				if err != nil || argv.MatchString(text) {
 					return true
 				}
+				for _, v := range envRef.FindAllString(text, -1) {
+					used[path+" "+v] = true
+					if _, ok := envVars[v]; ok && envWords[path+" "+v] == "" {
+						problems = append(problems, strings.TrimPrefix(fset.Position(n.Pos()).String(), "../../")+": names the environment variable "+v)
+					}
+				}
 				for _, m := range flagRef.FindAllStringSubmatch(text, -1) {
+					used[path+" --"+m[2]] = true
 					if m[1] == "" && flags[m[2]] && flagWords[path+" --"+m[2]] == "" {
 						problems = append(problems, strings.TrimPrefix(fset.Position(n.Pos()).String(), "../../")+": names the CLI flag --"+m[2])
 					}
@@ -91,6 +118,13 @@ func TestLibrariesSpeakNoCLI(t *testing.T) {
 			}
 			return true
 		})
+	}
+	for _, allowed := range []map[string]string{flagWords, envWords} {
+		for k := range allowed {
+			if !used[k] {
+				problems = append(problems, k+": allowed, but no longer named there: remove it from the allowlist")
+			}
+		}
 	}
 	sort.Strings(problems)
 	require.Empty(t, problems, "libraries speak the CLI's words (see outsideTheCLI for the exceptions)")

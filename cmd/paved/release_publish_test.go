@@ -130,7 +130,7 @@ func TestReleasePublishCLIExitCodes(t *testing.T) {
 		}, nil, 2, "not semver"},
 		{"wrong key password", func(t *testing.T, dir, head string) []string {
 			return []string{"--candidate-report", candidateReport(t, dir, head, "pass"), "--platform", "linux/amd64", "--base", ""}
-		}, func(t *testing.T, _ string) { t.Setenv("COSIGN_PASSWORD", "wrong-"+releaseSecret) }, 2, "wrong password (check COSIGN_PASSWORD)"},
+		}, func(t *testing.T, _ string) { t.Setenv("COSIGN_PASSWORD", "wrong-"+releaseSecret) }, 2, "wrong password; check COSIGN_PASSWORD"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, head, keys := releaseRepo(t)

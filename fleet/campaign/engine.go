@@ -92,15 +92,15 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Campaign, error) {
 	case !validCheck(spec.Health.Check):
 		return nil, bad("health check %q: not a valid name pattern: use the CI job's status name, e.g. \"paved\" or \"ci / paved*\"", spec.Health.Check)
 	case spec.GitOps != nil && redact.HasCredentials(spec.GitOps.Repository):
-		return nil, bad("GitOps repository %s carries credentials: remove them from the URL and set PAVED_GIT_TOKEN", redact.URL(spec.GitOps.Repository))
+		return nil, bad("GitOps repository %s %w: remove them from the URL", redact.URL(spec.GitOps.Repository), ErrCredentialsInURL)
 	}
 	for _, s := range spec.Services {
 		if redact.HasCredentials(s.Repository) {
-			return nil, bad("service %s: repository %s carries credentials, which would be written to the campaign state: remove them from the URL and set PAVED_GIT_TOKEN", s.Name, redact.URL(s.Repository))
+			return nil, bad("service %s: repository %s %w, which would be written to the campaign state: remove them from the URL", s.Name, redact.URL(s.Repository), ErrCredentialsInURL)
 		}
 	}
 	if spec.Policy != nil && redact.HasCredentials(spec.Policy.Repository) {
-		return nil, bad("policy repository %s carries credentials: remove them from the URL and set PAVED_GIT_TOKEN", redact.URL(spec.Policy.Repository))
+		return nil, bad("policy repository %s %w: remove them from the URL", redact.URL(spec.Policy.Repository), ErrCredentialsInURL)
 	}
 	waves, services, err := Plan(spec.Waves, spec.Services)
 	if err != nil {
@@ -136,6 +136,11 @@ type AdvanceOptions struct {
 
 // ErrHalted is wrapped by Advance's error for a halted campaign.
 var ErrHalted = errors.New("the campaign is halted")
+
+// ErrCredentialsInURL is returned (wrapped, as bad input) when a repository
+// URL of a campaign carries credentials: the URL is written to the campaign
+// state, so the token goes to the forge another way.
+var ErrCredentialsInURL = errors.New("carries credentials")
 
 // Advance moves campaign id as far as it can now: it opens (and with
 // AutoMerge merges) the bumps of the current wave, records merges,

@@ -292,7 +292,7 @@ func TestStartRefusesCredentials(t *testing.T) {
 		MaxInFlight: 1, Health: Health{Ratio: 1, Window: Duration(time.Hour)},
 	})
 	require.Equal(t, failure.BadInput, failure.KindOf(err))
-	require.ErrorContains(t, err, "PAVED_GIT_TOKEN")
+	require.ErrorIs(t, err, ErrCredentialsInURL, "the CLI adds the variable that carries the token")
 	require.NotContains(t, err.Error(), "secret")
 }
 

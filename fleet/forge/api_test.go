@@ -111,6 +111,19 @@ func TestDoClassifiesAndRetries(t *testing.T) {
 	}
 }
 
+// TestDoBacksOffUpToTheLongestWait: the waits double from the first
+// backoff and stop growing at the longest wait, and a Retry-After in
+// between takes the place of the schedule's wait, not its place in it.
+func TestDoBacksOffUpToTheLongestWait(t *testing.T) {
+	srv, calls := script(t, answer{status: 503}, answer{status: 503}, answer{status: 429, headers: map[string]string{"Retry-After": "1"}}, answer{status: 503}, answer{status: 503})
+	var waits []time.Duration
+	a := newAPI(t, srv.URL, &waits, forge.WithRetry(6, 100*time.Millisecond, 1500*time.Millisecond))
+	_, err := a.Do(context.Background(), forge.Call{What: "reading", Method: "GET", Path: "/x"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, int32(6), calls.Load())
+	require.Equal(t, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, time.Second, 800 * time.Millisecond, 1500 * time.Millisecond}, waits)
+}
+
 func TestDoUnreachableIsTransient(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()

@@ -44,8 +44,9 @@ func WithHTTPClient(c *http.Client) Option { return func(a *API) { a.client = c 
 
 // WithRetry sets how many times a call is tried when the forge answers 429
 // or 5xx or cannot be reached (default 4), the first backoff (default 1 s,
-// doubling) and the longest wait, Retry-After included (default 1 min): a
-// forge asking for a longer wait fails the call as transient at once.
+// doubling up to the longest wait) and the longest wait, Retry-After
+// included (default 1 min): a forge asking for a longer wait fails the call
+// as transient at once.
 func WithRetry(attempts int, backoff, maxWait time.Duration) Option {
 	return func(a *API) { a.attempts, a.backoff, a.maxWait = attempts, backoff, maxWait }
 }

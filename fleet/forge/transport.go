@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/paved-dev/paved/pipelines/failure"
 	"github.com/paved-dev/paved/pipelines/redact"
 )
@@ -39,6 +41,7 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	ctx := req.Context()
+	schedule := a.schedule()
 	for attempt := 1; ; attempt++ {
 		resp, err := a.client.Do(a.prepare(req, body))
 		var asked time.Duration
@@ -55,7 +58,7 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			asked, last = wait, a.status(resp)
 		}
-		if werr := a.wait(ctx, attempt, asked, last); werr != nil {
+		if werr := a.wait(ctx, schedule, attempt, asked, last); werr != nil {
 			return nil, werr
 		}
 	}
@@ -87,14 +90,25 @@ func (a *API) status(resp *http.Response) string {
 	return s
 }
 
-// wait sleeps before attempt+1, or returns the final transient error.
-func (a *API) wait(ctx context.Context, attempt int, asked time.Duration, last string) error {
+// schedule is the API's wait between tries on cenkalti/backoff, the library
+// gitremote.Retry waits with: the first backoff, doubling up to the longest
+// wait. It has no jitter: each call's schedule is its own, and the forge's
+// Retry-After, not a race between writers, spreads the retries out.
+// backoff.Retry itself is not used: its timer cannot be replaced, and the
+// tests of a forge asking for a minute's wait would wait a minute.
+func (a *API) schedule() backoff.BackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: a.backoff, Multiplier: 2, MaxInterval: max(a.backoff, a.maxWait)}
+}
+
+// wait sleeps before attempt+1, the time the forge asked for or else the
+// schedule's next, or returns the final transient error.
+func (a *API) wait(ctx context.Context, schedule backoff.BackOff, attempt int, asked time.Duration, last string) error {
 	if attempt >= a.attempts {
 		return failure.TransientErr(fmt.Errorf("%s (tried %d times)", last, attempt))
 	}
-	d := asked
-	if d == 0 {
-		d = a.backoff << (attempt - 1)
+	d := schedule.NextBackOff()
+	if asked > 0 {
+		d = asked
 	}
 	if d > a.maxWait {
 		return failure.TransientErr(fmt.Errorf("%s: the forge asks to wait %s, longer than %s: try again later", last, d, a.maxWait))

@@ -43,6 +43,10 @@ func Remote(ctx context.Context, kc authn.Keychain, rt http.RoundTripper) []remo
 // its registry.
 var ErrNotFound = errors.New("not found in the registry")
 
+// ErrCredentials is returned (wrapped, as bad input) when a registry refuses
+// the credentials it was given, or asks for some and none were.
+var ErrCredentials = errors.New("the registry refused the credentials")
+
 // Exists checks that image is in its registry. A missing image and refused
 // credentials are bad input naming the image; an unreachable registry is
 // transient and says so.
@@ -55,7 +59,7 @@ func Exists(ctx context.Context, image name.Digest, kc authn.Keychain, rt http.R
 	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
 		return failure.BadInputErr(fmt.Errorf("finding image %q: %w; push it first or check the digest", image, ErrNotFound))
 	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
-		return failure.BadInputErr(fmt.Errorf("finding image %q: the registry refused the credentials (%d): check docker login or PAVED_REGISTRY_USERNAME/PAVED_REGISTRY_PASSWORD", image, terr.StatusCode))
+		return failure.BadInputErr(fmt.Errorf("finding image %q: %w (%d)", image, ErrCredentials, terr.StatusCode))
 	}
 	err = Classify(fmt.Errorf("finding image %q: %w", image, err))
 	if failure.KindOf(err) == failure.Transient {

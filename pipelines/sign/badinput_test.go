@@ -24,20 +24,21 @@ func TestBadInputLeavesNothingBehind(t *testing.T) {
 		run    func(t *testing.T, image name.Digest, kp *sign.KeyPair) error
 		kind   failure.Kind
 		reason string
+		is     error // the sentinel the CLI adds its hint to, if any
 	}{{
 		name: "wrong password",
 		run: func(t *testing.T, image name.Digest, kp *sign.KeyPair) error {
 			_, err := sign.Sign(context.Background(), image, sign.WithKey(kp.PrivateKey), sign.WithPassword(wrongPassword))
 			return err
 		},
-		kind: failure.BadInput, reason: "wrong password (check COSIGN_PASSWORD)",
+		kind: failure.BadInput, reason: "wrong password", is: sign.ErrWrongPassword,
 	}, {
 		name: "no password",
 		run: func(t *testing.T, image name.Digest, kp *sign.KeyPair) error {
 			_, err := sign.Sign(context.Background(), image, sign.WithKey(kp.PrivateKey))
 			return err
 		},
-		kind: failure.BadInput, reason: "set COSIGN_PASSWORD",
+		kind: failure.BadInput, reason: "no password was given", is: sign.ErrNoPassword,
 	}, {
 		name: "missing key file",
 		run: func(t *testing.T, image name.Digest, kp *sign.KeyPair) error {
@@ -89,6 +90,9 @@ func TestBadInputLeavesNothingBehind(t *testing.T) {
 			require.Error(t, err)
 			require.Equal(t, tc.kind, failure.KindOf(err), "error: %v", err)
 			require.Contains(t, err.Error(), tc.reason)
+			if tc.is != nil {
+				require.ErrorIs(t, err, tc.is)
+			}
 			require.NotContains(t, err.Error(), "\n")
 			require.Zero(t, layers(t, image, ".sig"), "signature left behind")
 			require.Zero(t, layers(t, image, ".att"), "attestation left behind")

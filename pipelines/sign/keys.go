@@ -96,12 +96,20 @@ func signerOf(ctx context.Context, o *options) (signature.SignerVerifier, error)
 	return loadSigner(ctx, o.key, o.pass)
 }
 
+// ErrNoPassword is returned (wrapped, as bad input) when a signing key is
+// encrypted and no password was given (WithPassword).
+var ErrNoPassword = errors.New("the key is encrypted and no password was given")
+
+// ErrWrongPassword is returned (wrapped, as bad input) when the password
+// does not decrypt the signing key.
+var ErrWrongPassword = errors.New("wrong password")
+
 // loadSigner loads a private key through Cosign's key references: a file,
 // env://VAR or a KMS URI.
 func loadSigner(ctx context.Context, ref string, pf PassFunc) (signature.SignerVerifier, error) {
 	cpf := func(bool) ([]byte, error) {
 		if pf == nil {
-			return nil, errors.New("the key is encrypted and no password was given: set COSIGN_PASSWORD")
+			return nil, ErrNoPassword
 		}
 		return pf()
 	}
@@ -129,7 +137,7 @@ func keyErr(what, ref string, err error) error {
 	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("%s %q: no such file", what, ref)
 	case strings.Contains(msg, "decrypt"):
-		err = fmt.Errorf("%s %q: wrong password (check COSIGN_PASSWORD)", what, ref)
+		err = fmt.Errorf("%s %q: %w", what, ref, ErrWrongPassword)
 	default:
 		err = fmt.Errorf("%s %q: %w", what, ref, err)
 	}

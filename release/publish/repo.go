@@ -21,6 +21,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/paved-dev/paved/pipelines/failure"
+	"github.com/paved-dev/paved/pipelines/gitremote"
 )
 
 // ChangelogFile is the changelog publish releases, at the repository root.
@@ -407,7 +408,7 @@ func (r *repo) push(remote string, branch plumbing.ReferenceName, tag string) er
 		Atomic: true,
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		if strings.Contains(err.Error(), "non-fast-forward") {
+		if gitremote.Rejected(err) {
 			return failure.BadInputErr(fmt.Errorf("pushing %s and %s to %q: %w: the remote has commits this branch lacks, so the release (committed and tagged here only) is on a stale HEAD; drop it (git tag -d %s && git reset --keep HEAD~1), pull, and release again",
 				branch.Short(), tag, remote, err, tag))
 		}
