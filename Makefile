@@ -74,7 +74,7 @@ forge-test:
 	./hack/tools.sh gitea >/dev/null
 	$(GO) vet -tags forge ./internal/giteatest/ ./fleet/... ./cmd/paved/
 	# -count=1: a cached pass would not start Gitea.
-	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
+	$(GO) test -tags forge -count=1 -timeout 15m -run "TestStart|TestGitea|TestCampaignOnGitea|TestFleetCampaignGitea|TestAutoMerge" ./internal/giteatest/ ./fleet/forge/gitea/ ./fleet/campaign/ ./cmd/paved/
 
 ## loop-test: the canary loop end to end (ci TestLoop, ~3 min warm): eight services on a real Gitea, each
 ## change's and merge's own GitHub workflow under act, its result posted as a commit status, and the

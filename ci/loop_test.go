@@ -21,9 +21,10 @@ import (
 // the bumped pin and its result is posted to Gitea as a commit status;
 // advance reads the statuses and the GitOps deploys, merges the canary and
 // opens wave 2; a wave-2 service whose image carries a fixture-database
-// vulnerability fails its scan gate and halts the campaign; rollback
-// reverts every merged bump with a forward commit. Only the canary and
-// wave 2 (svc-1, svc-2, svc-3) open, so only they run CI.
+// vulnerability fails its scan gate on its change, which auto-merge then
+// leaves unmerged, and the campaign halts; rollback reverts every merged
+// bump with a forward commit and closes the red pull request. Only the
+// canary and wave 2 (svc-1, svc-2, svc-3) open, so only they run CI.
 func TestLoop(t *testing.T) {
 	l := newLoopFleet(t, 8, "svc-3")
 	id := "paved-" + shared.rel.Version
@@ -75,22 +76,21 @@ func TestLoop(t *testing.T) {
 		require.Equal(t, "pending", c.service(t, name).Status, "%s is in no open wave", name)
 	}
 
-	// Wave 2: svc-2 passes; svc-3's image has CVE-2022-32149 and fails the scan gate, on its change and its merge.
+	// Wave 2: svc-2 passes; svc-3's image has CVE-2022-32149 and fails the
+	// scan gate on its change, so auto-merge leaves it unmerged and the
+	// wave's gate halts the campaign once svc-2 is merged.
 	l.changeCI(t, id, "svc-2", true)
 	l.changeCI(t, id, "svc-3", false)
-	l.advanceUntilMerged(t, id, "svc-2", "svc-3")
-	for name, ok := range map[string]bool{"svc-2": true, "svc-3": false} {
-		run, _ := l.ci(t, name, "main", nil)
-		require.Equal(t, ok, run.ExitCode == 0, run.Output)
-	}
-	require.Nil(t, l.deployed(t, "svc-3"), "a failed gate deploys nothing")
-	code, out = l.paved(t, "advance", id)
+	code, out = l.advanceUntilMerged(t, id, "svc-2")
 	require.Equal(t, 3, code, "halted by the health gate: %s", out)
 	c = l.campaign(t, id)
 	require.Equal(t, "halted", c.State)
-	require.Contains(t, c.Reason, "svc-3 failed at step "+loopCheck("push"))
+	require.Equal(t, "failed", c.service(t, "svc-3").Status, "a red change is not merged")
+	require.Contains(t, c.Reason, "svc-3 was not merged: "+loopCheck("pull_request")+" failed on the change's head")
 	require.Contains(t, c.Reason, "at step gate")
-	require.Equal(t, []string{"svc-3"}, c.Gate.Failed)
+	require.Equal(t, []string{"svc-3"}, c.Gate.BumpFailed)
+	require.Contains(t, gitRun(t, l.clone(t, "svc-3", "main"), "show", "HEAD:.github/workflows/paved.yml"), "build-scan-deploy.yml@"+loopPrevious, "svc-3's main still pins the previous version")
+	require.Nil(t, l.deployed(t, "svc-3"), "a failed gate deploys nothing")
 	l.requireStatus(t, id, canary.URL, merge)
 
 	// Rollback: forward reverts in Gitea, no pull request left open, every history intact.
@@ -153,13 +153,15 @@ func (l *loopFleet) requireStatus(t *testing.T, id, canaryLog, merge string) {
 	require.Equal(t, 0, code, out)
 	push := regexp.QuoteMeta(loopCheck("push"))
 	require.Regexp(t, `svc-1 +canary +merged +ok at `+push+` +ci `+regexp.QuoteMeta(canaryLog)+` +#\d+ `+regexp.QuoteMeta(l.srv.URL)+`/acme/svc-1/pulls/\d+ +dev: paved `+regexp.QuoteMeta(shared.rel.Version)+` from `+merge[:12], out)
-	require.Regexp(t, `svc-3 +wave-2 +merged +failed at `+push+` +ci \S+ +#\d+ \S+ +-\n`, out, "svc-3 deployed nothing")
+	pr := regexp.QuoteMeta(loopCheck("pull_request"))
+	require.Regexp(t, `svc-3 +wave-2 +failed +failed at `+pr+` +ci \S+ +#\d+ \S+ +-\n`, out, "svc-3 deployed nothing")
 	require.Regexp(t, `svc-4 +\S+ +pending +- +- +- +-\n`, out)
 	require.Contains(t, out, "wave 1/3 canary: passed, 1 services\nwave 2/3 wave-2: halted, 2 services\n")
-	require.Regexp(t, `the campaign halted on:\n  svc-3: failed at step `+push+`: paved build-scan-deploy failed at step gate\n`, out)
+	require.Regexp(t, `the campaign halted on:\n  svc-3: not merged: `+pr+` failed on the change's head [0-9a-f]{12} \(paved build-scan-deploy failed at step gate\), \S+-pull_request\.log: fix the service and advance again, or roll the campaign back\n`, out)
 	code, page := l.paved(t, "status", id, "--output", "html")
 	require.Equal(t, 0, code, page)
 	require.Contains(t, page, `<a href="`+canaryLog+`">log</a>`)
 	require.Regexp(t, `<a href="`+regexp.QuoteMeta(l.srv.URL)+`/acme/svc-3/pulls/\d+">#\d+</a>`, page)
-	require.Contains(t, page, "failed at step "+html.EscapeString(loopCheck("push"))+": paved build-scan-deploy failed at step gate")
+	require.Contains(t, page, "not merged: "+html.EscapeString(loopCheck("pull_request"))+" failed on the change")
+	require.Contains(t, page, "(paved build-scan-deploy failed at step gate)")
 }

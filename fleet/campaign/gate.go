@@ -222,7 +222,11 @@ func failedReason(c *Campaign, g GateResult) string {
 		parts = append(parts, p)
 	}
 	for _, name := range g.BumpFailed {
-		parts = append(parts, fmt.Sprintf("%s could not be bumped (%s)", name, c.Service(name).Error))
+		if s := c.Service(name); s.mergeRefused() {
+			parts = append(parts, fmt.Sprintf("%s was not merged: %s", name, s.Error))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s could not be bumped (%s)", name, s.Error))
+		}
 	}
 	bad := len(g.Failed) + len(g.BumpFailed)
 	return fmt.Sprintf("health gate of wave %s: %d of %d services failed, above the %g%% allowed: %s",

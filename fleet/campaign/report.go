@@ -113,12 +113,14 @@ func serviceReport(s *Service, d *deployRecords, wave string) ServiceReport {
 // or why it failed; empty when it is done.
 func why(s *Service) string {
 	switch {
+	case s.mergeRefused():
+		return "not merged: " + s.Error
 	case s.Status == Failed:
 		return "the bump failed: " + s.Error
 	case s.Status == Pending:
 		return "the bump is not pushed yet (advance pushes it)"
 	case s.Status == Opened:
-		return "the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge)"
+		return "the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge once its CI passed)"
 	case s.Status != Merged:
 		return ""
 	case s.Health == nil:

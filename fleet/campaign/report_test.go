@@ -58,7 +58,7 @@ func TestReportText(t *testing.T) {
 		"the campaign halted on:\n",
 		"  svc-b: no \"paved (push)\" result on the forge yet\n",
 		"  svc-c: failed at step paved (push): failed at step gate\n",
-		"  svc-d: the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge)\n",
+		"  svc-d: the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge once its CI passed)\n",
 	} {
 		require.Contains(t, out, want)
 	}
@@ -105,7 +105,7 @@ func TestReportHTML(t *testing.T) {
 	require.Equal(t, []string{"svc-a", "merged", "#1", "ok at paved (push) log", "dev: paved v0.3.0 from aaaaaaaaaaaa at 2026-12-01T10:05:00Z", ""}, rows["svc-a"])
 	require.Equal(t, []string{"https://gitea.example/acme/svc-a/pulls/1", "https://ci.example/svc-a/1"}, links["svc-a"])
 	require.Equal(t, "failed at step paved (push): failed at step gate", rows["svc-c"][5])
-	require.Equal(t, "the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge)", rows["svc-d"][5])
+	require.Equal(t, "the change is not merged yet (merge it on the forge, or let advance merge it with auto-merge once its CI passed)", rows["svc-d"][5])
 	require.Equal(t, []string{"svc-e", "pending", "-", "-", "-", ""}, rows["svc-e"])
 }
 

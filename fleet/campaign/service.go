@@ -102,6 +102,18 @@ func (e *Engine) serviceOnce(ctx context.Context, c *Campaign, s *Service, o Adv
 			return last, forgeErr(err)
 		}
 		if m, ok := e.changes.(fleet.Merger); ok && o.AutoMerge && ch.State == fleet.ChangeOpen {
+			// Merge only a change with no failed check on its head: a red
+			// one fails the service; one whose health check still runs
+			// there waits.
+			head, err := e.headResult(ctx, c, s)
+			switch {
+			case err != nil:
+				return last, forgeErr(err)
+			case head != nil && head.Status == HealthFailed:
+				return e.refuseMerge(ctx, c, s, head)
+			case head != nil:
+				return last, nil
+			}
 			// The forge merges only the recorded bump: head_commit_id on
 			// Gitea refuses a branch that moved since.
 			if ch, err = m.Merge(ctx, s.Repository, s.Change.ID, s.BumpCommit, mergeMessage(c, or(s.Branch, "the base branch"))); err != nil {
