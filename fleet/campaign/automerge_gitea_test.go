@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/stretchr/testify/require"
 
 	"github.com/paved-dev/paved/fleet/campaign/rewrite"
-	"github.com/paved-dev/paved/fleet/forge"
-	"github.com/paved-dev/paved/fleet/forge/gitea"
 	"github.com/paved-dev/paved/fleet/pin"
 	"github.com/paved-dev/paved/internal/giteatest"
 	"github.com/paved-dev/paved/pipelines/failure"
@@ -27,18 +24,7 @@ import (
 // closes the red pull request.
 func TestAutoMergeWaitsForAGreenHead(t *testing.T) {
 	ctx := context.Background()
-	srv := giteatest.Start(t)
-	srv.CreateOrg(t, "fleet")
-	for _, name := range []string{"green", "red"} {
-		srv.CreateRepo(t, "fleet", name)
-		srv.CommitFile(t, "fleet", name, "main", ".github/workflows/paved.yml", oldWorkflow)
-	}
-	g, err := gitea.New(srv.API, srv.Token, forge.WithRetry(2, time.Millisecond, time.Second))
-	require.NoError(t, err)
-	services, err := g.Repositories(ctx, "fleet")
-	require.NoError(t, err)
-	tf := newTestFleet(t, 0)
-	e := New(tf.store(), WithChanges(g), WithGitAuth(&githttp.BasicAuth{Username: giteatest.Admin, Password: srv.Token}))
+	srv, e, services := giteaCampaign(t, "green", "red")
 	waves, err := ParseWaves("100%")
 	require.NoError(t, err)
 	c, err := e.Start(ctx, Spec{Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, Services: services, Waves: waves,

@@ -28,21 +28,12 @@ import (
 // with forward commits.
 func TestCampaignOnGitea(t *testing.T) {
 	ctx := context.Background()
-	srv := giteatest.Start(t)
-	srv.CreateOrg(t, "fleet")
+	var names []string
 	for i := 0; i < 6; i++ {
-		name := fmt.Sprintf("svc-%03d", i)
-		srv.CreateRepo(t, "fleet", name)
-		srv.CommitFile(t, "fleet", name, "main", ".github/workflows/paved.yml", oldWorkflow)
+		names = append(names, fmt.Sprintf("svc-%03d", i))
 	}
-	g, err := gitea.New(srv.API, srv.Token, forge.WithRetry(2, time.Millisecond, time.Second))
-	require.NoError(t, err)
-	services, err := g.Repositories(ctx, "fleet")
-	require.NoError(t, err)
+	srv, e, services := giteaCampaign(t, names...)
 	require.Len(t, services, 6)
-
-	tf := newTestFleet(t, 0)
-	e := New(tf.store(), WithChanges(g), WithGitAuth(&githttp.BasicAuth{Username: giteatest.Admin, Password: srv.Token}))
 	waves, err := ParseWaves("canary:svc-000,50%,100%")
 	require.NoError(t, err)
 	c, err := e.Start(ctx, Spec{Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, Services: services, Waves: waves,
@@ -101,6 +92,25 @@ func TestCampaignOnGitea(t *testing.T) {
 		require.Contains(t, shas(commits), s.Change.MergeCommit, "history intact: the merge is still there")
 		require.Contains(t, shas(commits), s.RevertCommit)
 	}
+}
+
+// giteaCampaign starts a Gitea whose organisation fleet has a repository
+// per name, each pinning the old paved in its workflow, and returns it, a
+// campaign engine on it (state in a local repository) and its services.
+func giteaCampaign(t *testing.T, names ...string) (*giteatest.Server, *Engine, []fleet.Service) {
+	t.Helper()
+	srv := giteatest.Start(t)
+	srv.CreateOrg(t, "fleet")
+	for _, name := range names {
+		srv.CreateRepo(t, "fleet", name)
+		srv.CommitFile(t, "fleet", name, "main", ".github/workflows/paved.yml", oldWorkflow)
+	}
+	g, err := gitea.New(srv.API, srv.Token, forge.WithRetry(2, time.Millisecond, time.Second))
+	require.NoError(t, err)
+	services, err := g.Repositories(context.Background(), "fleet")
+	require.NoError(t, err)
+	tf := newTestFleet(t, 0)
+	return srv, New(tf.store(), WithChanges(g), WithGitAuth(&githttp.BasicAuth{Username: giteatest.Admin, Password: srv.Token})), services
 }
 
 // advanceUntilMerged advances until wave w's pull requests are all merged:
