@@ -20,8 +20,9 @@ import (
 // change whose health check passed on its head (another check still
 // running there is not waited for), waits for one whose health check still
 // runs, and leaves one with a failed check unmerged: that service fails
-// with the check named, the wave's gate halts the campaign, and rollback
-// closes the red pull request.
+// with the check named and the wave's gate halts the campaign; resumed
+// after a green run, the campaign merges it. A rollback closes a red pull
+// request left open.
 func TestAutoMergeWaitsForAGreenHead(t *testing.T) {
 	ctx := context.Background()
 	srv, e, services := giteaCampaign(t, "green", "red")
@@ -67,11 +68,32 @@ func TestAutoMergeWaitsForAGreenHead(t *testing.T) {
 	require.Contains(t, c.Reason, "red was not merged: "+check+" failed")
 	require.Equal(t, "not merged: "+s.Error, why(s))
 
+	// Its CI passes on a new run; resumed, the campaign merges it.
+	srv.Status(t, "fleet", "red", red.BumpCommit, check, "success", "http://ci.example/red/2")
+	_, err = e.Resume(ctx, c.ID)
+	require.NoError(t, err)
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.NoError(t, err)
+	require.Equal(t, Merged, c.Service("red").Status)
+	require.Equal(t, "closed", pullState(t, srv, "red", red.Change.ID), "merged")
+	require.Equal(t, Done, c.State)
+
+	// A red change left open is what a rollback closes.
+	srv, e, services = giteaCampaign(t, "left")
+	c, err = e.Start(ctx, Spec{Target: rewrite.Target{Kind: pin.Paved, To: "v0.3.0"}, Services: services, Waves: waves,
+		MaxInFlight: 1, Health: Health{Ratio: 1, Window: Duration(24 * time.Hour), Check: "paved / *"}})
+	require.NoError(t, err)
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{})
+	require.NoError(t, err)
+	left := c.Service("left")
+	srv.Status(t, "fleet", "left", left.BumpCommit, "lint", "failure", "http://ci.example/left")
+	c, err = e.Advance(ctx, c.ID, AdvanceOptions{AutoMerge: true})
+	require.Equal(t, failure.Policy, failure.KindOf(err), "%v", err)
+	require.Contains(t, c.Reason, "left was not merged: lint failed", "any failed check, not only the health check")
 	c, err = e.Rollback(ctx, c.ID, "red change")
 	require.NoError(t, err)
-	require.Equal(t, Closed, c.Service("red").Status)
-	require.Equal(t, "closed", pullState(t, srv, "red", red.Change.ID))
-	require.Equal(t, Reverted, c.Service("green").Status)
+	require.Equal(t, Closed, c.Service("left").Status)
+	require.Equal(t, "closed", pullState(t, srv, "left", left.Change.ID))
 }
 
 // pullState is the state of pull request id of fleet/repo on srv.

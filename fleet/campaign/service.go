@@ -201,6 +201,7 @@ func (e *Engine) bump(ctx context.Context, c *Campaign, s *Service, r *gitrepo.R
 	s.Status, s.Change, s.BumpCommit = Opened, &ch, head.String()
 	return e.forward(ctx, c.ID, Transition{Action: "opened", Service: s.Name, Detail: head.String()}, s.Name, func(t *Service) {
 		t.Status, t.Branch, t.BumpCommit, t.Change, t.Error, t.ErrorKind = Opened, r.Base, head.String(), &ch, "", ""
+		t.Health = nil // a refused merge's verdict is the old head's
 		if len(edits) > 0 {
 			t.Edits = edits
 		}
